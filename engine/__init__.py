@@ -1,0 +1,1 @@
+"""BeatBot's engine: drum data, the model, generation, MIDI, rendering. Never imports discord."""
