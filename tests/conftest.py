@@ -1,0 +1,24 @@
+"""Shared fixtures: where the Groove data lives, and small real MIDI made on the fly."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+GROOVE_DIR = Path(
+    os.environ.get("BEATBOT_GROOVE", Path(__file__).resolve().parents[2] / "shared/data/groove")
+)
+REQUIRE_GROOVE = os.environ.get("BEATBOT_REQUIRE_GROOVE") == "1"
+
+
+@pytest.fixture(scope="session")
+def groove_dir() -> Path:
+    """The Groove MIDI Dataset folder; skips (fails under CI) when it is absent."""
+    if not (GROOVE_DIR / "info.csv").exists():
+        reason = f"Groove MIDI Dataset not found at {GROOVE_DIR} (set BEATBOT_GROOVE)"
+        if REQUIRE_GROOVE:
+            pytest.fail(reason + "; BEATBOT_REQUIRE_GROOVE=1 forbids skipping")
+        pytest.skip(reason)
+    return GROOVE_DIR
