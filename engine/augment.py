@@ -14,12 +14,12 @@ loop. Onsets only: a copy played at other velocities is still a copy.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 
+from engine.dataset import split_of
 from engine.drums import (
     CLOSED_HAT,
     CRASH,
@@ -54,21 +54,7 @@ WINDOW_BARS = 2
 TRIES_PER_LOOP = 20
 """Draws allowed per wanted loop before giving up (small pools run out of new combinations)."""
 TRAIN, VALIDATION = "train", "validation"
-SPLIT_BUCKETS = 10
-"""One file in SPLIT_BUCKETS goes to validation."""
-
-
-def split_of(relative_path: str) -> str:
-    """Return the split of a file: a stable hash of its relative path, 1 in 10 to validation.
-
-    Args:
-        relative_path: path relative to the data set's root; `\\` and `/` read the same.
-
-    Returns:
-        "validation" when the CRC-32 of the path is 0 mod 10, else "train".
-    """
-    key = PurePosixPath(relative_path.replace("\\", "/")).as_posix()
-    return VALIDATION if zlib.crc32(key.encode()) % SPLIT_BUCKETS == 0 else TRAIN
+"""Split names, as engine.dataset.split_of gives them."""
 
 
 def split_parts(pattern: Pattern) -> dict[str, Pattern]:
@@ -136,7 +122,8 @@ def augment_split(
 def augment_folder(src: Path, dst: Path, n: int, seed: int) -> int:
     """Recombine the .mid loops under `src` into new training loops written to `dst`.
 
-    Files are split by `split_of` of their path relative to `src`; only training files are
+    Files are split by engine.dataset.split_of of their path relative to `src` (the split
+    training uses for folders without info.csv); only training files are
     sources, validation files feed the leak guard. Unreadable and non-4/4 files are skipped.
     Each result is written at its kick source's tempo, under a name that `split_of` files
     under train, so `dst` can join a training set without leaking into validation.
