@@ -24,7 +24,7 @@ def build_parser(extra_modules: tuple[str, ...] = ()) -> argparse.ArgumentParser
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as error:
-            if error.name != name:
+            if not name.startswith(error.name or "?"):
                 raise
             continue
         module.add_parser(subparsers)
