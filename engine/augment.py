@@ -37,6 +37,7 @@ from engine.errors import BadPrimer
 from engine.midi_io import read_midi, write_midi
 from engine.pattern import Pattern
 from engine.performance import perform
+from engine.standardise import MIDI_SUFFIXES
 
 PART_CLASSES: dict[str, tuple[int, ...]] = {
     "kick": (KICK,),
@@ -244,9 +245,9 @@ def _only(pattern: Pattern, classes: tuple[int, ...]) -> Pattern:
 
 
 def _read_loops(src: Path) -> list[tuple[str, Pattern, float]]:
-    """(relative path, pattern, bpm) of every readable 4/4 .mid loop under src, in path order."""
+    """(relative path, pattern, bpm) of every readable 4/4 MIDI loop under src, in path order."""
     loops = []
-    for path in sorted(src.rglob("*.mid")):
+    for path in sorted(p for p in src.rglob("*") if p.suffix.lower() in MIDI_SUFFIXES):
         try:
             beat = read_midi(path)
         except (BadPrimer, OSError):
