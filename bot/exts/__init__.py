@@ -1,0 +1,1 @@
+"""Bot extensions, one feature each; loaded in `BeatBot.setup_hook`."""

@@ -1,0 +1,185 @@
+"""`key=value` arguments of `!beat` and `/beat`: one FlagConverter, strict about what it accepts.
+
+discord.py's flag parser is forgiving in ways that hide mistakes: an unknown `foo=3` is glued
+onto the previous value, text outside flags is dropped, and a single-letter alias like `t`
+matches inside longer words. So the raw text is scanned first, token by token, against the
+keys and aliases of `engine.request.FIELDS`, and anything odd is refused with one line.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Literal
+
+from discord.ext import commands
+
+from bot.settings import Settings
+from bot.text import inline
+from engine.errors import BadValue
+from engine.request import (
+    BARS_RANGE,
+    BPM_RANGE,
+    FIELDS,
+    HUMANIZE_RANGE,
+    SEED_RANGE,
+    SWING_RANGE,
+    TEMPERATURE_RANGE,
+    BeatRequest,
+    Field,
+    field_for,
+)
+
+LOWERCASE_KEYS = ("style", "kit", "format")
+"""Keys whose values are names, matched without regard to case."""
+
+
+class BadFlags(commands.BadArgument):
+    """The `key=value` text could not be read; the message is the one line to show."""
+
+
+def _field(key: str) -> Field:
+    found = field_for(key)
+    assert found is not None, key
+    return found
+
+
+def _flag(key: str) -> object:
+    """A flag for one engine field: its aliases, and its help with the range (for /beat)."""
+    field = _field(key)
+    description = f"{field.help} ({field.allowed})"[:100]
+    return commands.flag(name=field.key, aliases=list(field.aliases), default=None,
+                         description=description)
+
+
+class BeatFlags(commands.FlagConverter, delimiter="=", prefix="", case_insensitive=True):
+    """The settings of one beat; every key is optional (None means "use the default")."""
+
+    bpm: commands.Range[float, BPM_RANGE[0], BPM_RANGE[1]] = _flag("bpm")
+    bars: commands.Range[int, BARS_RANGE[0], BARS_RANGE[1]] = _flag("bars")
+    temp: commands.Range[float, TEMPERATURE_RANGE[0], TEMPERATURE_RANGE[1]] = _flag("temp")
+    style: str = _flag("style")
+    kit: str = _flag("kit")
+    seed: commands.Range[int, SEED_RANGE[0], SEED_RANGE[1]] = _flag("seed")
+    fills: Literal[0, 2, 4, 8] = _flag("fills")
+    swing: commands.Range[float, SWING_RANGE[0], SWING_RANGE[1]] = _flag("swing")
+    humanize: commands.Range[float, HUMANIZE_RANGE[0], HUMANIZE_RANGE[1]] = _flag(
+        "humanize")
+    format: Literal["mp3", "ogg", "wav"] = _flag("format")
+
+    @classmethod
+    async def convert(cls, ctx: commands.Context, argument: str) -> BeatFlags:
+        """Scan `argument` strictly, then let discord.py convert each value.
+
+        Raises:
+            BadFlags: one line naming the key, the bad value and what is allowed.
+        """
+        maker = getattr(ctx.bot, "maker", None)
+        words = hint_words(maker.styles if maker else (), maker.kit_names if maker else ())
+        pairs = scan(argument, words, ctx.clean_prefix)
+        try:
+            return await super().convert(ctx, " ".join(f"{k}={v}" for k, v in pairs))
+        except commands.BadFlagArgument as error:
+            raise BadFlags(bad_value_line(error.flag.name, error.argument)) from error
+
+    def to_request(self, settings: Settings) -> BeatRequest:
+        """Build the engine request, taking unset keys from the settings' defaults."""
+        given = {_field(key).attr: value for key, value in self.given().items()}
+        defaults = BeatRequest(bpm=settings.default_bpm, bars=settings.default_bars,
+                               style=settings.default_style, kit=settings.default_kit,
+                               audio_format=settings.default_format)
+        return replace(defaults, **given)
+
+    def given(self) -> dict[str, object]:
+        """The keys the user set, by their main name."""
+        return {name: value for name, value in self if value is not None}
+
+
+def hint_words(styles: tuple[str, ...], kits: tuple[str, ...]) -> dict[str, str]:
+    """Map bare words a user might type to the key they probably meant."""
+    words = {kit.lower(): "kit" for kit in kits}
+    words.update({style.lower(): "style" for style in styles})
+    return words
+
+
+def scan(
+    argument: str, words: Mapping[str, str] | None = None, prefix: str = "!"
+) -> list[tuple[str, str]]:
+    """Split `key=value key=value ...` into (main key, value) pairs, refusing anything else.
+
+    Args:
+        argument: everything after the command name.
+        words: bare words mapped to the key they suggest (`trap` -> `style`).
+        prefix: the command prefix, for the hints.
+
+    Raises:
+        BadFlags: stray text, an unknown or repeated key, a missing value, spaces around `=`.
+    """
+    tokens = argument.split()
+    pairs: dict[str, tuple[str, str]] = {}
+    for index, token in enumerate(tokens):
+        following = tokens[index + 1] if index + 1 < len(tokens) else ""
+        key, value = _split(token, following, words or {}, prefix)
+        field = _known(key)
+        if field.key in pairs:
+            first = "=".join(pairs[field.key])
+            raise BadFlags(f"`{field.key}` is set twice (`{inline(first)}` and `{inline(token)}`);"
+                           " give it once.")
+        if not value:
+            raise BadFlags(f"`{field.key}` needs a value, like `{field.example}`.")
+        if "=" in value:
+            raise BadFlags(f"`{field.key}` can't be `{inline(value)}`: a value can't hold `=`.")
+        pairs[field.key] = (key, value)
+    return [(k, v.lower() if k in LOWERCASE_KEYS else v) for k, (_, v) in pairs.items()]
+
+
+def _split(token: str, following: str, words: Mapping[str, str], prefix: str) -> tuple[str, str]:
+    """Split one token at its first `=`, explaining tokens that are not `key=value`."""
+    key, equals, value = token.partition("=")
+    if not equals and not following.startswith("="):
+        raise BadFlags(_stray(token, words, prefix))
+    spaced = not equals or not key or (not value and following and "=" not in following)
+    if spaced:
+        example = _known(key).example if key else "bpm=85"
+        raise BadFlags(f"Write settings with no spaces around `=`, like `{example}`.")
+    return key, value
+
+
+def _stray(token: str, words: Mapping[str, str], prefix: str) -> str:
+    hint = f"write key=value, like `{prefix}beat bpm=85 style=trap` (see `{prefix}help beat`)."
+    key = words.get(token.lower())
+    if key is not None:
+        hint = f"did you mean `{key}={inline(token.lower())}`?"
+    elif _is_number(token):
+        hint = f"did you mean `bpm={inline(token)}`?"
+    return f"`{inline(token)}` isn't a setting: {hint}"
+
+
+def _known(key: str) -> Field:
+    field = field_for(key)
+    if field is not None:
+        return field
+    names = [f.key for f in FIELDS] + [alias for f in FIELDS for alias in f.aliases]
+    close = difflib.get_close_matches(key.lower(), names, n=1, cutoff=0.6)
+    hint = f"did you mean `{_field(close[0]).key}`?" if close else "keys are " + ", ".join(
+        f.key for f in FIELDS) + "."
+    raise BadFlags(f"`{inline(key)}` is not a key: {hint}")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def bad_value_line(key: str, argument: str) -> str:
+    """The engine's own line for a value that failed to convert (`bpm=fast`, `bars=2.5`)."""
+    field = _field(key)
+    try:
+        BeatRequest(**{field.attr: argument}).validated((), ())
+    except BadValue as error:
+        return str(BadValue(error.field, inline(argument), error.allowed))
+    return str(BadValue(field.key, inline(argument), field.allowed))

@@ -1,0 +1,120 @@
+"""Where a beat request came from, and how to answer it: a command context or a button press."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+import discord
+from discord.ext import commands
+
+NO_PINGS = discord.AllowedMentions.none()
+
+
+class Origin(Protocol):
+    """What the beat service needs from whoever asked.
+
+    Attributes:
+        source: `prefix`, `slash`, or the button (`regenerate`, `variation`, `extend`).
+        user: who asked.
+        guild_id: the guild, or None in DMs.
+        channel_id: the channel.
+        received: `time.perf_counter()` when the request arrived.
+        filesize_limit: the most bytes one message may upload here.
+    """
+
+    source: str
+    user: discord.abc.User
+    guild_id: int | None
+    channel_id: int | None
+    received: float
+    filesize_limit: int
+
+    def working(self) -> contextlib.AbstractAsyncContextManager[object]:
+        """Show that work is under way (typing, or a deferred "thinking" reply)."""
+        ...
+
+    async def notice(self, position: int) -> None:
+        """Say the request is waiting in line at `position` (1 is next)."""
+        ...
+
+    async def deliver(self, **kwargs: Any) -> discord.Message:
+        """Post the beat (send kwargs: content, embed, files, view) as one message."""
+        ...
+
+
+def _queued_text(position: int) -> str:
+    return f"Queued: position {position}. Your beat starts when a drummer is free."
+
+
+def _limit(guild: discord.Guild | None) -> int:
+    return guild.filesize_limit if guild else discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
+
+
+class ContextOrigin:
+    """A `!beat` or `/beat` invocation (a hybrid command context)."""
+
+    def __init__(self, ctx: commands.Context) -> None:
+        self.ctx = ctx
+        self.source = "slash" if ctx.interaction else "prefix"
+        self.user = ctx.author
+        self.guild_id = ctx.guild.id if ctx.guild else None
+        self.channel_id = ctx.channel.id if ctx.channel else None
+        self.received = time.perf_counter()
+        self.filesize_limit = _limit(ctx.guild)
+        self._notice: discord.Message | None = None
+
+    def working(self) -> contextlib.AbstractAsyncContextManager[object]:
+        """Typing in the channel for `!beat`; a deferred reply for `/beat`."""
+        return self.ctx.typing()
+
+    async def notice(self, position: int) -> None:
+        """Post the place in line; it is deleted once the beat is posted."""
+        self._notice = await self.ctx.send(_queued_text(position), allowed_mentions=NO_PINGS)
+
+    async def deliver(self, **kwargs: Any) -> discord.Message:
+        """Reply with the beat, then remove the queue notice."""
+        message = await self.ctx.reply(**kwargs, allowed_mentions=NO_PINGS, mention_author=False)
+        await _delete_quietly(self._notice)
+        return message
+
+
+class InteractionOrigin:
+    """A press of one of the buttons under a beat."""
+
+    def __init__(self, interaction: discord.Interaction, source: str) -> None:
+        self.interaction = interaction
+        self.source = source
+        self.user = interaction.user
+        self.guild_id = interaction.guild_id
+        self.channel_id = interaction.channel_id
+        self.received = time.perf_counter()
+        self.filesize_limit = _limit(interaction.guild)
+        self._notice: discord.Message | None = None
+
+    @contextlib.asynccontextmanager
+    async def working(self) -> AsyncIterator[None]:
+        """Defer with "thinking…", which the first follow-up replaces."""
+        if not self.interaction.response.is_done():
+            await self.interaction.response.defer(thinking=True)
+        yield
+
+    async def notice(self, position: int) -> None:
+        """Post the place in line as the first follow-up; deleted once the beat is posted."""
+        self._notice = await self.interaction.followup.send(
+            _queued_text(position), allowed_mentions=NO_PINGS, wait=True)
+
+    async def deliver(self, **kwargs: Any) -> discord.Message:
+        """Post the beat as a follow-up, then remove the queue notice."""
+        message = await self.interaction.followup.send(**kwargs, allowed_mentions=NO_PINGS,
+                                                       wait=True)
+        await _delete_quietly(self._notice)
+        return message
+
+
+async def _delete_quietly(message: discord.Message | None) -> None:
+    if message is not None:
+        with contextlib.suppress(discord.HTTPException):
+            await message.delete()

@@ -1,0 +1,73 @@
+"""The bot's one error handler: every command, slash command and button error becomes one line."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from bot.errors import describe, is_expected, unwrap
+
+if TYPE_CHECKING:
+    from bot.app import BeatBot
+
+log = logging.getLogger(__name__)
+NO_PINGS = discord.AllowedMentions.none()
+
+
+class ErrorHandler(commands.Cog):
+    """Answers errors with one line; logs the unexpected ones with their traceback."""
+
+    def __init__(self, bot: BeatBot) -> None:
+        self.bot = bot
+        self._previous_tree_handler = bot.tree.on_error
+
+    async def cog_load(self) -> None:
+        """Take over the command tree's error hook (slash commands, autocomplete, buttons)."""
+        self.bot.tree.on_error = self.on_app_command_error
+
+    async def cog_unload(self) -> None:
+        """Give the tree its previous error hook back."""
+        self.bot.tree.on_error = self._previous_tree_handler
+
+    @commands.Cog.listener()
+    async def on_command_error(self, ctx: commands.Context, error: Exception) -> None:
+        """Answer a prefix or hybrid command error."""
+        line = self._line(error, f"command {ctx.command}")
+        if line is None:
+            return
+        try:
+            await ctx.send(line, ephemeral=ctx.interaction is not None, allowed_mentions=NO_PINGS)
+        except discord.HTTPException as failure:
+            log.warning("could not send an error line: %s", failure)
+
+    async def on_app_command_error(self, interaction: discord.Interaction,
+                                   error: BaseException) -> None:
+        """Answer an application command, autocomplete or component error."""
+        line = self._line(error, f"interaction {interaction.data!r:.80}")
+        if line is None or interaction.type is discord.InteractionType.autocomplete:
+            return
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(line, ephemeral=True, allowed_mentions=NO_PINGS)
+            else:
+                await interaction.response.send_message(line, ephemeral=True,
+                                                        allowed_mentions=NO_PINGS)
+        except discord.HTTPException as failure:
+            log.warning("could not send an error line: %s", failure)
+
+    @staticmethod
+    def _line(error: BaseException, where: str) -> str | None:
+        if not is_expected(error):
+            original = unwrap(error)
+            log.error("unexpected error in %s", where,
+                      exc_info=(type(original), original, original.__traceback__))
+        return describe(error)
+
+
+async def setup(bot: BeatBot) -> None:
+    """Load the error handler."""
+    await bot.add_cog(ErrorHandler(bot))
+

@@ -1,0 +1,53 @@
+"""`!history` (your last beats, with seeds to replay them) and `!stats` (today, for everyone)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from bot.params import replay_args
+
+if TYPE_CHECKING:
+    from bot.app import BeatBot
+
+NO_PINGS = discord.AllowedMentions.none()
+HISTORY_LENGTH = 5
+
+
+class History(commands.Cog):
+    """Reads the request log."""
+
+    def __init__(self, bot: BeatBot) -> None:
+        self.bot = bot
+
+    @commands.hybrid_command(name="history")
+    async def history(self, ctx: commands.Context) -> None:
+        """Your last 5 beats, each with the line that replays it."""
+        beats = await self.bot.database.history(ctx.author.id, HISTORY_LENGTH)
+        if not beats:
+            await ctx.send(f"No beats yet. Try `{ctx.clean_prefix}beat`.",
+                           allowed_mentions=NO_PINGS)
+            return
+        lines = [f"{discord.utils.format_dt(beat.created_at, 'R')}: `{ctx.clean_prefix}beat "
+                 f"{replay_args(beat.params)}`" for beat in beats]
+        await ctx.send(f"Your last {len(beats)} beats (newest first); `seed=` replays one:\n"
+                       + "\n".join(lines), allowed_mentions=NO_PINGS)
+
+    @commands.hybrid_command(name="stats")
+    async def stats(self, ctx: commands.Context) -> None:
+        """Beats served today (UTC), the median time to a reply, and the top styles."""
+        midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        stats = await self.bot.database.stats(midnight)
+        p50 = f"{stats.p50_ms / 1000:.1f} s" if stats.p50_ms is not None else "n/a"
+        top = ", ".join(f"{style} ({count})" for style, count in stats.top_styles) or "none yet"
+        await ctx.send(f"Today: {stats.beats} beats served ({stats.requests} requests). "
+                       f"Median time to reply: {p50}. Top styles: {top}.",
+                       allowed_mentions=NO_PINGS)
+
+
+async def setup(bot: BeatBot) -> None:
+    """Load the History cog."""
+    await bot.add_cog(History(bot))

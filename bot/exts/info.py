@@ -1,0 +1,44 @@
+"""`!styles` and `!kits`: what a beat can be asked for."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from bot.text import one_line
+from engine.request import ANY_STYLE, AUTO_KIT
+
+if TYPE_CHECKING:
+    from bot.app import BeatBot
+
+NO_PINGS = discord.AllowedMentions.none()
+
+
+class Info(commands.Cog):
+    """Lists of styles and kits."""
+
+    def __init__(self, bot: BeatBot) -> None:
+        self.bot = bot
+
+    @commands.hybrid_command(name="styles")
+    async def styles(self, ctx: commands.Context) -> None:
+        """List the styles the model knows."""
+        names = ", ".join(f"`{name}`" for name in self.bot.maker.styles)
+        await ctx.send(f"Styles: {names}, or `{ANY_STYLE}` (the default). Model: "
+                       f"{one_line(self.bot.maker.generator.name, 120)}.",
+                       allowed_mentions=NO_PINGS)
+
+    @commands.hybrid_command(name="kits")
+    async def kits(self, ctx: commands.Context) -> None:
+        """List the drum kits."""
+        lines = [f"`{kit.name}`: {one_line(kit.description, 100)}".rstrip(": ")
+                 for kit in self.bot.maker.kits.values()]
+        lines.append(f"`{AUTO_KIT}` (the default) picks one that suits the style.")
+        await ctx.send("Kits:\n" + "\n".join(lines), allowed_mentions=NO_PINGS)
+
+
+async def setup(bot: BeatBot) -> None:
+    """Load the Info cog."""
+    await bot.add_cog(Info(bot))

@@ -1,0 +1,56 @@
+"""`!help`: the usual command list, and for `!help beat` a table of every key from FIELDS."""
+
+from __future__ import annotations
+
+import discord
+from discord.ext import commands
+
+from engine.request import FIELDS, Field
+
+NO_PINGS = discord.AllowedMentions.none()
+SETTING_DEFAULTS = {"bpm": "default_bpm", "bars": "default_bars", "style": "default_style",
+                    "kit": "default_kit", "format": "default_format"}
+"""Keys whose default the bot's settings choose (instead of the engine's)."""
+
+
+class BeatHelp(commands.MinimalHelpCommand):
+    """MinimalHelpCommand, with a key table for commands that take beat settings."""
+
+    def __init__(self) -> None:
+        super().__init__(command_attrs={"help": "Show help; `help beat` lists every beat key."})
+
+    async def send_command_help(self, command: commands.Command) -> None:
+        """Show a key table for `beat`, the usual help for anything else."""
+        if command.qualified_name != "beat":
+            await super().send_command_help(command)
+            return
+        await self.get_destination().send(self.beat_help(), allowed_mentions=NO_PINGS)
+
+    async def send_pages(self) -> None:
+        """Send the pages without pinging anyone."""
+        destination = self.get_destination()
+        for page in self.paginator.pages:
+            await destination.send(page, allowed_mentions=NO_PINGS)
+
+    def beat_help(self) -> str:
+        """The `help beat` text: usage, then one row per key with range, default and example."""
+        prefix = self.context.clean_prefix
+        rows = [("key", "aliases", "allowed", "default", "example")]
+        rows += [(f.key, ", ".join(f.aliases), f.allowed.replace("!", prefix),
+                  self._default(f), f.example) for f in FIELDS]
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+                 + "  " + row[4] for row in rows]
+        table = "\n".join(line.rstrip() for line in lines)
+        return (f"**{prefix}beat** key=value … (or **/beat**): make a drum beat. Every key is "
+                "optional; attach a drum .mid to continue it.\n"
+                f"```\n{table}\n```"
+                f"Keys: `{FIELDS[0].example} {FIELDS[3].example}`, one `=` and no spaces. "
+                f"Same settings and seed, same beat. See `{prefix}styles` and `{prefix}kits`.")
+
+    def _default(self, field: Field) -> str:
+        settings = getattr(self.context.bot, "settings", None)
+        value = getattr(settings, SETTING_DEFAULTS.get(field.key, ""), field.default)
+        if value is None:
+            return "random"
+        return f"{value:g}" if isinstance(value, float) else str(value)

@@ -1,0 +1,107 @@
+"""A bounded line in front of the executor: at most `workers` jobs run, `max_waiting` wait."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from bot.errors import QueueFull
+
+T = TypeVar("T")
+
+DEFAULT_JOB_S = 5.0
+"""Guess of one job's length (seconds) before any has finished, for the retry hint."""
+
+
+@dataclass(frozen=True)
+class Ran(Generic[T]):
+    """A finished job: its result, and how long it waited for a worker (ms)."""
+
+    result: T
+    wait_ms: float
+
+
+class JobQueue:
+    """Runs blocking callables on an executor, `workers` at a time, with a bounded wait line.
+
+    Args:
+        executor: where jobs run (owned by the caller, never shut down here).
+        workers: jobs that may run at once.
+        max_waiting: jobs that may wait for a worker; one more is refused with QueueFull.
+    """
+
+    def __init__(self, executor: Executor, workers: int, max_waiting: int) -> None:
+        self.executor = executor
+        self.workers = workers
+        self.max_waiting = max_waiting
+        self._slots = asyncio.Semaphore(workers)
+        self._running = 0
+        self._waiting = 0
+        self._recent_s: deque[float] = deque(maxlen=20)
+
+    @property
+    def waiting(self) -> int:
+        """Jobs waiting for a worker."""
+        return self._waiting
+
+    @property
+    def running(self) -> int:
+        """Jobs running now."""
+        return self._running
+
+    def must_wait(self) -> bool:
+        """True when a job submitted now would wait (every worker busy, or others in line)."""
+        return self._slots.locked() or self._waiting > 0
+
+    def check_room(self) -> None:
+        """Raise QueueFull if a job submitted now would be refused."""
+        if self.must_wait() and self._waiting >= self.max_waiting:
+            raise QueueFull(self.retry_after_s())
+
+    def retry_after_s(self) -> int:
+        """A fair guess, in whole seconds, of when a place will free up."""
+        job_s = sum(self._recent_s) / len(self._recent_s) if self._recent_s else DEFAULT_JOB_S
+        return max(1, math.ceil(job_s * (self._waiting + 1) / self.workers))
+
+    async def run(
+        self, job: Callable[[], T], on_queued: Callable[[int], Awaitable[object]] | None = None
+    ) -> Ran[T]:
+        """Run `job` on the executor once a worker is free.
+
+        Args:
+            job: a blocking callable.
+            on_queued: awaited with the 1-based place in line when the job has to wait.
+
+        Raises:
+            QueueFull: every worker is busy and the line is full.
+        """
+        self.check_room()
+        queued = self.must_wait()
+        start = time.perf_counter()
+        self._waiting += 1
+        try:
+            if queued and on_queued is not None:
+                await on_queued(self._waiting)
+            await self._slots.acquire()
+        finally:
+            self._waiting -= 1
+        wait_ms = (time.perf_counter() - start) * 1000
+        try:
+            return Ran(await self._execute(job), wait_ms)
+        finally:
+            self._slots.release()
+
+    async def _execute(self, job: Callable[[], T]) -> T:
+        self._running += 1
+        start = time.perf_counter()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.executor, job)
+        finally:
+            self._running -= 1
+            self._recent_s.append(time.perf_counter() - start)
