@@ -41,7 +41,8 @@ class DrumLSTM:
         self.hidden = n = weights["lstm_recurrent"].shape[0]
         # Halving the sigmoid gates' pre-activations lets one tanh serve all four gates:
         # sigmoid(x) = 0.5 + 0.5 * tanh(x / 2).
-        scale = np.concatenate([np.full(2 * n, 0.5), np.ones(n), np.full(n, 0.5)]).astype(np.float32)
+        scale = np.concatenate([np.full(2 * n, 0.5), np.ones(n), np.full(n, 0.5)])
+        scale = scale.astype(np.float32)
         kernel = weights["lstm_kernel"] * scale
         tables, row = {}, 0
         for name, embed in (("prev", "event_embed"), ("back1", "event_embed"),

@@ -63,7 +63,8 @@ def read_midi(source: bytes | str | Path) -> MidiBeat:
     if not onsets:
         raise BadPrimer("the MIDI file has no drum notes (channel 10 or a drum track)")
     steps_per_tick = 1.0 / (midi.ticks_per_beat / 4)
-    end_step = max(max(t for t, _, _ in onsets) * steps_per_tick + 1, _length(midi) * steps_per_tick)
+    last_hit = max(t for t, _, _ in onsets) * steps_per_tick
+    end_step = max(np.floor(last_hit) + 1, _length(midi) * steps_per_tick)
     steps = int(np.ceil(end_step / STEPS_PER_BAR - 1e-6)) * STEPS_PER_BAR
     if steps > MAX_STEPS:
         raise BadPrimer(f"the MIDI file is longer than {MAX_STEPS // STEPS_PER_BAR} bars")
@@ -125,13 +126,14 @@ def _scan(midi: mido.MidiFile) -> tuple[list[tuple[int, int, int]], float, list,
                 tempo = msg.tempo
             elif msg.type == "time_signature":
                 meters.append((msg.numerator, msg.denominator))
-            elif msg.type == "note_on" and msg.velocity > 0:
-                if msg.channel == DRUM_CHANNEL or named_drums:
-                    cls = class_of(msg.note)
-                    if cls is None:
-                        dropped += 1
-                    else:
-                        onsets.append((tick, cls, msg.velocity))
+            elif msg.type == "note_on" and msg.velocity > 0 and (
+                msg.channel == DRUM_CHANNEL or named_drums
+            ):
+                cls = class_of(msg.note)
+                if cls is None:
+                    dropped += 1
+                else:
+                    onsets.append((tick, cls, msg.velocity))
     bpm = round(mido.tempo2bpm(tempo), 3) if tempo else 120.0
     return sorted(onsets), float(bpm), meters, dropped
 

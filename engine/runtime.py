@@ -25,21 +25,23 @@ BIT_WEIGHTS = 1 << np.arange(N_CLASSES)
 class DrumGenerator:
     """Samples patterns from a loaded DrumLSTM; `generate` batches specs through it."""
 
-    def __init__(self, lstm: DrumLSTM, name: str = "drum-lstm") -> None:
+    def __init__(self, lstm: DrumLSTM, name: str = "drum-lstm",
+                 guidance: float | None = None) -> None:
         self.lstm = lstm
         self.name = name
         self.styles = lstm.styles
+        self.guidance = lstm.meta.get("guidance", 1.0) if guidance is None else guidance
 
     def generate(self, specs: list[GenerationSpec]) -> list[Pattern]:
         """Write one pattern per spec; specs of any length and primer share one batch."""
-        return _Batch(self.lstm, specs).run()
+        return _Batch(self.lstm, specs, self.guidance).run()
 
 
 class _Batch:
     """The state of one batched sampling run."""
 
-    def __init__(self, lstm: DrumLSTM, specs: list[GenerationSpec]) -> None:
-        self.lstm, self.specs = lstm, specs
+    def __init__(self, lstm: DrumLSTM, specs: list[GenerationSpec], guidance: float) -> None:
+        self.lstm, self.specs, self.guidance = lstm, specs, guidance
         self.rngs = [np.random.default_rng(s.seed) for s in specs]
         self.fixed = [s.primer.steps if s.primer is not None else 0 for s in specs]
         self.total = [f + s.steps for f, s in zip(self.fixed, specs, strict=True)]
@@ -52,19 +54,26 @@ class _Batch:
         self.fill = np.stack([np.pad(fill_flags(t, s.fills), (0, steps - t))
                               for t, s in zip(self.total, specs, strict=True)])
         self.no_event = np.full(len(specs), NO_EVENT)
+        self.any_style = np.full(len(specs), len(lstm.styles))
         self.temperature = np.array([s.temperature for s in specs], np.float32)[:, None]
         for row, spec in enumerate(specs):
             if spec.primer is not None:
                 self._place(row, 0, spec.primer, 0, spec.primer.steps)
 
     def run(self) -> list[Pattern]:
-        state = self.lstm.initial_state(len(self.specs))
-        context = self.lstm.context(self.style)
-        rows = np.arange(len(self.specs))
+        guided = self.guidance != 1.0
+        style = np.concatenate([self.style, self.any_style]) if guided else self.style
+        fill = np.concatenate([self.fill, self.fill]) if guided else self.fill
+        state = self.lstm.initial_state(len(style))
+        context = self.lstm.context(style)
+        rows = np.arange(len(style))
         for t in range(self.events.shape[1]):
-            ctx = context[rows, t % STEPS_PER_BAR, self.fill[:, t]]
-            heads, state = self.lstm.step_events(*self._fed_back(t), ctx, state)
-            self._choose(t, heads)
+            ctx = context[rows, t % STEPS_PER_BAR, fill[:, t]]
+            fed = self._fed_back(t)
+            if guided:
+                fed = tuple(np.concatenate([f, f]) for f in fed)
+            heads, state = self.lstm.step_events(*fed, ctx, state)
+            self._choose(t, _guide_heads(heads, self.guidance) if guided else heads)
         return [Pattern(self.velocity[r, :n].copy(), self.roll[r, :n].copy())
                 for r, n in enumerate(self.total)]
 
@@ -117,6 +126,17 @@ class _Batch:
         self.velocity[row, at : at + n] = source.velocity[start:stop]
         self.roll[row, at : at + n] = source.roll[start:stop]
         self.events[row, at : at + n] = source.slice(start, stop).events()
+
+
+def _guide_heads(heads: Heads, guidance: float) -> Heads:
+    """Style guidance: push the event logits away from the style-free ("any") prediction.
+
+    The first half of the batch carries the requested style, the second half "any";
+    guidance 1 is plain sampling, above 1 exaggerates what makes the style itself.
+    """
+    half = len(heads.event) // 2
+    styled, free = heads.event[:half], heads.event[half:]
+    return Heads(free + guidance * (styled - free), heads.velocity[:half], heads.roll[:half])
 
 
 def _cumulative(logits: np.ndarray) -> np.ndarray:

@@ -192,8 +192,9 @@ class _Checkpoint:
                     state["wait"] += 1
                 self.model.save_weights(run_dir / "last.weights.tmp.weights.h5")
                 shutil.move(run_dir / "last.weights.tmp.weights.h5", run_dir / "last.weights.h5")
+                optimizer = self.model.optimizer.variables
                 np.savez(run_dir / "optimizer.npz",
-                         **{f"v{i}": v.numpy() for i, v in enumerate(self.model.optimizer.variables)})
+                         **{f"v{i}": v.numpy() for i, v in enumerate(optimizer)})
                 (run_dir / "state.json").write_text(json.dumps(state))
                 if state["wait"] >= patience:
                     print(f"early stop: no gain for {patience} epochs")
