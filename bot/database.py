@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -143,7 +144,7 @@ class Database:
             " seed, outcome, error, queue_ms, generate_ms, render_ms, encode_ms, upload_ms,"
             " total_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (record.created_at.isoformat(), record.guild_id, record.channel_id, record.user_id,
-             record.source, json.dumps(record.params, default=str), record.seed, record.outcome,
+             record.source, _json(record.params), record.seed, record.outcome,
              record.error, record.queue_ms, record.generate_ms, record.render_ms,
              record.encode_ms, record.upload_ms, record.total_ms),
         )
@@ -172,3 +173,11 @@ class Database:
         top = sorted(styles.items(), key=lambda item: (-item[1], item[0]))[:3]
         p50 = statistics.median(totals) if totals else None
         return Stats(len(beats), len(rows), p50, top)
+
+
+def _json(params: dict[str, object]) -> str:
+    """Params as strict JSON (NaN and infinities, which SQLite's JSON can't read, as strings)."""
+    def finite(value: object) -> object:
+        return str(value) if isinstance(value, float) and not math.isfinite(value) else value
+    return json.dumps({key: finite(value) for key, value in params.items()}, default=str,
+                      allow_nan=False)

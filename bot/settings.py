@@ -25,7 +25,8 @@ class Settings(BaseSettings):
     """
 
     model_config = SettingsConfigDict(
-        env_prefix="BEATBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="BEATBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        populate_by_name=True,
     )
 
     token: SecretStr | None = Field(

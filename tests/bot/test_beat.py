@@ -1,0 +1,125 @@
+"""`!beat` and `/beat` end to end: the real bot, the real engine, simcord's Discord."""
+
+from __future__ import annotations
+
+import io
+
+import mido
+import pytest
+from pydub import AudioSegment
+
+from tests.bot.conftest import log_rows
+
+
+def button_labels(message) -> list[str]:
+    return [child.label for row in message.components for child in row.children]
+
+
+def _attachments(message) -> dict[str, object]:
+    return {attachment.filename: attachment for attachment in message.attachments}
+
+
+async def _check_beat_message(message, audio_name: str = "beat.mp3") -> None:
+    """One message carries the audio, the MIDI and an embed showing grid.png; all three parse."""
+    files = _attachments(message)
+    assert set(files) == {audio_name, "beat.mid", "grid.png"}
+    midi = mido.MidiFile(file=io.BytesIO(await files["beat.mid"].read()))
+    assert any(msg.type == "note_on" and msg.channel == 9 for msg in midi)
+    audio = AudioSegment.from_file(io.BytesIO(await files[audio_name].read()),
+                                   format=audio_name.rsplit(".", 1)[1])
+    assert len(audio) > 500  # milliseconds: one bar at 120 bpm is 2 s
+    assert (await files["grid.png"].read()).startswith(b"\x89PNG")
+    (embed,) = message.embeds
+    assert embed.image.url == "attachment://grid.png"
+    fields = {field.name: field.value for field in embed.fields}
+    assert {"BPM", "Bars", "Style", "Kit", "Seed", "Temperature", "Time"} <= set(fields)
+    assert button_labels(message) == ["Regenerate", "Variation", "Extend"]
+
+
+async def test_prefix_beat_posts_one_message_with_everything(simcord_env, channel, alice,
+                                                              db_path):
+    await alice.send(channel, "!beat bpm=100 bars=1 style=rock seed=7")
+
+    message = channel.last_message
+    await _check_beat_message(message)
+    fields = {field.name: field.value for field in message.embeds[0].fields}
+    assert (fields["BPM"], fields["Bars"], fields["Style"], fields["Seed"]) == (
+        "100", "1", "rock", "7")
+    (row,) = log_rows(db_path)
+    assert (row["outcome"], row["source"], row["seed"], row["user_id"]) == (
+        "ok", "prefix", 7, alice.id)
+    assert row["error"] is None
+    for column in ("queue_ms", "generate_ms", "render_ms", "encode_ms", "upload_ms", "total_ms"):
+        assert row[column] is not None and row[column] >= 0, column
+
+
+async def test_aliases_and_case_are_accepted(simcord_env, channel, alice, db_path):
+    await alice.send(channel, "!beat TEMPO=95 Temperature=0.8 genre=TRAP audio=ogg length=1")
+
+    await _check_beat_message(channel.last_message, "beat.ogg")
+    params = log_rows(db_path)[0]["params"]
+    assert '"bpm": 95.0' in params and '"style": "trap"' in params and '"temp": 0.8' in params
+
+
+async def test_same_seed_gives_the_same_midi(simcord_env, channel, alice):
+    await alice.send(channel, "!beat seed=42 style=hiphop")
+    first = await _attachments(channel.last_message)["beat.mid"].read()
+    await alice.send(channel, "!beat seed=42 style=hiphop")
+    second = await _attachments(channel.last_message)["beat.mid"].read()
+    assert first == second
+
+
+async def test_slash_beat_defers_then_posts(simcord_env, channel, alice, db_path):
+    result = await alice.slash(channel, "beat", bpm=110.0, style="trap", kit="808", seed=3)
+
+    assert result.deferred
+    message = channel.last_message
+    await _check_beat_message(message)
+    fields = {field.name: field.value for field in message.embeds[0].fields}
+    assert (fields["BPM"], fields["Kit"], fields["Seed"]) == ("110", "808", "3")
+    assert log_rows(db_path)[0]["source"] == "slash"
+
+
+async def test_slash_options_carry_ranges_and_descriptions(simcord_env):
+    command = simcord_env.bot.tree.get_command("beat")
+    options = {param.name: param for param in command.parameters}
+    assert set(options) >= {"bpm", "bars", "temp", "style", "kit", "seed", "fills", "swing",
+                            "humanize", "format", "primer"}
+    assert (options["bpm"].min_value, options["bpm"].max_value) == (40, 300)
+    assert (options["bars"].min_value, options["bars"].max_value) == (1, 64)
+    assert [c.value for c in options["format"].choices] == ["mp3", "ogg", "wav"]
+    assert options["style"].autocomplete and options["kit"].autocomplete
+    assert "tempo" in options["bpm"].description
+
+
+async def test_style_and_kit_autocomplete(simcord_env, channel, alice):
+    styles = await alice.autocomplete(channel, "beat", "style", "")
+    kits = await alice.autocomplete(channel, "beat", "kit", "8")
+    assert {c["value"] for c in styles} == {"any", *simcord_env.bot.maker.styles}
+    assert [c["value"] for c in kits] == [k for k in simcord_env.bot.maker.kit_names if "8" in k]
+
+
+async def test_every_send_disables_mentions(simcord_env, channel, alice):
+    await alice.send(channel, "!beat style=<@everyone>")
+    await alice.send(channel, "!beat bars=1")
+    posts = [r for r in simcord_env.http_requests if r.method == "POST" and "messages" in r.path]
+    assert posts
+    for post in posts:
+        assert post.json["allowed_mentions"]["parse"] == [], post.json
+
+
+@pytest.mark.bot_settings(default_format="wav")
+async def test_record_transcript(simcord_env, channel, alice, tmp_path):
+    """Print (and write to tmp) a readable transcript of one `!beat` exchange; run with -s."""
+    await alice.send(channel, "!beat bpm=92 style=hiphop seed=2024 swing=30")
+    message = channel.last_message
+    embed = message.embeds[0]
+    lines = ["> alice: !beat bpm=92 style=hiphop seed=2024 swing=30",
+             f"< BeatBot: {embed.title}", f"  {embed.description}"]
+    lines += [f"  [{field.name}] {field.value}" for field in embed.fields]
+    lines.append(f"  image: {embed.image.url}  footer: {embed.footer.text}")
+    lines += [f"  file: {a.filename} ({a.size} bytes)" for a in message.attachments]
+    lines.append("  buttons: " + " | ".join(button_labels(message)))
+    (tmp_path / "transcript.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+    assert "file: beat.wav" in "\n".join(lines)

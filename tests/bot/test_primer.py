@@ -1,0 +1,75 @@
+"""A .mid attached to `!beat` (or given to `/beat primer:`) is continued; bad ones are refused."""
+
+from __future__ import annotations
+
+import discord
+
+from engine.midi_io import read_midi
+from engine.request import PRIMER_MAX_BYTES
+from tests.bot.conftest import drum_midi, log_rows
+
+
+async def _beat_midi(message) -> bytes:
+    (attachment,) = [a for a in message.attachments if a.filename == "beat.mid"]
+    return await attachment.read()
+
+
+async def test_attached_midi_is_continued(simcord_env, channel, alice, db_path):
+    primer = drum_midi(bars=2)
+
+    await alice.send(channel, "!beat bars=2 seed=1", attachments=[("groove.mid", primer)])
+
+    message = channel.last_message
+    fields = {field.name: field.value for field in message.embeds[0].fields}
+    assert fields["Bars"] == "4 (2 primer + 2 new)"
+    assert message.embeds[0].description.startswith("Continued from a MIDI primer")
+    given, made = read_midi(primer).pattern, read_midi(await _beat_midi(message)).pattern
+    assert made.steps == 2 * given.steps
+    assert made.slice(0, given.steps) == given
+    (row,) = log_rows(db_path)
+    assert row["outcome"] == "ok" and f'"primer_bytes": {len(primer)}' in row["params"]
+
+
+async def test_slash_primer_option(simcord_env, channel, alice, db_path):
+    await alice.slash(channel, "beat", bars=1, primer=("loop.mid", drum_midi(bars=1)))
+
+    fields = {field.name: field.value for field in channel.last_message.embeds[0].fields}
+    assert fields["Bars"] == "2 (1 primer + 1 new)"
+
+
+async def test_oversized_primer_is_refused_before_download(simcord_env, channel, alice,
+                                                            db_path, monkeypatch):
+    downloads: list[str] = []
+    original = discord.Attachment.read
+
+    async def counting_read(self, **kwargs):
+        downloads.append(self.filename)
+        return await original(self, **kwargs)
+
+    monkeypatch.setattr(discord.Attachment, "read", counting_read)
+    big = drum_midi() + b"\0" * PRIMER_MAX_BYTES
+
+    await alice.send(channel, "!beat", attachments=[("big.mid", big)])
+
+    reply = channel.last_message.content
+    assert reply.startswith("`primer` can't be `") and "at most 256 KB" in reply
+    assert downloads == []
+    assert log_rows(db_path)[0]["outcome"] == "user_error"
+    assert simcord_env.errors
+
+
+async def test_garbage_midi_is_refused(simcord_env, channel, alice, db_path):
+    await alice.send(channel, "!beat", attachments=[("junk.mid", b"definitely not MIDI" * 10)])
+
+    reply = channel.last_message.content
+    assert reply.startswith("That MIDI file can't be continued: ")
+    assert "\n" not in reply and "Traceback" not in reply
+    assert log_rows(db_path)[0]["outcome"] == "user_error"
+    assert simcord_env.errors
+
+
+async def test_other_attachments_are_refused(simcord_env, channel, alice):
+    await alice.send(channel, "!beat", attachments=[("cat.png", b"\x89PNG\r\n\x1a\n")])
+
+    assert "attach a drum .mid file" in channel.last_message.content
+    assert simcord_env.errors

@@ -1,0 +1,89 @@
+"""Settings from .env, `beatbot run` without a token, and the token never reaching the logs."""
+
+from __future__ import annotations
+
+import io
+import logging
+import subprocess
+import sys
+
+import pytest
+import simcord
+
+from bot.app import create_bot
+from bot.cli import main
+from bot.settings import Settings
+from engine.cli import build_parser
+
+FAKE_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GfAkEt.this-is-not-a-real-token-1234567890"
+
+
+@pytest.fixture
+def no_token_env(monkeypatch, tmp_path):
+    for name in ("DISCORD_TOKEN", "BEATBOT_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+
+
+def test_settings_read_env_file(tmp_path, no_token_env):
+    env = tmp_path / "bot.env"
+    env.write_text(f"DISCORD_TOKEN={FAKE_TOKEN}\nBEATBOT_WORKERS=3\nBEATBOT_COOLDOWN_S=5\n"
+                   "BEATBOT_GUILD_ID=1234\nBEATBOT_PREFIX=?\n")
+
+    settings = Settings(_env_file=env)
+
+    assert settings.token.get_secret_value() == FAKE_TOKEN
+    assert (settings.workers, settings.cooldown_s, settings.guild_id, settings.prefix) == (
+        3, 5.0, 1234, "?")
+    assert FAKE_TOKEN not in repr(settings) and FAKE_TOKEN not in str(settings)
+
+
+def test_run_without_token_exits_1_with_one_line(no_token_env, capsys):
+    code = main(["run", "--env-file", "missing.env"])
+
+    err = capsys.readouterr().err.strip()
+    assert code == 1
+    assert len(err.splitlines()) == 1
+    assert "DISCORD_TOKEN" in err and ".env" in err and "beatbot beat" in err
+
+
+def test_run_with_bad_settings_exits_1(no_token_env, monkeypatch, capsys):
+    monkeypatch.setenv("BEATBOT_WORKERS", "0")
+    assert main(["run"]) == 1
+    assert "bad settings" in capsys.readouterr().err
+
+
+def test_run_is_registered_without_importing_discord():
+    args = build_parser(("bot.commands",)).parse_args(["run"])
+    assert args.func.__module__ == "bot.commands"
+    probe = "import sys, bot.cli, bot.commands; print('discord' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
+
+
+async def test_token_never_appears_in_logs(tmp_path, maker, caplog):
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    caplog.set_level(logging.DEBUG)
+    try:
+        settings = Settings(_env_file=None, token=FAKE_TOKEN, database=tmp_path / "b.db",
+                            default_bars=1, cooldown_s=0)
+        bot = await create_bot(settings, maker)
+        async with simcord.run(bot) as env:
+            channel = env.create_guild().create_text_channel("beats")
+            alice = env.guild.add_member(env.create_user("alice"))
+            await alice.send(channel, "!beat seed=1")
+            await alice.send(channel, "!beat bpm=nope")
+            assert env.errors
+        await bot.close()
+    finally:
+        root.removeHandler(handler)
+
+    logged = stream.getvalue() + caplog.text
+    assert "starting with" in logged and "**********" in logged  # settings were logged...
+    assert FAKE_TOKEN not in logged  # ...without the token
+    assert FAKE_TOKEN.split(".")[0] not in logged
