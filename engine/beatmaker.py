@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,7 +19,10 @@ from engine.picture import draw_grid
 from engine.render import Renderer
 from engine.request import BARS_RANGE, BeatRequest
 
-SOUNDFONT_DIR = Path(__file__).resolve().parent.parent / "soundfonts"
+SOUNDFONT_DIR = Path(
+    os.environ.get("BEATBOT_SOUNDFONT_DIR", Path(__file__).resolve().parent.parent / "soundfonts")
+)
+"""The kits: the repo's soundfonts/ folder unless BEATBOT_SOUNDFONT_DIR says otherwise."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ class BeatMaker:
         with clock("midi"):
             notes = perform(pattern, request.bpm, kit.pitches, request.swing,
                             request.humanize, request.seed)
-            midi = write_midi(notes, request.bpm)
+            midi = write_midi(notes, request.bpm, pattern.steps)
         audio, audio_error = self._audio(notes, request, pattern.steps, kit, clock)
         with clock("image"):
             image = draw_grid(pattern)

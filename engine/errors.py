@@ -18,7 +18,7 @@ class BadValue(EngineError):
 
     def __init__(self, field: str, value: object, allowed: str) -> None:
         self.field, self.value, self.allowed = field, value, allowed
-        shown = str(value)
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
         if len(shown) > 40:
             shown = shown[:37] + "..."
         super().__init__(f"`{field}` can't be `{shown}`: use {allowed}.")
@@ -34,3 +34,7 @@ class ModelError(EngineError):
 
 class RenderError(EngineError):
     """Audio could not be rendered or encoded (soundfont or ffmpeg trouble)."""
+
+
+class BadInput(EngineError):
+    """The `key=value` text could not be read (stray words, unknown or repeated keys)."""
