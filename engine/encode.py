@@ -20,7 +20,7 @@ from engine.render import SAMPLE_RATE
 MAX_AUDIO_BYTES = 8 * 1024 * 1024
 """Discord's upload limit for a bot without boosts, bytes."""
 LOW_RATE = 22050
-"""Sample rate of the last-resort mono files, Hz."""
+"""Sample rate of the last-resort mono MP3 and WAV files, Hz."""
 LOW_KBPS = 24
 """Bitrate of the last-resort mono MP3 or Ogg, kbit/s."""
 CONTAINER_BYTES = 4096
@@ -47,15 +47,17 @@ class _Codec:
     name: str
     bitrates_kbps: tuple[int, ...]
     parameters: tuple[str, ...] = ()
+    low_rate: int = LOW_RATE
 
 
 CODECS = {
     # LAME quality 5 is its default speed/quality balance; lower is slower for little gain.
     "mp3": _Codec("libmp3lame", (192, 128, 96, 64, 48, 32), ("-compression_level", "5")),
     # Opus in Ogg: what Discord's own voice messages use, so every client plays it inline.
-    "ogg": _Codec("libopus", (128, 96, 64, 48, 32)),
+    "ogg": _Codec("libopus", (128, 96, 64, 48, 32), low_rate=24000),  # Opus has no 22050
 }
-"""ffmpeg encoder, bitrates to try (best first) and extra ffmpeg options per format."""
+"""ffmpeg encoder, bitrates to try (best first), extra ffmpeg options and the last-resort
+sample rate per format."""
 
 
 def encode(samples: np.ndarray, audio_format: str, max_bytes: int = MAX_AUDIO_BYTES
@@ -68,8 +70,8 @@ def encode(samples: np.ndarray, audio_format: str, max_bytes: int = MAX_AUDIO_BY
         max_bytes: the largest file allowed.
 
     Returns:
-        The file. Bitrates step down until it fits, then it goes mono at LOW_RATE and
-        LOW_KBPS. Without
+        The file. Bitrates step down until it fits, then it goes mono at LOW_KBPS and a low
+        sample rate. Without
         ffmpeg, MP3 and Ogg requests get WAV when that fits.
 
     Raises:
@@ -93,7 +95,7 @@ def _compressed(samples: np.ndarray, audio_format: str, max_bytes: int) -> Encod
             if len(data) <= max_bytes:
                 return EncodedAudio(data, audio_format, kbps)
     low = _segment(samples).set_channels(1)
-    data = _ffmpeg(low, audio_format, codec, LOW_KBPS, ("-ar", str(LOW_RATE)))
+    data = _ffmpeg(low, audio_format, codec, LOW_KBPS, ("-ar", str(codec.low_rate)))
     if len(data) <= max_bytes:
         return EncodedAudio(data, audio_format, LOW_KBPS)
     raise RenderError(f"the audio does not fit in {max_bytes // 1024} KB even in mono at "

@@ -8,9 +8,13 @@ How a render works:
 * Notes start on the exact frame of their tick (480 ticks per beat). FluidSynth starts voices
   only on its 64-frame block edges, so each event is sent half a block early: hits land within
   32 frames (0.73 ms) of their exact time, never late on average.
-* The audio is exactly `steps` 16th notes long, so it loops cleanly at the bar line. We render
-  TAIL_S more seconds so the last hits ring out, fade that tail, and mix it back onto the
-  start: the file sounds as it would in the middle of an endless loop.
+* The audio is exactly `steps` 16th notes long, so it loops cleanly at the bar line, and it
+  sounds as it would in the middle of an endless loop: the last hits ring out over the start.
+  This is a wrap-around render done as a pre-roll: we render PREROLL_S seconds first that
+  replay the loop's last notes, then keep only the loop. Compared with rendering a tail and
+  mixing it back onto the start, the synth hears the notes in their real order, so chokes
+  (a closed hat cutting an open one, an 808 kick cutting the last) also hold across the seam,
+  and the start continues the end sample for sample.
 * Peaks are normalised to PEAK_DBFS. FluidSynth writes floats, so nothing clips on the way.
 """
 
@@ -30,10 +34,8 @@ from engine.performance import Note
 
 SAMPLE_RATE = 44100
 """Output sample rate, Hz."""
-TAIL_S = 2.0
-"""Seconds rendered past the loop end and mixed back onto its start."""
-TAIL_FADE_S = 0.5
-"""The last seconds of that tail fade out, so long cymbals never stop with a click."""
+PREROLL_S = 2.0
+"""Seconds of the loop's end replayed before its start, so its last hits ring over the start."""
 PEAK_DBFS = -1.0
 """Level of the loudest sample after normalising."""
 MAX_GAIN = 100.0
@@ -84,13 +86,14 @@ class Renderer:
         Raises:
             RenderError: the soundfont is missing or unreadable, or FluidSynth failed.
         """
+        frames = loop_frames(steps, bpm)
+        preroll = round(PREROLL_S * SAMPLE_RATE)
         synth = self._checkout()
         try:
-            frames = loop_frames(steps, bpm)
-            audio = synth.play(kit, _events(notes, bpm), frames + round(TAIL_S * SAMPLE_RATE))
+            audio = synth.play(kit, _events(notes, bpm, frames, preroll), preroll + frames)
         finally:
             self._idle.put(synth)
-        return normalise(wrap_tail(fade_tail(audio, frames), frames))
+        return normalise(audio[preroll:])
 
     def close(self) -> None:
         """Free every idle synth (call when no render is running)."""
@@ -114,29 +117,25 @@ def tick_frame(tick: int, bpm: float) -> int:
     return round(tick / TICKS_PER_BEAT * 60.0 / bpm * SAMPLE_RATE)
 
 
-def _events(notes: list[Note], bpm: float) -> list[tuple[int, int, int, int]]:
-    """(frame, on, pitch, velocity) per note-on and note-off, note-offs first on a tie."""
+def _events(notes: list[Note], bpm: float, frames: int, preroll: int
+            ) -> list[tuple[int, int, int, int]]:
+    """(frame, on, pitch, velocity) per note-on and note-off, note-offs first on a tie.
+
+    Frames count from the start of the pre-roll. Each note plays in the loop and, where it
+    falls in the pre-roll, in the copies of the loop before it; a note pushed past the loop's
+    end (by humanize) wraps to its start.
+    """
     events = []
+    copies = -(-preroll // frames)
     for note in notes:
-        events.append((tick_frame(note.tick, bpm), 1, note.pitch, note.velocity))
-        events.append((tick_frame(note.tick + note.duration, bpm), 0, note.pitch, 0))
+        start = tick_frame(note.tick, bpm) % frames
+        length = tick_frame(note.tick + note.duration, bpm) - tick_frame(note.tick, bpm)
+        for copy in range(copies + 1):
+            frame = preroll + start - copy * frames
+            if frame >= 0:
+                events += [(frame, 1, note.pitch, note.velocity),
+                           (frame + length, 0, note.pitch, 0)]
     return sorted(events)
-
-
-def fade_tail(audio: np.ndarray, frames: int) -> np.ndarray:
-    """Fade the last TAIL_FADE_S seconds of the part after `frames` to silence."""
-    fade = min(round(TAIL_FADE_S * SAMPLE_RATE), len(audio) - frames)
-    audio[len(audio) - fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
-    return audio
-
-
-def wrap_tail(audio: np.ndarray, frames: int) -> np.ndarray:
-    """Mix everything after `frames` back onto the start, one loop length at a time."""
-    loop = audio[:frames].copy()
-    for start in range(frames, len(audio), frames):
-        part = audio[start:start + frames]
-        loop[: len(part)] += part
-    return loop
 
 
 def normalise(audio: np.ndarray) -> np.ndarray:
