@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.drums import N_CLASSES
+from engine.drums import N_CLASSES, STEPS_PER_BAR
 from engine.errors import ModelError
 from engine.features import N_ROLLS, VELOCITY_BUCKETS
 
@@ -59,6 +59,8 @@ class DrumLSTM:
         self.head_b = np.concatenate([weights["event_b"], weights["velocity_dense_b"],
                                       weights["roll_dense_b"]])
         self.n_events = weights["event_w"].shape[1]
+        no_prior = np.zeros((len(self.styles) + 1, STEPS_PER_BAR, self.n_events), np.float32)
+        self.style_prior = weights.get("style_prior", no_prior)
 
     @classmethod
     def load(cls, path: Path) -> DrumLSTM:
@@ -70,6 +72,8 @@ class DrumLSTM:
         try:
             with np.load(path, allow_pickle=False) as data:
                 weights = {name: data[name].astype(np.float32) for name in WEIGHT_NAMES}
+                if "style_prior" in data:
+                    weights["style_prior"] = data["style_prior"].astype(np.float32)
                 meta = json.loads(str(data["meta"]))
             return cls(weights, meta)
         except FileNotFoundError:

@@ -24,6 +24,7 @@ class ModelConfig:
         style_dropout: share of training windows whose style is replaced by "any".
         velocity_weight: loss weight of the velocity head.
         roll_weight: loss weight of the roll head.
+        style_prior_weight: weight of the style prior at sampling (engine.style_prior).
     """
 
     name: str
@@ -40,6 +41,7 @@ class ModelConfig:
     style_dropout: float = 0.15
     velocity_weight: float = 0.3
     roll_weight: float = 0.1
+    style_prior_weight: float = 1.0
 
     def as_dict(self) -> dict:
         """Return the config as plain JSON-able values."""

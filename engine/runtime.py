@@ -23,25 +23,33 @@ BIT_WEIGHTS = 1 << np.arange(N_CLASSES)
 
 
 class DrumGenerator:
-    """Samples patterns from a loaded DrumLSTM; `generate` batches specs through it."""
+    """Samples patterns from a loaded DrumLSTM; `generate` batches specs through it.
+
+    Args:
+        lstm: the loaded model.
+        name: shown in replies and logs.
+        prior_weight: weight of the style prior added to the event logits (see
+            engine.style_prior); None takes the model's own setting.
+    """
 
     def __init__(self, lstm: DrumLSTM, name: str = "drum-lstm",
-                 guidance: float | None = None) -> None:
+                 prior_weight: float | None = None) -> None:
         self.lstm = lstm
         self.name = name
         self.styles = lstm.styles
-        self.guidance = lstm.meta.get("guidance", 1.0) if guidance is None else guidance
+        default = lstm.meta.get("style_prior_weight", 0.0)
+        self.prior_weight = default if prior_weight is None else prior_weight
 
     def generate(self, specs: list[GenerationSpec]) -> list[Pattern]:
         """Write one pattern per spec; specs of any length and primer share one batch."""
-        return _Batch(self.lstm, specs, self.guidance).run()
+        return _Batch(self.lstm, specs, self.prior_weight).run()
 
 
 class _Batch:
     """The state of one batched sampling run."""
 
-    def __init__(self, lstm: DrumLSTM, specs: list[GenerationSpec], guidance: float) -> None:
-        self.lstm, self.specs, self.guidance = lstm, specs, guidance
+    def __init__(self, lstm: DrumLSTM, specs: list[GenerationSpec], prior_weight: float) -> None:
+        self.lstm, self.specs, self.prior_weight = lstm, specs, prior_weight
         self.rngs = [np.random.default_rng(s.seed) for s in specs]
         self.fixed = [s.primer.steps if s.primer is not None else 0 for s in specs]
         self.total = [f + s.steps for f, s in zip(self.fixed, specs, strict=True)]
@@ -54,26 +62,19 @@ class _Batch:
         self.fill = np.stack([np.pad(fill_flags(t, s.fills), (0, steps - t))
                               for t, s in zip(self.total, specs, strict=True)])
         self.no_event = np.full(len(specs), NO_EVENT)
-        self.any_style = np.full(len(specs), len(lstm.styles))
         self.temperature = np.array([s.temperature for s in specs], np.float32)[:, None]
         for row, spec in enumerate(specs):
             if spec.primer is not None:
                 self._place(row, 0, spec.primer, 0, spec.primer.steps)
 
     def run(self) -> list[Pattern]:
-        guided = self.guidance != 1.0
-        style = np.concatenate([self.style, self.any_style]) if guided else self.style
-        fill = np.concatenate([self.fill, self.fill]) if guided else self.fill
-        state = self.lstm.initial_state(len(style))
-        context = self.lstm.context(style)
-        rows = np.arange(len(style))
+        state = self.lstm.initial_state(len(self.specs))
+        context = self.lstm.context(self.style)
+        rows = np.arange(len(self.specs))
         for t in range(self.events.shape[1]):
-            ctx = context[rows, t % STEPS_PER_BAR, fill[:, t]]
-            fed = self._fed_back(t)
-            if guided:
-                fed = tuple(np.concatenate([f, f]) for f in fed)
-            heads, state = self.lstm.step_events(*fed, ctx, state)
-            self._choose(t, _guide_heads(heads, self.guidance) if guided else heads)
+            ctx = context[rows, t % STEPS_PER_BAR, self.fill[:, t]]
+            heads, state = self.lstm.step_events(*self._fed_back(t), ctx, state)
+            self._choose(t, heads)
         return [Pattern(self.velocity[r, :n].copy(), self.roll[r, :n].copy())
                 for r, n in enumerate(self.total)]
 
@@ -84,7 +85,11 @@ class _Batch:
         return back(1), back(STEPS_PER_BAR), back(2 * STEPS_PER_BAR)
 
     def _choose(self, t: int, heads: Heads) -> None:
-        cumulative = _cumulative(heads.event / self.temperature)
+        logits = heads.event
+        if self.prior_weight:
+            prior = self.lstm.style_prior[self.style, t % STEPS_PER_BAR]
+            logits = logits + self.prior_weight * prior
+        cumulative = _cumulative(logits / self.temperature)
         self._mask_silence(t, cumulative)
         for row, rng in enumerate(self.rngs):
             if t < self.fixed[row] or t >= self.total[row] or self._keep_guide(row, t, rng):
@@ -126,17 +131,6 @@ class _Batch:
         self.velocity[row, at : at + n] = source.velocity[start:stop]
         self.roll[row, at : at + n] = source.roll[start:stop]
         self.events[row, at : at + n] = source.slice(start, stop).events()
-
-
-def _guide_heads(heads: Heads, guidance: float) -> Heads:
-    """Style guidance: push the event logits away from the style-free ("any") prediction.
-
-    The first half of the batch carries the requested style, the second half "any";
-    guidance 1 is plain sampling, above 1 exaggerates what makes the style itself.
-    """
-    half = len(heads.event) // 2
-    styled, free = heads.event[:half], heads.event[half:]
-    return Heads(free + guidance * (styled - free), heads.velocity[:half], heads.roll[:half])
 
 
 def _cumulative(logits: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ from engine.dataset import Corpus, Performance, load_folder
 from engine.features import INPUT_NAMES
 from engine.lstm import DrumLSTM
 from engine.model_config import ModelConfig
+from engine.style_prior import style_prior
 from engine.training_data import examples, style_vocabulary, windows
 
 TRAP_LOOPS = 400
@@ -86,20 +87,23 @@ def train(plan: TrainPlan, argv: list[str] | None = None) -> dict:
     plan.run_dir.mkdir(parents=True, exist_ok=True)
     state = _resume(model, plan.run_dir)
     epochs = plan.max_epochs or config.epochs
-    started = time.perf_counter()
-    model.fit(
-        _Batches(data["train"], config, len(styles), plan.seed),
-        validation_data=_Batches(data["validation"], config, len(styles), None),
-        epochs=epochs, initial_epoch=state["epoch"], verbose=1 if sys.stdout.isatty() else 2,
-        callbacks=[_Checkpoint(plan.run_dir, state, config.patience)],
-    )
-    state = json.loads((plan.run_dir / "state.json").read_text())
-    state["seconds"] = state.get("seconds", 0.0) + time.perf_counter() - started
-    (plan.run_dir / "state.json").write_text(json.dumps(state))
+    if state["epoch"] < epochs and state["wait"] < config.patience:
+        started = time.perf_counter()
+        model.fit(
+            _Batches(data["train"], config, len(styles), plan.seed),
+            validation_data=_Batches(data["validation"], config, len(styles), None),
+            epochs=epochs, initial_epoch=state["epoch"], verbose=1 if sys.stdout.isatty() else 2,
+            callbacks=[_Checkpoint(plan.run_dir, state, config.patience)],
+        )
+        state = json.loads((plan.run_dir / "state.json").read_text())
+        state["seconds"] = state.get("seconds", 0.0) + time.perf_counter() - started
+        (plan.run_dir / "state.json").write_text(json.dumps(state))
     model.load_weights(plan.run_dir / "best.weights.h5")
     meta = _meta(plan, styles, corpus, data, state, argv)
+    weights = export_weights(model)
+    weights["style_prior"] = style_prior(corpus.split("train"), styles)
     plan.out.parent.mkdir(parents=True, exist_ok=True)
-    DrumLSTM.save(plan.out, export_weights(model), meta)
+    DrumLSTM.save(plan.out, weights, meta)
     plot_losses(state["history"], plan.run_dir / "loss.png")
     return meta
 
@@ -119,6 +123,7 @@ def _meta(plan: TrainPlan, styles, corpus: Corpus, data, state: dict, argv) -> d
         "best_val_loss": state["best"],
         "train_seconds": round(state["seconds"], 1),
         "seed": plan.seed,
+        "style_prior_weight": plan.config.style_prior_weight,
     }
 
 

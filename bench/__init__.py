@@ -1,0 +1,1 @@
+"""Benchmarks: speed of generation, the whole request, start-up, and the bot under load."""

@@ -1,0 +1,33 @@
+"""`beatbot bench`: the speed benchmark, or the load benchmark with --load."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register `bench`."""
+    p = subparsers.add_parser("bench", help="measure speed (or, with --load, the bot under load)")
+    p.add_argument("--json", type=Path, default=None, help="write the figures here")
+    p.add_argument("--load", action="store_true", help="50 users, 500 requests through simcord")
+    p.add_argument("--repeats", type=int, default=30)
+    p.add_argument("--no-keras", action="store_true", help="skip the Keras comparisons")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the chosen benchmark and print its figures."""
+    if args.load:
+        from bench.load import run_load
+
+        result = run_load()
+    else:
+        from bench.speed import run_bench
+
+        result = run_bench(args.repeats, keras=not args.no_keras)
+    from bench.speed import print_table, save
+
+    print_table(result)
+    save(result, args.json)
+    return 0

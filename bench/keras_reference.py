@@ -1,0 +1,92 @@
+"""The trained model in Keras, for the benchmark's comparisons (needs the train extra)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from engine.features import NO_EVENT, sequence_inputs
+from engine.lstm import WEIGHT_NAMES, DrumLSTM
+
+
+class KerasReference:
+    """Loads exported weights into Keras models: a sequence model and a one-step model."""
+
+    def __init__(self, model_path: Path) -> None:
+        import keras
+
+        from engine.keras_model import build_model
+        from engine.model_config import ModelConfig
+
+        lstm = DrumLSTM.load(model_path)
+        config = ModelConfig(**lstm.meta["config"])
+        self.styles = lstm.styles
+        self.sequence = build_model(config, len(lstm.styles))
+        with np.load(model_path) as data:
+            weights = {name: data[name] for name in WEIGHT_NAMES}
+        _assign(self.sequence, weights)
+        self.hidden = config.hidden
+        self.step_model = _step_model(self.sequence, keras)
+        self.rng = np.random.default_rng(0)
+
+    def step_beat(self, steps: int) -> np.ndarray:
+        """Write `steps` events by calling the one-step model with carried state."""
+        h = np.zeros((1, self.hidden), np.float32)
+        c = h.copy()
+        events = np.zeros(steps, np.int64)
+        for t in range(steps):
+            inputs = _one_step(events, t, len(self.styles))
+            logits, h, c = self.step_model([*inputs, h, c], training=False)
+            events[t] = self._sample(np.asarray(logits)[0, 0])
+        return events
+
+    def sliding_window_steps(self, steps: int, window: int) -> np.ndarray:
+        """The seed's method: `predict` on the last `window` steps, once per new step."""
+        events = list(self.rng.integers(0, 512, window))
+        fill = np.zeros(window, np.int64)
+        for _ in range(steps):
+            x = sequence_inputs(np.array(events[-window:]), len(self.styles), fill)
+            out = self.sequence.predict({k: v[None].astype("int32") for k, v in x.items()},
+                                        verbose=0)
+            events.append(self._sample(out["event"][0, -1]))
+        return np.array(events)
+
+    def _sample(self, logits: np.ndarray) -> int:
+        p = np.exp(logits - logits.max())
+        return int(self.rng.choice(len(p), p=p / p.sum()))
+
+
+def _one_step(events: np.ndarray, t: int, style: int) -> list[np.ndarray]:
+    def at(i: int) -> int:
+        return int(events[i]) if i >= 0 else NO_EVENT
+    values = (at(t - 1), at(t - 16), at(t - 32), t % 16, style, 0)
+    return [np.array([[v]], np.int32) for v in values]
+
+
+def _assign(model, weights: dict[str, np.ndarray]) -> None:
+    """Load exported weights back into a freshly built Keras model."""
+    for layer in ("event_embed", "pos_embed", "style_embed", "fill_embed"):
+        model.get_layer(layer).set_weights([weights[layer]])
+    model.get_layer("lstm").set_weights(
+        [weights["lstm_kernel"], weights["lstm_recurrent"], weights["lstm_bias"]])
+    for head in ("event", "velocity_dense", "roll_dense"):
+        model.get_layer(head).set_weights([weights[f"{head}_w"], weights[f"{head}_b"]])
+
+
+def _step_model(sequence, keras):
+    """A model sharing the sequence model's layers that runs one step from a given state."""
+    names = ("prev", "back1", "back2", "pos", "style", "fill")
+    inputs = [keras.Input((1,), dtype="int32", name=n) for n in names]
+    hidden = sequence.get_layer("lstm").units
+    h_in, c_in = keras.Input((hidden,)), keras.Input((hidden,))
+    events = sequence.get_layer("event_embed")
+    parts = [events(x) for x in inputs[:3]]
+    parts += [sequence.get_layer(n)(x) for n, x in
+              zip(("pos_embed", "style_embed", "fill_embed"), inputs[3:], strict=True)]
+    x = keras.layers.Concatenate()(parts)
+    lstm = sequence.get_layer("lstm")
+    cell_out, h, c = keras.layers.LSTM(hidden, return_sequences=True, return_state=True,
+                                       weights=lstm.get_weights())(x, initial_state=[h_in, c_in])
+    logits = sequence.get_layer("event")(cell_out)
+    return keras.Model([*inputs, h_in, c_in], [logits, h, c])

@@ -1,0 +1,139 @@
+"""`beatbot bench`: how fast a beat is made, measured against baselines in the same run.
+
+Figures, all for 8 bars at 85 bpm:
+- gen_ms_p50: our NumPy runtime writing 8 bars (median of repeated runs);
+- keras_step_ms: the same weights stepped one step at a time in Keras, state carried;
+- seed_method_ms: the TrapGenerator seed's method, Keras `predict` on a sliding window of the
+  last 256 steps once per step (a few steps timed, extrapolated to 128);
+- e2e_ms_p50 and stages_ms: request to files, with the p50 of each stage;
+- ready_s and rss_mb: a fresh process importing and loading the engine until it has made one
+  beat, and its resident memory then; python_start_s is the bare interpreter's start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from engine.beatmaker import BeatMaker
+from engine.drums import STEPS_PER_BAR
+from engine.generation import GenerationSpec
+from engine.request import BeatRequest
+
+BARS = 8
+BPM = 85.0
+STEPS = BARS * STEPS_PER_BAR
+SEED_WINDOW = 256
+"""The seed project's sliding window, in steps."""
+SEED_STEPS_TIMED = 6
+READY_SCRIPT = """
+import json, resource, time
+t0 = time.perf_counter()
+from engine.beatmaker import BeatMaker
+from engine.request import BeatRequest
+maker = BeatMaker.load()
+maker.make(BeatRequest(bpm=85, bars=8, seed=1))
+import psutil
+print(json.dumps({"ready_s": time.perf_counter() - t0,
+                  "rss_mb": psutil.Process().memory_info().rss / 2**20}))
+"""
+
+
+def median_ms(run, repeats: int) -> float:
+    """Median wall time of `run()` in milliseconds, after one warm-up call."""
+    run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def generation(maker: BeatMaker, repeats: int) -> float:
+    """Median ms for our runtime to write 8 bars."""
+    seeds = iter(range(10**6))
+    return median_ms(lambda: maker.generator.generate(
+        [GenerationSpec(STEPS, "any", 1.0, next(seeds))]), repeats)
+
+
+def end_to_end(maker: BeatMaker, repeats: int) -> tuple[float, dict[str, float]]:
+    """p50 of request-to-files and of each stage."""
+    stages: dict[str, list[float]] = {}
+    totals = []
+    for seed in range(repeats + 1):
+        start = time.perf_counter()
+        beat = maker.make(BeatRequest(bpm=BPM, bars=BARS, seed=seed))
+        total = (time.perf_counter() - start) * 1000
+        if seed == 0:
+            continue  # warm-up
+        totals.append(total)
+        for stage, ms in beat.timings_ms.items():
+            stages.setdefault(stage, []).append(ms)
+    return statistics.median(totals), {k: statistics.median(v) for k, v in stages.items()}
+
+
+def keras_figures(model_path: Path) -> dict[str, float]:
+    """Time the trained weights in Keras: stepped with state, and the seed's sliding window."""
+    from bench.keras_reference import KerasReference
+
+    ref = KerasReference(model_path)
+    step_ms = median_ms(lambda: ref.step_beat(STEPS), 3)
+    window_ms = median_ms(lambda: ref.sliding_window_steps(SEED_STEPS_TIMED, SEED_WINDOW), 2)
+    return {"keras_step_ms": step_ms, "seed_method_ms": window_ms / SEED_STEPS_TIMED * STEPS,
+            "seed_method_ms_per_step": window_ms / SEED_STEPS_TIMED}
+
+
+def cold_start() -> dict[str, float]:
+    """Start fresh processes: bare Python (baseline) and Python that loads the engine."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    python_s = time.perf_counter() - start
+    out = subprocess.run([sys.executable, "-c", READY_SCRIPT], check=True, capture_output=True,
+                         text=True).stdout
+    figures = json.loads(out.strip().splitlines()[-1])
+    return {**figures, "python_start_s": python_s}
+
+
+def run_bench(repeats: int = 30, keras: bool = True) -> dict:
+    """Run every measure; returns the figures (keys as in the module docstring)."""
+    maker = BeatMaker.load()
+    result = {"bars": BARS, "bpm": BPM, "model": maker.generator.name}
+    result["gen_ms_p50"] = generation(maker, repeats)
+    result["e2e_ms_p50"], result["stages_ms"] = end_to_end(maker, repeats)
+    result["audio_s"] = BARS * 4 * 60 / BPM
+    result["e2e_realtime_ratio"] = result["audio_s"] * 1000 / result["e2e_ms_p50"]
+    if keras:
+        from engine.runtime import DEFAULT_MODEL
+
+        result.update(keras_figures(DEFAULT_MODEL))
+        result["speedup_vs_seed"] = result["seed_method_ms"] / result["gen_ms_p50"]
+        result["speedup_vs_keras_step"] = result["keras_step_ms"] / result["gen_ms_p50"]
+    result.update(cold_start())
+    result["ready_vs_python_start"] = result["ready_s"] / result["python_start_s"]
+    return result
+
+
+def print_table(result: dict) -> None:
+    """Print the figures, one per line."""
+    for key, value in result.items():
+        if isinstance(value, dict):
+            value = " ".join(f"{k}={v:.1f}" for k, v in value.items())
+        elif isinstance(value, float):
+            value = f"{value:.2f}"
+        print(f"{key:26s} {value}")
+
+
+def save(result: dict, path: Path | None) -> None:
+    """Write the figures as JSON when a path is given."""
+    if path:
+        path.write_text(json.dumps(result, indent=2, default=float))
+
+
+__all__ = ["np", "print_table", "run_bench", "save"]
