@@ -13,7 +13,7 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from engine.drums import BEATS_PER_BAR, N_CLASSES, STEPS_PER_BAR, STEPS_PER_BEAT
+from engine.drums import N_CLASSES, STEPS_PER_BAR, STEPS_PER_BEAT
 from engine.pattern import Pattern
 
 LABELS = ("Kick", "Snare", "Closed hat", "Open hat", "Low tom", "Mid tom", "High tom",
@@ -133,7 +133,8 @@ def _paint_line(image: np.ndarray, pattern: Pattern, layout: _Layout, line: int,
     _tick_rolls(image, pattern, layout, start, stop, top)
 
 
-def _tick_rolls(image, pattern, layout, start, stop, top) -> None:
+def _tick_rolls(image: np.ndarray, pattern: Pattern, layout: _Layout, start: int, stop: int,
+                top: int) -> None:
     """Split each roll's cell with (hits - 1) dark ticks, one per extra hit."""
     rolled = (pattern.velocity[start:stop] > 0) & (pattern.roll[start:stop] > 1)
     for step, cls in zip(*np.nonzero(rolled), strict=True):
@@ -160,5 +161,3 @@ def _write_text(draw: ImageDraw.ImageDraw, pattern: Pattern, layout: _Layout, ti
             draw.text((MARGIN, y + HEADER_HEIGHT + row * ROW_HEIGHT + 2), label, fill=TEXT,
                       font=font)
 
-
-assert len(LABELS) == len(COLOURS) == N_CLASSES and BEATS_PER_BAR * STEPS_PER_BEAT == STEPS_PER_BAR

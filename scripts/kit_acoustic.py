@@ -19,8 +19,9 @@ from sf2_read import SoundFontFile, flatten_preset
 FLUID_R3 = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 STANDARD_KIT = 0
 """Program number of FluidR3's Standard kit in the percussion bank."""
-TAIL_FLOOR_DB = -60.0
-"""Sample tails quieter than this, relative to the peak, are cut."""
+TAIL_FLOOR_DB = -50.0
+"""Sample tails quieter than this, relative to the peak, are cut: masked in any mix, and a
+closed hat's voice then lasts 0.33 s instead of 0.6 s, which is most of the render time."""
 PANS = (0, 0, -250, -250, 250, 50, -150, -300, 300)
 """Pan per class, 0.1% units (-500 left, 500 right), drummer's view: hats and crash left,
 floor tom and ride right."""

@@ -158,6 +158,19 @@ def test_peaks_are_normalised_without_clipping(renderer, kits, kit_name):
     assert (np.abs(audio.astype(np.int32)) >= 32767).sum() == 0
 
 
+@pytest.mark.parametrize("kit_name", KITS)
+def test_a_closed_hat_chokes_an_open_hat(renderer, kits, kit_name):
+    kit = kits[kit_name]
+    ringing = Pattern.empty(STEPS_PER_BAR)
+    ringing.velocity[0, OPEN_HAT] = 100
+    choked = ringing.slice(0, STEPS_PER_BAR)
+    choked.velocity[1, CLOSED_HAT] = 100
+    later = slice(int(0.5 * SAMPLE_RATE), int(0.9 * SAMPLE_RATE))  # after the closed hat died
+    levels = [renderer.render(perform(p, 120.0, kit.pitches), 120.0, STEPS_PER_BAR, kit)[later]
+              for p in (ringing, choked)]
+    assert rms(levels[1]) < 0.1 * rms(levels[0])
+
+
 def test_the_last_hit_rings_over_the_start(renderer, kits):
     kit = kits["acoustic"]
     pattern = Pattern.empty(STEPS_PER_BAR)
