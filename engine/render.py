@@ -4,7 +4,7 @@ How a render works:
 
 * Each FluidSynth synth is used by one thread at a time: the renderer keeps a pool of them
   and makes a new one only when every synth is busy, so two worker threads never share one.
-  A synth loads each kit's soundfont on first use and keeps it.
+  The first synth loads every kit's soundfont at start-up; a later one loads each on first use.
 * Notes start on the exact frame of their tick (480 ticks per beat). FluidSynth starts voices
   only on its 64-frame block edges, so each event is sent half a block early: hits land within
   32 frames (0.73 ms) of their exact time, never late on average.
@@ -14,7 +14,7 @@ How a render works:
   replay the loop's last notes, then keep only the loop. Compared with rendering a tail and
   mixing it back onto the start, the synth hears the notes in their real order, so chokes
   (a closed hat cutting an open one, an 808 kick cutting the last) also hold across the seam,
-  and the start continues the end sample for sample.
+  and the start continues the end.
 * Peaks are normalised to PEAK_DBFS. FluidSynth writes floats, so nothing clips on the way.
 """
 
@@ -64,12 +64,14 @@ class Renderer:
     """Renders notes with the kits' soundfonts; `render` is safe to call from several threads.
 
     Args:
-        kits: the kits it may be asked to play (soundfonts load on first use).
+        kits: the kits it may be asked to play. Their soundfonts are loaded now; one that is
+            missing or unreadable raises RenderError when a render asks for it, not here.
     """
 
     def __init__(self, kits: dict[str, Kit]) -> None:
         self.kits = kits
         self._idle: queue.SimpleQueue[_Synth] = queue.SimpleQueue()
+        self._idle.put(self._preloaded())
 
     def render(self, notes: list[Note], bpm: float, steps: int, kit: Kit) -> np.ndarray:
         """Play notes into a loop of exactly `steps` 16th notes.
@@ -99,6 +101,15 @@ class Renderer:
         """Free every idle synth (call when no render is running)."""
         while not self._idle.empty():
             self._idle.get_nowait().close()
+
+    def _preloaded(self) -> _Synth:
+        synth = _Synth()
+        for kit in self.kits.values():
+            try:
+                synth.load(kit)
+            except RenderError:
+                pass  # reported by the first render that needs this kit
+        return synth
 
     def _checkout(self) -> _Synth:
         try:
@@ -178,12 +189,13 @@ class _Synth:
         self.fs.system_reset()
         self.fs.all_sounds_off(DRUM_CHANNEL)
         self._write(np.zeros((BLOCK_FRAMES, 2), np.float32), 0, -self.written % BLOCK_FRAMES)
-        sfid = self._sfid(kit)
+        sfid = self.load(kit)
         if self.fs.program_select(DRUM_CHANNEL, sfid, kit.bank, kit.preset) == FLUID_FAILED:
             raise RenderError(f"kit `{kit.name}` has no preset {kit.bank}:{kit.preset} "
                               f"in {kit.soundfont.name}")
 
-    def _sfid(self, kit: Kit) -> int:
+    def load(self, kit: Kit) -> int:
+        """Load a kit's soundfont once; return its FluidSynth id."""
         path = kit.soundfont
         if path not in self.sfids:
             if not path.is_file():
