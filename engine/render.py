@@ -20,6 +20,7 @@ How a render works:
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import queue
 from pathlib import Path
@@ -105,10 +106,8 @@ class Renderer:
     def _preloaded(self) -> _Synth:
         synth = _Synth()
         for kit in self.kits.values():
-            try:
+            with contextlib.suppress(RenderError):  # raised again by a render that needs it
                 synth.load(kit)
-            except RenderError:
-                pass  # reported by the first render that needs this kit
         return synth
 
     def _checkout(self) -> _Synth:
