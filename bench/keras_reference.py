@@ -85,8 +85,8 @@ def _step_model(sequence, keras):
     parts += [sequence.get_layer(n)(x) for n, x in
               zip(("pos_embed", "style_embed", "fill_embed"), inputs[3:], strict=True)]
     x = keras.layers.Concatenate()(parts)
-    lstm = sequence.get_layer("lstm")
-    cell_out, h, c = keras.layers.LSTM(hidden, return_sequences=True, return_state=True,
-                                       weights=lstm.get_weights())(x, initial_state=[h_in, c_in])
+    stepper = keras.layers.LSTM(hidden, return_sequences=True, return_state=True)
+    cell_out, h, c = stepper(x, initial_state=[h_in, c_in])
+    stepper.set_weights(sequence.get_layer("lstm").get_weights())
     logits = sequence.get_layer("event")(cell_out)
     return keras.Model([*inputs, h_in, c_in], [logits, h, c])
