@@ -30,7 +30,7 @@ def velocity_bucket(velocity: np.ndarray) -> np.ndarray:
 
 def bucket_velocity(bucket: np.ndarray, offset: np.ndarray) -> np.ndarray:
     """Map buckets back to velocities; `offset` (0-15) places the value inside its bucket."""
-    return np.clip(bucket * BUCKET_WIDTH + 1 + offset, 1, 127).astype(np.uint8)
+    return np.minimum(bucket * BUCKET_WIDTH + 1 + offset, 127).astype(np.uint8)
 
 
 def fill_flags(steps: int, fill_every: int, offset_bars: int = 0) -> np.ndarray:

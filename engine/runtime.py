@@ -103,11 +103,13 @@ class _Batch:
 
     def _hit(self, row: int, t: int, hits: np.ndarray, heads: Heads,
              rng: np.random.Generator) -> None:
-        """Sample velocity and roll of the classes that hit."""
+        """Sample velocity and roll of the classes that hit (one draw of uniforms for all)."""
         temperature = self.temperature[row]
-        bucket = _sample_rows(heads.velocity[row, hits] / temperature, rng)
-        roll = _sample_rows(heads.roll[row, hits] / temperature, rng) + 1
-        offset = rng.integers(0, BUCKET_WIDTH, hits.size)
+        k = hits.size
+        u = rng.random(3 * k)
+        bucket = _pick(heads.velocity[row, hits] / temperature, u[:k])
+        roll = _pick(heads.roll[row, hits] / temperature, u[k : 2 * k]) + 1
+        offset = (u[2 * k :] * BUCKET_WIDTH).astype(np.int64)
         self.velocity[row, t, hits] = bucket_velocity(bucket, offset)
         self.roll[row, t, hits] = roll
 
@@ -138,11 +140,11 @@ def _cumulative(logits: np.ndarray) -> np.ndarray:
     return np.cumsum(np.exp(logits - logits.max(axis=-1, keepdims=True)), axis=-1)
 
 
-def _sample_rows(logits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Draw one index per row of logits."""
+def _pick(logits: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Draw one index per row of logits, given one uniform number per row."""
     cumulative = _cumulative(logits)
-    u = rng.random(len(logits))[:, None] * cumulative[:, -1:]
-    return np.minimum((cumulative <= u).sum(axis=1), logits.shape[-1] - 1)
+    below = cumulative <= u[:, None] * cumulative[:, -1:]
+    return np.minimum(below.sum(axis=1), logits.shape[-1] - 1)
 
 
 def load_generator(model_path: Path | None = None) -> Generator:

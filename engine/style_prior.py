@@ -46,4 +46,4 @@ def _event_ratio(rates: np.ndarray, overall: np.ndarray) -> np.ndarray:
     """Sum over classes of log(p_style / p_all) for hits and log((1-p)/(1-p_all)) for rests."""
     hit = np.log(rates / overall)
     rest = np.log((1 - rates) / (1 - overall))
-    return EVENT_BITS @ hit.T + (1 - EVENT_BITS) @ rest.T
+    return hit @ EVENT_BITS.T + rest @ (1 - EVENT_BITS).T
