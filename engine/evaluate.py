@@ -28,12 +28,14 @@ BATCH = 50
 
 @dataclass(frozen=True)
 class EvalPlan:
-    """What to evaluate: split to score, beats to generate, seed."""
+    """What to evaluate: split to score, beats to generate, seed, and sampling settings
+    (prior_weight None keeps the model's own style prior weight)."""
 
     split: str = "validation"
     beats: int = 1000
     seed: int = 0
     temperature: float = 1.0
+    prior_weight: float | None = None
 
 
 def evaluate(lstm: DrumLSTM, corpus: Corpus, plan: EvalPlan) -> dict:
@@ -44,7 +46,7 @@ def evaluate(lstm: DrumLSTM, corpus: Corpus, plan: EvalPlan) -> dict:
     order, ngram_scores = best_ngram([e.pattern.events() for e in train],
                                      [e.pattern.events() for e in held])
     real_beats = [p.pattern for p in corpus.split(plan.split) if not p.fill]
-    generator = DrumGenerator(lstm)
+    generator = DrumGenerator(lstm, prior_weight=plan.prior_weight)
     generated = _generate(generator, _style_draw(corpus, plan, styles), plan)
     train_windows = _window_set([p.pattern for p in corpus.split("train")])
     result = {
@@ -64,6 +66,7 @@ def evaluate(lstm: DrumLSTM, corpus: Corpus, plan: EvalPlan) -> dict:
         "beats": len(generated),
         "split": plan.split,
         "temperature": plan.temperature,
+        "style_prior_weight": generator.prior_weight,
     }
     result.update(style_adherence(generator, corpus, plan))
     result["bits_ratio"] = result["model_bits_per_step"] / result["ngram_bits_per_step"]

@@ -17,6 +17,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--split", default="validation")
     p.add_argument("--beats", type=int, default=1000, help="8-bar beats to generate")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--prior-weight", type=float, default=None,
+                   help="style prior weight at sampling (default: the model's own)")
     p.add_argument("--json", type=Path, default=None, help="write every figure here")
     p.set_defaults(func=run)
 
@@ -28,7 +30,8 @@ def run(args: argparse.Namespace) -> int:
     from engine.lstm import DrumLSTM
 
     lstm = DrumLSTM.load(args.model)
-    result = evaluate(lstm, load_folder(args.data), EvalPlan(args.split, args.beats, args.seed))
+    plan = EvalPlan(args.split, args.beats, args.seed, prior_weight=args.prior_weight)
+    result = evaluate(lstm, load_folder(args.data), plan)
     for key, value in result.items():
         if not isinstance(value, dict):
             print(f"{key:28s} {value:.4f}" if isinstance(value, float) else f"{key:28s} {value}")
