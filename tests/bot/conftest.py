@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +50,15 @@ def settings(request: pytest.FixtureRequest, db_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def simcord_bot(settings: Settings, maker: BeatMaker) -> BeatBot:
-    """The bot, built by the same factory the entry point uses (simcord's plugin runs it)."""
-    return await create_bot(settings, maker)
+async def simcord_bot(settings: Settings, maker: BeatMaker) -> AsyncIterator[BeatBot]:
+    """The bot, built by the same factory the entry point uses (simcord's plugin runs it).
+
+    simcord detaches the bot without closing it, so the fixture closes it (and with it the
+    database and the executor) afterwards.
+    """
+    bot = await create_bot(settings, maker)
+    yield bot
+    await bot.close()
 
 
 @pytest.fixture

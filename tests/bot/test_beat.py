@@ -11,6 +11,12 @@ from pydub import AudioSegment
 from tests.bot.conftest import log_rows
 
 
+def deferred_first(env) -> bool:
+    """True when the bot's first answer to the last interaction was a deferral (type 5)."""
+    callbacks = [r.json for r in env.http_requests if r.path.endswith("/callback")]
+    return bool(callbacks) and callbacks[-1]["type"] == 5
+
+
 def button_labels(message) -> list[str]:
     return [child.label for row in message.components for child in row.children]
 
@@ -72,8 +78,9 @@ async def test_same_seed_gives_the_same_midi(simcord_env, channel, alice):
 async def test_slash_beat_defers_then_posts(simcord_env, channel, alice, db_path):
     result = await alice.slash(channel, "beat", bpm=110.0, style="trap", kit="808", seed=3)
 
-    assert result.deferred
+    assert deferred_first(simcord_env)
     message = channel.last_message
+    assert result.response.id == message.id  # the beat replaced "thinking…"
     await _check_beat_message(message)
     fields = {field.name: field.value for field in message.embeds[0].fields}
     assert (fields["BPM"], fields["Kit"], fields["Seed"]) == ("110", "808", "3")
@@ -106,6 +113,7 @@ async def test_every_send_disables_mentions(simcord_env, channel, alice):
     assert posts
     for post in posts:
         assert post.json["allowed_mentions"]["parse"] == [], post.json
+    assert simcord_env.errors  # the refused style
 
 
 @pytest.mark.bot_settings(default_format="wav")

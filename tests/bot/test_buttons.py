@@ -9,6 +9,7 @@ import mido
 from bot.app import create_bot
 from engine.midi_io import read_midi
 from tests.bot.conftest import log_rows
+from tests.bot.test_beat import deferred_first
 
 
 def _fields(message) -> dict[str, str]:
@@ -30,7 +31,8 @@ async def test_regenerate_keeps_settings_with_a_new_seed(simcord_env, channel, a
 
     result = await alice.click(first, label="Regenerate")
 
-    assert result.deferred
+    assert deferred_first(simcord_env)
+    assert result.response.id == channel.last_message.id
     second = channel.last_message
     assert second.id != first.id
     before, after = _fields(first), _fields(second)
