@@ -22,15 +22,18 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import io
 import queue
 from pathlib import Path
 
-import fluidsynth
 import numpy as np
 
 from engine.drums import DRUM_CHANNEL, STEPS_PER_BEAT, TICKS_PER_BEAT
 from engine.errors import RenderError
 from engine.kits import Kit
+
+with contextlib.redirect_stdout(io.StringIO()):
+    import fluidsynth  # prints where it found the library when CI is set
 from engine.performance import Note
 
 SAMPLE_RATE = 44100
