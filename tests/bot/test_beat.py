@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+from types import SimpleNamespace
 
 import mido
-import pytest
 from pydub import AudioSegment
 
+from bot.exts.beat._reply import build_reply
+from engine.errors import RenderError
+from engine.request import BeatRequest
 from tests.bot.conftest import log_rows
 
 
@@ -116,7 +119,6 @@ async def test_every_send_disables_mentions(simcord_env, channel, alice):
     assert simcord_env.errors  # the refused style
 
 
-@pytest.mark.bot_settings(default_format="wav")
 async def test_record_transcript(simcord_env, channel, alice, tmp_path):
     """Print (and write to tmp) a readable transcript of one `!beat` exchange; run with -s."""
     await alice.send(channel, "!beat bpm=92 style=hiphop seed=2024 swing=30")
@@ -130,4 +132,44 @@ async def test_record_transcript(simcord_env, channel, alice, tmp_path):
     lines.append("  buttons: " + " | ".join(button_labels(message)))
     (tmp_path / "transcript.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
-    assert "file: beat.wav" in "\n".join(lines)
+    assert "file: beat.mp3" in "\n".join(lines)
+
+
+async def test_audio_failure_still_posts_midi_and_grid(simcord_env, channel, alice, db_path,
+                                                       monkeypatch):
+    def broken_render(*args, **kwargs):
+        raise RenderError("soundfont 808.sf2 could not be loaded")
+
+    # Fault injection: this one engine stage fails; everything else is the real engine.
+    monkeypatch.setattr(simcord_env.bot.maker.renderer, "render", broken_render)
+
+    await alice.send(channel, "!beat seed=4")
+
+    message = channel.last_message
+    assert message.content == ("Audio failed (soundfont 808.sf2 could not be loaded); here are "
+                               "the MIDI and the grid.")
+    assert {a.filename for a in message.attachments} == {"beat.mid", "grid.png"}
+    assert message.embeds[0].image.url == "attachment://grid.png"
+    (row,) = log_rows(db_path)
+    assert row["outcome"] == "ok" and "could not be loaded" in row["error"]
+
+
+async def test_audio_too_long_for_an_upload_is_reported(simcord_env, channel, alice):
+    await alice.send(channel, "!beat bars=64 bpm=40 format=wav seed=1")  # 6.4 min of WAV
+
+    message = channel.last_message
+    assert message.content.startswith("Audio failed (") and "\n" not in message.content
+    assert {a.filename for a in message.attachments} == {"beat.mid", "grid.png"}
+
+
+def test_reply_leaves_out_audio_over_the_upload_limit(maker):
+    beat = maker.make(BeatRequest(bars=1, seed=1))
+    user = SimpleNamespace(display_name="alice")
+
+    fits = build_reply(beat, user, 1.0, size_limit=10 * 2**20, prefix="!")
+    too_big = build_reply(beat, user, 1.0, size_limit=len(beat.audio.data), prefix="!")
+
+    assert [f.filename for f in fits.files] == ["beat.mp3", "beat.mid", "grid.png"]
+    assert fits.content is None
+    assert [f.filename for f in too_big.files] == ["beat.mid", "grid.png"]
+    assert too_big.content.startswith("The mp3 is too big to post here (")

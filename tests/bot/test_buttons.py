@@ -73,6 +73,18 @@ async def test_extend_adds_four_bars_after_the_beat(simcord_env, channel, alice,
     assert log_rows(db_path)[-1]["source"] == "extend"
 
 
+async def test_extend_past_64_bars_is_refused(simcord_env, channel, alice, db_path):
+    first = await _first_beat(channel, alice, "!beat bars=62 bpm=300 seed=9")
+
+    result = await alice.click(first, label="Extend")
+
+    (reply,) = [m for m in channel.history() if m.author.bot and "`bars`" in m.content]
+    assert "after a 62-bar primer" in reply.content and "\n" not in reply.content
+    assert result.acknowledged
+    assert log_rows(db_path)[-1]["outcome"] == "user_error"
+    assert simcord_env.errors
+
+
 async def test_someone_else_can_press_and_is_credited(simcord_env, channel, alice, bob, db_path):
     first = await _first_beat(channel, alice)
 
