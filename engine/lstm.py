@@ -53,6 +53,9 @@ class DrumLSTM:
             row += width
         tables["style"] = tables["style"] + weights["lstm_bias"] * scale
         self.tables = tables
+        # The three fed-back events in one table, so one gather serves all three.
+        self.event_tables = np.concatenate([tables["prev"], tables["back1"], tables["back2"]])
+        self.event_offsets = np.array([0, 1, 2]) * len(tables["prev"])
         self.recurrent = weights["lstm_recurrent"] * scale
         self.head_w = np.concatenate([weights["event_w"], weights["velocity_dense_w"],
                                       weights["roll_dense_w"]], axis=1)
@@ -119,18 +122,24 @@ class DrumLSTM:
         h, c = state
         z = h @ self.recurrent
         z += ctx
-        z += self.tables["prev"][prev]
-        z += self.tables["back1"][back1]
-        z += self.tables["back2"][back2]
-        a = np.tanh(z)
+        fed = np.stack([prev, back1, back2], axis=1) + self.event_offsets
+        z += self.event_tables[fed].sum(axis=1)
+        np.tanh(z, out=z)
         n = self.hidden
-        gates = a[:, :2 * n] * 0.5 + 0.5
-        c = gates[:, n:] * c + gates[:, :n] * a[:, 2 * n : 3 * n]
-        h = (a[:, 3 * n :] * 0.5 + 0.5) * np.tanh(c)
+        sigmoid = z[:, : 2 * n]  # input and forget gates
+        sigmoid *= 0.5
+        sigmoid += 0.5
+        out_gate = z[:, 3 * n :]
+        out_gate *= 0.5
+        out_gate += 0.5
+        c = sigmoid[:, n:] * c
+        c += sigmoid[:, :n] * z[:, 2 * n : 3 * n]
+        h = out_gate * np.tanh(c)
         return self._heads(h), (h, c)
 
     def _heads(self, h: np.ndarray) -> Heads:
-        out = h @ self.head_w + self.head_b
+        out = h @ self.head_w
+        out += self.head_b
         e = self.n_events
         v = e + N_CLASSES * VELOCITY_BUCKETS
         batch = len(h)

@@ -6,9 +6,16 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.drums import N_CLASSES, N_EVENTS, STEPS_PER_BAR
+from engine.drums import N_CLASSES, STEPS_PER_BAR
 from engine.errors import ModelError
-from engine.features import BUCKET_WIDTH, NO_EVENT, bucket_velocity, fill_flags
+from engine.features import (
+    BUCKET_WIDTH,
+    N_ROLLS,
+    NO_EVENT,
+    VELOCITY_BUCKETS,
+    bucket_velocity,
+    fill_flags,
+)
 from engine.generation import GenerationSpec, Generator
 from engine.lstm import DrumLSTM, Heads
 from engine.pattern import Pattern
@@ -20,6 +27,8 @@ EMPTY_BAR_LIMIT = 4
 VARIATION_KEEP = 0.8
 """Share of steps a variation keeps from the beat it varies."""
 BIT_WEIGHTS = 1 << np.arange(N_CLASSES)
+GUMBELS = VELOCITY_BUCKETS + N_ROLLS
+"""Gumbel noise per class and step: one per velocity bucket and per roll."""
 
 
 class DrumGenerator:
@@ -46,14 +55,14 @@ class DrumGenerator:
 
 
 class _Batch:
-    """The state of one batched sampling run."""
+    """One batched sampling run. Every row draws its random numbers up front from its own
+    seed, so a beat does not depend on what else shares its batch."""
 
     def __init__(self, lstm: DrumLSTM, specs: list[GenerationSpec], prior_weight: float) -> None:
-        self.lstm, self.specs, self.prior_weight = lstm, specs, prior_weight
-        self.rngs = [np.random.default_rng(s.seed) for s in specs]
-        self.fixed = [s.primer.steps if s.primer is not None else 0 for s in specs]
-        self.total = [f + s.steps for f, s in zip(self.fixed, specs, strict=True)]
-        steps = max(self.total)
+        self.lstm, self.specs = lstm, specs
+        self.fixed = np.array([s.primer.steps if s.primer is not None else 0 for s in specs])
+        self.total = self.fixed + np.array([s.steps for s in specs])
+        steps = int(self.total.max())
         self.events = np.zeros((len(specs), steps), np.int64)
         self.velocity = np.zeros((len(specs), steps, N_CLASSES), np.uint8)
         self.roll = np.ones((len(specs), steps, N_CLASSES), np.uint8)
@@ -61,11 +70,18 @@ class _Batch:
                                else len(lstm.styles) for s in specs])
         self.fill = np.stack([np.pad(fill_flags(t, s.fills), (0, steps - t))
                               for t, s in zip(self.total, specs, strict=True)])
-        self.no_event = np.full(len(specs), NO_EVENT)
-        self.temperature = np.array([s.temperature for s in specs], np.float32)[:, None]
+        rngs = [np.random.default_rng(s.seed) for s in specs]
+        self.uniforms = np.stack([rng.random((steps, 2 + N_CLASSES)) for rng in rngs])
+        self.gumbel = np.stack([rng.gumbel(size=(steps, N_CLASSES, GUMBELS)) for rng in rngs])
+        self.gumbel = self.gumbel.astype(np.float32)
+        self.inverse_t = np.array([1.0 / s.temperature for s in specs], np.float32)
+        self.event_bias = prior_weight * lstm.style_prior[self.style]
+        self.kept = np.zeros((len(specs), steps), bool)
         for row, spec in enumerate(specs):
             if spec.primer is not None:
                 self._place(row, 0, spec.primer, 0, spec.primer.steps)
+            if spec.guide is not None:
+                self._keep_guide(row, spec.guide)
 
     def run(self) -> list[Pattern]:
         state = self.lstm.initial_state(len(self.specs))
@@ -74,44 +90,35 @@ class _Batch:
         for t in range(self.events.shape[1]):
             ctx = context[rows, t % STEPS_PER_BAR, self.fill[:, t]]
             heads, state = self.lstm.step_events(*self._fed_back(t), ctx, state)
-            self._choose(t, heads)
+            free = (t >= self.fixed) & (t < self.total) & ~self.kept[:, t]
+            if free.any():
+                self._choose(t, heads, free)
         return [Pattern(self.velocity[r, :n].copy(), self.roll[r, :n].copy())
                 for r, n in enumerate(self.total)]
 
     def _fed_back(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return the events one step, one bar and two bars back (NO_EVENT before the start)."""
         def back(k: int) -> np.ndarray:
-            return self.events[:, t - k] if t >= k else self.no_event
+            return self.events[:, t - k] if t >= k else np.full(len(self.specs), NO_EVENT)
         return back(1), back(STEPS_PER_BAR), back(2 * STEPS_PER_BAR)
 
-    def _choose(self, t: int, heads: Heads) -> None:
-        logits = heads.event
-        if self.prior_weight:
-            prior = self.lstm.style_prior[self.style, t % STEPS_PER_BAR]
-            logits = logits + self.prior_weight * prior
-        cumulative = _cumulative(logits / self.temperature)
+    def _choose(self, t: int, heads: Heads, free: np.ndarray) -> None:
+        """Sample the event, then the velocity and roll of each class that hits."""
+        logits = (heads.event + self.event_bias[:, t % STEPS_PER_BAR]) * self.inverse_t[:, None]
+        cumulative = _cumulative(logits)
         self._mask_silence(t, cumulative)
-        for row, rng in enumerate(self.rngs):
-            if t < self.fixed[row] or t >= self.total[row] or self._keep_guide(row, t, rng):
-                continue
-            event = int(np.searchsorted(cumulative[row], rng.random() * cumulative[row, -1],
-                                        side="right"))
-            self.events[row, t] = event = min(event, N_EVENTS - 1)
-            hits = np.flatnonzero(event & BIT_WEIGHTS)
-            if hits.size:
-                self._hit(row, t, hits, heads, rng)
-
-    def _hit(self, row: int, t: int, hits: np.ndarray, heads: Heads,
-             rng: np.random.Generator) -> None:
-        """Sample velocity and roll of the classes that hit (one draw of uniforms for all)."""
-        temperature = self.temperature[row]
-        k = hits.size
-        u = rng.random(3 * k)
-        bucket = _pick(heads.velocity[row, hits] / temperature, u[:k])
-        roll = _pick(heads.roll[row, hits] / temperature, u[k : 2 * k]) + 1
-        offset = (u[2 * k :] * BUCKET_WIDTH).astype(np.int64)
-        self.velocity[row, t, hits] = bucket_velocity(bucket, offset)
-        self.roll[row, t, hits] = roll
+        event = _pick(cumulative, self.uniforms[:, t, 0])
+        hits = (event[:, None] & BIT_WEIGHTS) > 0
+        # Velocity and roll by the Gumbel-max trick: argmax(logits / T + Gumbel noise).
+        noise = self.gumbel[:, t]
+        scale = self.inverse_t[:, None, None]
+        bucket = np.argmax(heads.velocity * scale + noise[..., :VELOCITY_BUCKETS], axis=-1)
+        roll = np.argmax(heads.roll * scale + noise[..., VELOCITY_BUCKETS:], axis=-1)
+        offset = (self.uniforms[:, t, 2:] * BUCKET_WIDTH).astype(np.int64)
+        velocity = np.where(hits, bucket_velocity(bucket, offset), 0)
+        self.events[free, t] = event[free]
+        self.velocity[free, t] = velocity[free]
+        self.roll[free, t] = np.where(hits, roll + 1, 1)[free]
 
     def _mask_silence(self, t: int, cumulative: np.ndarray) -> None:
         """Never leave a bar empty: once a bar is silent up to beat 2, silence is not allowed."""
@@ -120,13 +127,14 @@ class _Batch:
             silent = ~self.events[:, t - pos : t].any(axis=1)
             cumulative[silent] -= cumulative[silent, :1]
 
-    def _keep_guide(self, row: int, t: int, rng: np.random.Generator) -> bool:
-        """For a variation, copy most steps of the guide beat instead of sampling them."""
-        guide = self.specs[row].guide
-        if guide is None or t >= guide.steps or rng.random() >= VARIATION_KEEP:
-            return False
-        self._place(row, t, guide, t, t + 1)
-        return True
+    def _keep_guide(self, row: int, guide: Pattern) -> None:
+        """For a variation, copy most steps of the guide beat; the model fills the rest."""
+        steps = min(guide.steps, int(self.total[row]))
+        keep = self.uniforms[row, :steps, 1] < VARIATION_KEEP
+        keep[: self.fixed[row]] = False
+        self.kept[row, :steps] = keep
+        for t in np.flatnonzero(keep):
+            self._place(row, t, guide, t, t + 1)
 
     def _place(self, row: int, at: int, source: Pattern, start: int, stop: int) -> None:
         n = stop - start
@@ -140,11 +148,11 @@ def _cumulative(logits: np.ndarray) -> np.ndarray:
     return np.cumsum(np.exp(logits - logits.max(axis=-1, keepdims=True)), axis=-1)
 
 
-def _pick(logits: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Draw one index per row of logits, given one uniform number per row."""
-    cumulative = _cumulative(logits)
-    below = cumulative <= u[:, None] * cumulative[:, -1:]
-    return np.minimum(below.sum(axis=1), logits.shape[-1] - 1)
+def _pick(cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Draw an index along the last axis of unnormalised cumulative weights, one uniform
+    number (same shape as `cumulative` without its last axis) per draw."""
+    below = cumulative <= (u * cumulative[..., -1])[..., None]
+    return np.minimum(below.sum(axis=-1), cumulative.shape[-1] - 1)
 
 
 def load_generator(model_path: Path | None = None) -> Generator:
