@@ -44,7 +44,7 @@ class BeatHelp(commands.MinimalHelpCommand):
         table = "\n".join(line.rstrip() for line in lines)
         return (f"**{prefix}beat** key=value … (or **/beat**): make a drum beat. Every key is "
                 "optional; attach a drum .mid to continue it.\n"
-                f"```\n{table}\n```"
+                f"```\n{table}\n```\n"
                 f"Keys: `{FIELDS[0].example} {FIELDS[3].example}`, one `=` and no spaces. "
                 f"Same settings and seed, same beat. See `{prefix}styles` and `{prefix}kits`.")
 

@@ -26,15 +26,16 @@ class History(commands.Cog):
     @commands.hybrid_command(name="history")
     async def history(self, ctx: commands.Context) -> None:
         """Your last 5 beats, each with the line that replays it."""
+        prefix = self.bot.settings.prefix  # also for /history: the lines are typed as !beat
         beats = await self.bot.database.history(ctx.author.id, HISTORY_LENGTH)
         if not beats:
-            await ctx.send(f"No beats yet. Try `{ctx.clean_prefix}beat`.",
-                           allowed_mentions=NO_PINGS)
+            await ctx.send(f"No beats yet. Try `{prefix}beat`.", allowed_mentions=NO_PINGS)
             return
-        lines = [f"{discord.utils.format_dt(beat.created_at, 'R')}: `{ctx.clean_prefix}beat "
+        lines = [f"{discord.utils.format_dt(beat.created_at, 'R')}: `{prefix}beat "
                  f"{replay_args(beat.params)}`" for beat in beats]
-        await ctx.send(f"Your last {len(beats)} beats (newest first); `seed=` replays one:\n"
-                       + "\n".join(lines), allowed_mentions=NO_PINGS)
+        await ctx.send(f"Your last {_count(len(beats), 'beat')} (newest first); each line "
+                       "replays one (same settings and `seed=`, same beat):\n" + "\n".join(lines),
+                       allowed_mentions=NO_PINGS)
 
     @commands.hybrid_command(name="stats")
     async def stats(self, ctx: commands.Context) -> None:
@@ -43,9 +44,14 @@ class History(commands.Cog):
         stats = await self.bot.database.stats(midnight)
         p50 = f"{stats.p50_ms / 1000:.1f} s" if stats.p50_ms is not None else "n/a"
         top = ", ".join(f"{style} ({count})" for style, count in stats.top_styles) or "none yet"
-        await ctx.send(f"Today: {stats.beats} beats served ({stats.requests} requests). "
+        await ctx.send(f"Today: {_count(stats.beats, 'beat')} served "
+                       f"({_count(stats.requests, 'request')}). "
                        f"Median time to reply: {p50}. Top styles: {top}.",
                        allowed_mentions=NO_PINGS)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 async def setup(bot: BeatBot) -> None:

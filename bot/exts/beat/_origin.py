@@ -75,8 +75,10 @@ class ContextOrigin:
         self._notice = await self.ctx.send(_queued_text(position), allowed_mentions=NO_PINGS)
 
     async def deliver(self, **kwargs: Any) -> discord.Message:
-        """Reply with the beat, then remove the queue notice."""
-        message = await self.ctx.reply(**kwargs, allowed_mentions=NO_PINGS, mention_author=False)
+        """Reply with the beat (even if the request was deleted), then remove the queue notice."""
+        reference = self.ctx.message.to_reference(fail_if_not_exists=False)
+        message = await self.ctx.send(**kwargs, reference=reference, mention_author=False,
+                                      allowed_mentions=NO_PINGS)
         await _delete_quietly(self._notice)
         return message
 

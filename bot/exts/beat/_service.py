@@ -115,6 +115,7 @@ class BeatService:
 
     @staticmethod
     def _note_timings(record: RequestRecord, beat: Beat) -> None:
+        record.params = beat.request.params()  # with the kit `auto` chose
         timings = beat.timings_ms
         record.generate_ms, record.render_ms, record.encode_ms = (
             timings.get(stage) for stage in STAGES)
