@@ -29,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
 
     from bot.app import run_bot
     from bot.settings import TOKEN_HELP, Settings
+    from engine.errors import EngineError
 
     try:
         settings = Settings(_env_file=args.env_file)
@@ -45,5 +46,8 @@ def run(args: argparse.Namespace) -> int:
         pass
     except discord.LoginFailure:
         print("beatbot: Discord refused the token; check DISCORD_TOKEN in .env.", file=sys.stderr)
+        return 1
+    except (EngineError, OSError) as error:
+        print(f"beatbot: could not start: {error}", file=sys.stderr)
         return 1
     return 0

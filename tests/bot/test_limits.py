@@ -109,3 +109,23 @@ async def test_one_beat_in_flight_per_user(simcord_env, channel, alice, db_path)
     assert channel.last_message.attachments  # the first beat still lands
     assert sorted(r["outcome"] for r in log_rows(db_path)) == ["busy", "ok"]
     assert simcord_env.errors
+
+
+@pytest.mark.bot_settings(workers=1, queue_size=3)
+async def test_queued_button_press_is_told_its_position(simcord_env, channel, alice):
+    await alice.send(channel, "!beat")
+    first = channel.last_message
+    queue, gate = _queue(simcord_env), threading.Event()
+    held = await _hold(queue, gate, 1)
+    threading.Timer(0.5, gate.set).start()
+
+    await alice.click(first, label="Variation")
+    await asyncio.gather(*held)
+
+    posts = [r.json.get("content") for r in simcord_env.http_requests
+             if r.method in ("POST", "PATCH") and "/webhooks/" in r.path and r.json]
+    assert "Queued: position 1. Your beat starts when a drummer is free." in posts
+    beat = channel.last_message
+    assert beat.id != first.id and beat.attachments
+    assert beat.embeds[0].description.startswith("A variation")
+    assert not any(m.content.startswith("Queued") for m in channel.history())

@@ -62,7 +62,7 @@ class BeatCog(commands.Cog, name="Beats"):
         if ctx.command is self.beat and not isinstance(error, LoggedFailure):
             record = self.service.record_for(ContextOrigin(ctx))
             self.service.note_failure(record, error)
-            await self.bot.database.log(record)
+            await self.service.log(record)
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:

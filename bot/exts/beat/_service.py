@@ -70,12 +70,21 @@ class BeatService:
             raise LoggedFailure(error) from error
         finally:
             record.total_ms = (time.perf_counter() - origin.received) * 1000
-            await self.database.log(record)
+            await self.log(record)
 
     async def serve_press(self, interaction: discord.Interaction, action: str,
                           request: BeatRequest) -> None:
         """Serve a button press (see BeatView)."""
         await self.serve(InteractionOrigin(interaction, action), request)
+
+    async def log(self, record: RequestRecord) -> None:
+        """Write a request to the log; a failing log never costs the user their answer."""
+        log.info("%s from user %s: %s seed=%s in %.0f ms", record.source, record.user_id,
+                 record.outcome, record.seed, record.total_ms or 0.0)
+        try:
+            await self.database.log(record)
+        except Exception:
+            log.exception("could not write the request log")
 
     def record_for(self, origin: Origin) -> RequestRecord:
         """A fresh log row for a request from `origin`."""
