@@ -38,6 +38,15 @@ def test_settings_read_env_file(tmp_path, no_token_env):
     assert FAKE_TOKEN not in repr(settings) and FAKE_TOKEN not in str(settings)
 
 
+def test_empty_lines_in_env_file_mean_defaults(tmp_path, no_token_env):
+    env = tmp_path / ".env"
+    env.write_text("DISCORD_TOKEN=\nBEATBOT_GUILD_ID=\nBEATBOT_WORKERS=\n")
+
+    settings = Settings(_env_file=env)
+
+    assert (settings.token, settings.guild_id, settings.workers) == (None, None, 2)
+
+
 def test_run_without_token_exits_1_with_one_line(no_token_env, capsys):
     code = main(["run", "--env-file", "missing.env"])
 
