@@ -19,9 +19,11 @@ from bot.settings import Settings
 from bot.text import inline
 from engine.errors import BadValue
 from engine.request import (
+    AUDIO_FORMATS,
     BARS_RANGE,
     BPM_RANGE,
     FIELDS,
+    FILL_EVERY,
     HUMANIZE_RANGE,
     SEED_RANGE,
     SWING_RANGE,
@@ -62,11 +64,11 @@ class BeatFlags(commands.FlagConverter, delimiter="=", prefix="", case_insensiti
     style: str = _flag("style")
     kit: str = _flag("kit")
     seed: commands.Range[int, SEED_RANGE[0], SEED_RANGE[1]] = _flag("seed")
-    fills: Literal[0, 2, 4, 8] = _flag("fills")
+    fills: Literal[FILL_EVERY] = _flag("fills")  # a tuple subscript: Literal[0, 2, 4, 8]
     swing: commands.Range[float, SWING_RANGE[0], SWING_RANGE[1]] = _flag("swing")
     humanize: commands.Range[float, HUMANIZE_RANGE[0], HUMANIZE_RANGE[1]] = _flag(
         "humanize")
-    format: Literal["mp3", "ogg", "wav"] = _flag("format")
+    format: Literal[AUDIO_FORMATS] = _flag("format")
 
     @classmethod
     async def convert(cls, ctx: commands.Context, argument: str) -> BeatFlags:
