@@ -37,8 +37,9 @@ class KerasReference:
         events = np.zeros(steps, np.int64)
         for t in range(steps):
             inputs = _one_step(events, t, len(self.styles))
-            logits, h, c = self.step_model([*inputs, h, c], training=False)
-            events[t] = self._sample(np.asarray(logits)[0, 0])
+            outputs = self.step_model([*inputs, h, c], training=False)
+            logits, h, c = (np.asarray(v) for v in outputs)
+            events[t] = self._sample(logits[0, 0])
         return events
 
     def sliding_window_steps(self, steps: int, window: int) -> np.ndarray:

@@ -113,17 +113,23 @@ class DrumLSTM:
         """
         ctx = self.context(inputs["style"])[np.arange(len(inputs["style"])), inputs["pos"],
                                              inputs["fill"]]
-        return self.step_events(inputs["prev"], inputs["back1"], inputs["back2"], ctx, state)
+        fed = np.stack([inputs["prev"], inputs["back1"], inputs["back2"]], axis=1)
+        return self.step_events(fed, ctx, state)
 
-    def step_events(self, prev: np.ndarray, back1: np.ndarray, back2: np.ndarray,
-                    ctx: np.ndarray, state: tuple[np.ndarray, np.ndarray]
+    def step_events(self, fed: np.ndarray, ctx: np.ndarray,
+                    state: tuple[np.ndarray, np.ndarray]
                     ) -> tuple[Heads, tuple[np.ndarray, np.ndarray]]:
-        """Advance one step given the events fed back and precomputed context rows (B, 4h)."""
+        """Advance one step.
+
+        Args:
+            fed: (B, 3) the events one step, one bar and two bars back (NO_EVENT if none).
+            ctx: (B, 4*hidden) rows of `context` for this step's position and fill.
+            state: (h, c).
+        """
         h, c = state
         z = h @ self.recurrent
         z += ctx
-        fed = np.stack([prev, back1, back2], axis=1) + self.event_offsets
-        z += self.event_tables[fed].sum(axis=1)
+        z += self.event_tables[fed + self.event_offsets].sum(axis=1)
         np.tanh(z, out=z)
         n = self.hidden
         sigmoid = z[:, : 2 * n]  # input and forget gates

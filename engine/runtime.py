@@ -27,6 +27,9 @@ EMPTY_BAR_LIMIT = 4
 VARIATION_KEEP = 0.8
 """Share of steps a variation keeps from the beat it varies."""
 BIT_WEIGHTS = 1 << np.arange(N_CLASSES)
+LOOKBACK = 2 * STEPS_PER_BAR
+FED_BACK = LOOKBACK - np.array([1, STEPS_PER_BAR, 2 * STEPS_PER_BAR])
+"""Columns of the padded history fed back at step t: t-1, t-16, t-32 (plus LOOKBACK)."""
 GUMBELS = VELOCITY_BUCKETS + N_ROLLS
 """Gumbel noise per class and step: one per velocity bucket and per roll."""
 
@@ -60,79 +63,88 @@ class _Batch:
 
     def __init__(self, lstm: DrumLSTM, specs: list[GenerationSpec], prior_weight: float) -> None:
         self.lstm, self.specs = lstm, specs
-        self.fixed = np.array([s.primer.steps if s.primer is not None else 0 for s in specs])
-        self.total = self.fixed + np.array([s.steps for s in specs])
+        batch = len(specs)
+        fixed = np.array([s.primer.steps if s.primer is not None else 0 for s in specs])
+        self.total = fixed + np.array([s.steps for s in specs])
         steps = int(self.total.max())
-        self.events = np.zeros((len(specs), steps), np.int64)
-        self.velocity = np.zeros((len(specs), steps, N_CLASSES), np.uint8)
-        self.roll = np.ones((len(specs), steps, N_CLASSES), np.uint8)
+        # Events with two bars of NO_EVENT in front, so every look back is one index.
+        self.history = np.full((batch, LOOKBACK + steps), NO_EVENT, np.int64)
+        self.velocity = np.zeros((batch, steps, N_CLASSES), np.uint8)
+        self.roll = np.ones((batch, steps, N_CLASSES), np.uint8)
         self.style = np.array([lstm.styles.index(s.style) if s.style in lstm.styles
                                else len(lstm.styles) for s in specs])
         self.fill = np.stack([np.pad(fill_flags(t, s.fills), (0, steps - t))
                               for t, s in zip(self.total, specs, strict=True)])
         rngs = [np.random.default_rng(s.seed) for s in specs]
-        self.uniforms = np.stack([rng.random((steps, 2 + N_CLASSES)) for rng in rngs])
-        self.gumbel = np.stack([rng.gumbel(size=(steps, N_CLASSES, GUMBELS)) for rng in rngs])
-        self.gumbel = self.gumbel.astype(np.float32)
-        self.inverse_t = np.array([1.0 / s.temperature for s in specs], np.float32)
+        uniforms = np.stack([rng.random((steps, 2 + N_CLASSES)) for rng in rngs])
+        self.event_draw, self.keep_draw = uniforms[..., 0], uniforms[..., 1]
+        self.offset = (uniforms[..., 2:] * BUCKET_WIDTH).astype(np.int64)
+        self.gumbel = np.stack([rng.gumbel(size=(steps, N_CLASSES, GUMBELS))
+                                for rng in rngs]).astype(np.float32)
+        temperature = np.array([s.temperature for s in specs], np.float32)
+        self.inverse_t = None if (temperature == 1).all() else (1 / temperature)[:, None]
         self.event_bias = prior_weight * lstm.style_prior[self.style]
-        self.kept = np.zeros((len(specs), steps), bool)
+        steps_now = np.arange(steps)
+        self.free = (steps_now >= fixed[:, None]) & (steps_now < self.total[:, None])
         for row, spec in enumerate(specs):
             if spec.primer is not None:
                 self._place(row, 0, spec.primer, 0, spec.primer.steps)
             if spec.guide is not None:
                 self._keep_guide(row, spec.guide)
+        self.bar_busy = np.zeros(batch, bool)
 
     def run(self) -> list[Pattern]:
         state = self.lstm.initial_state(len(self.specs))
         context = self.lstm.context(self.style)
         rows = np.arange(len(self.specs))
-        for t in range(self.events.shape[1]):
+        for t in range(self.velocity.shape[1]):
             ctx = context[rows, t % STEPS_PER_BAR, self.fill[:, t]]
-            heads, state = self.lstm.step_events(*self._fed_back(t), ctx, state)
-            free = (t >= self.fixed) & (t < self.total) & ~self.kept[:, t]
+            heads, state = self.lstm.step_events(self.history[:, t + FED_BACK], ctx, state)
+            free = self.free[:, t]
             if free.any():
                 self._choose(t, heads, free)
         return [Pattern(self.velocity[r, :n].copy(), self.roll[r, :n].copy())
                 for r, n in enumerate(self.total)]
 
-    def _fed_back(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return the events one step, one bar and two bars back (NO_EVENT before the start)."""
-        def back(k: int) -> np.ndarray:
-            return self.events[:, t - k] if t >= k else np.full(len(self.specs), NO_EVENT)
-        return back(1), back(STEPS_PER_BAR), back(2 * STEPS_PER_BAR)
-
     def _choose(self, t: int, heads: Heads, free: np.ndarray) -> None:
         """Sample the event, then the velocity and roll of each class that hits."""
-        logits = (heads.event + self.event_bias[:, t % STEPS_PER_BAR]) * self.inverse_t[:, None]
+        logits = heads.event + self.event_bias[:, t % STEPS_PER_BAR]
+        velocity, roll = heads.velocity, heads.roll
+        if self.inverse_t is not None:
+            logits *= self.inverse_t
+            velocity = velocity * self.inverse_t[:, :, None]
+            roll = roll * self.inverse_t[:, :, None]
         cumulative = _cumulative(logits)
         self._mask_silence(t, cumulative)
-        event = _pick(cumulative, self.uniforms[:, t, 0])
+        event = _pick(cumulative, self.event_draw[:, t])
         hits = (event[:, None] & BIT_WEIGHTS) > 0
         # Velocity and roll by the Gumbel-max trick: argmax(logits / T + Gumbel noise).
         noise = self.gumbel[:, t]
-        scale = self.inverse_t[:, None, None]
-        bucket = np.argmax(heads.velocity * scale + noise[..., :VELOCITY_BUCKETS], axis=-1)
-        roll = np.argmax(heads.roll * scale + noise[..., VELOCITY_BUCKETS:], axis=-1)
-        offset = (self.uniforms[:, t, 2:] * BUCKET_WIDTH).astype(np.int64)
-        velocity = np.where(hits, bucket_velocity(bucket, offset), 0)
-        self.events[free, t] = event[free]
-        self.velocity[free, t] = velocity[free]
-        self.roll[free, t] = np.where(hits, roll + 1, 1)[free]
+        bucket = np.argmax(velocity + noise[..., :VELOCITY_BUCKETS], axis=-1)
+        rolls = np.argmax(roll + noise[..., VELOCITY_BUCKETS:], axis=-1) + 1
+        chosen = (event, np.where(hits, bucket_velocity(bucket, self.offset[:, t]), 0),
+                  np.where(hits, rolls, 1))
+        targets = (self.history[:, LOOKBACK + t], self.velocity[:, t], self.roll[:, t])
+        for target, value in zip(targets, chosen, strict=True):
+            target[free] = value[free]
 
     def _mask_silence(self, t: int, cumulative: np.ndarray) -> None:
         """Never leave a bar empty: once a bar is silent up to beat 2, silence is not allowed."""
         pos = t % STEPS_PER_BAR
-        if pos >= EMPTY_BAR_LIMIT:
-            silent = ~self.events[:, t - pos : t].any(axis=1)
+        if pos == 0:
+            self.bar_busy[:] = False
+        else:
+            self.bar_busy |= self.history[:, LOOKBACK + t - 1] > 0
+        if pos >= EMPTY_BAR_LIMIT and not self.bar_busy.all():
+            silent = ~self.bar_busy
             cumulative[silent] -= cumulative[silent, :1]
 
     def _keep_guide(self, row: int, guide: Pattern) -> None:
         """For a variation, copy most steps of the guide beat; the model fills the rest."""
         steps = min(guide.steps, int(self.total[row]))
-        keep = self.uniforms[row, :steps, 1] < VARIATION_KEEP
-        keep[: self.fixed[row]] = False
-        self.kept[row, :steps] = keep
+        keep = self.keep_draw[row, :steps] < VARIATION_KEEP
+        keep &= self.free[row, :steps]
+        self.free[row, :steps] &= ~keep
         for t in np.flatnonzero(keep):
             self._place(row, t, guide, t, t + 1)
 
@@ -140,7 +152,7 @@ class _Batch:
         n = stop - start
         self.velocity[row, at : at + n] = source.velocity[start:stop]
         self.roll[row, at : at + n] = source.roll[start:stop]
-        self.events[row, at : at + n] = source.slice(start, stop).events()
+        self.history[row, LOOKBACK + at : LOOKBACK + at + n] = source.slice(start, stop).events()
 
 
 def _cumulative(logits: np.ndarray) -> np.ndarray:
