@@ -9,7 +9,7 @@ from pathlib import Path
 
 from engine.drums import STEPS_PER_BAR
 from engine.encode import EncodedAudio, encode
-from engine.errors import BadValue, RenderError
+from engine.errors import BadPrimer, BadValue, RenderError
 from engine.generation import GenerationSpec, Generator
 from engine.kits import Kit, load_kits, resolve_kit
 from engine.midi_io import read_midi, write_midi
@@ -104,6 +104,9 @@ class BeatMaker:
         steps = request.bars * STEPS_PER_BAR
         if guide is not None:
             steps = guide.steps
+        if primer is not None and primer.bars >= BARS_RANGE[1]:
+            raise BadPrimer(f"the beat is already {primer.bars} bars; {BARS_RANGE[1]} is the "
+                            "longest there is")
         if primer is not None and primer.bars + request.bars > BARS_RANGE[1]:
             raise BadValue("bars", request.bars, f"at most {BARS_RANGE[1] - primer.bars} "
                            f"after a {primer.bars}-bar primer")
