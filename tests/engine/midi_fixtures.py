@@ -25,7 +25,8 @@ def drum_file(hits: list[tuple[float, int, int]], ticks_per_beat: int = 480, fil
     """
     def tick(beat: float) -> int:
         return round(beat * ticks_per_beat)
-    meta = [(tick(b), mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm))) for b, bpm in tempos]
+    meta = [(tick(b), mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm)))
+            for b, bpm in tempos]
     if meter:
         meta.append((0, mido.MetaMessage("time_signature", numerator=meter[0],
                                          denominator=meter[1])))

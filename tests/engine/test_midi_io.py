@@ -14,7 +14,8 @@ from tests.engine.midi_fixtures import drum_file
 def _pattern(steps: int = 32, seed: int = 0) -> Pattern:
     rng = np.random.default_rng(seed)
     p = Pattern.empty(steps)
-    p.velocity[:] = np.where(rng.random(p.velocity.shape) < 0.2, rng.integers(1, 128, p.velocity.shape), 0)
+    hit = rng.random(p.velocity.shape) < 0.2
+    p.velocity[:] = np.where(hit, rng.integers(1, 128, p.velocity.shape), 0)
     p.roll[:] = np.where(p.velocity > 0, rng.choice([1, 1, 1, 2, 3, 4], p.roll.shape), 1)
     return p
 
