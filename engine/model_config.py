@@ -49,7 +49,7 @@ class ModelConfig:
 
 
 CONFIGS: dict[str, ModelConfig] = {
-    "default": ModelConfig("default"),
+    "default": ModelConfig("default", hidden=192),
     "small": ModelConfig("small", event_embed=32, hidden=128, epochs=20),
     "tiny": ModelConfig("tiny", event_embed=8, hidden=16, style_embed=4, window=32, stride=16,
                         batch=16, epochs=3, patience=2),
