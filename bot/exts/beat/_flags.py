@@ -8,21 +8,21 @@ keys and aliases of `engine.request.FIELDS`, and anything odd is refused with on
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Literal
 
+import discord
 from discord.ext import commands
 
 from bot.settings import Settings
 from bot.text import inline
-from engine.errors import BadValue
+from engine import request_text
+from engine.errors import BadInput, BadValue
 from engine.request import (
     AUDIO_FORMATS,
     BARS_RANGE,
     BPM_RANGE,
-    FIELDS,
     FILL_EVERY,
     HUMANIZE_RANGE,
     SEED_RANGE,
@@ -32,9 +32,6 @@ from engine.request import (
     Field,
     field_for,
 )
-
-LOWERCASE_KEYS = ("style", "kit", "format")
-"""Keys whose values are names, matched without regard to case."""
 
 
 class BadFlags(commands.BadArgument):
@@ -110,6 +107,9 @@ def scan(
 ) -> list[tuple[str, str]]:
     """Split `key=value key=value ...` into (main key, value) pairs, refusing anything else.
 
+    The engine's own scan (shared with `beatbot beat`), with its one-line errors made safe
+    for chat.
+
     Args:
         argument: everything after the command name.
         words: bare words mapped to the key they suggest (`trap` -> `style`).
@@ -118,63 +118,10 @@ def scan(
     Raises:
         BadFlags: stray text, an unknown or repeated key, a missing value, spaces around `=`.
     """
-    tokens = argument.split()
-    pairs: dict[str, tuple[str, str]] = {}
-    for index, token in enumerate(tokens):
-        following = tokens[index + 1] if index + 1 < len(tokens) else ""
-        key, value = _split(token, following, words or {}, prefix)
-        field = _known(key)
-        if field.key in pairs:
-            first = "=".join(pairs[field.key])
-            raise BadFlags(f"`{field.key}` is set twice (`{inline(first)}` and `{inline(token)}`);"
-                           " give it once.")
-        if not value:
-            raise BadFlags(f"`{field.key}` needs a value, like `{field.example}`.")
-        if "=" in value:
-            raise BadFlags(f"`{field.key}` can't be `{inline(value)}`: a value can't hold `=`.")
-        pairs[field.key] = (key, value)
-    return [(k, v.lower() if k in LOWERCASE_KEYS else v) for k, (_, v) in pairs.items()]
-
-
-def _split(token: str, following: str, words: Mapping[str, str], prefix: str) -> tuple[str, str]:
-    """Split one token at its first `=`, explaining tokens that are not `key=value`."""
-    key, equals, value = token.partition("=")
-    if not equals and not following.startswith("="):
-        raise BadFlags(_stray(token, words, prefix))
-    spaced = not equals or not key or (not value and following and "=" not in following)
-    if spaced:
-        example = _known(key).example if key else "bpm=85"
-        raise BadFlags(f"Write settings with no spaces around `=`, like `{example}`.")
-    return key, value
-
-
-def _stray(token: str, words: Mapping[str, str], prefix: str) -> str:
-    hint = f"write key=value, like `{prefix}beat bpm=85 style=trap` (see `{prefix}help beat`)."
-    key = words.get(token.lower())
-    if key is not None:
-        hint = f"did you mean `{key}={inline(token.lower())}`?"
-    elif _is_number(token):
-        hint = f"did you mean `bpm={inline(token)}`?"
-    return f"`{inline(token)}` isn't a setting: {hint}"
-
-
-def _known(key: str) -> Field:
-    field = field_for(key)
-    if field is not None:
-        return field
-    names = [f.key for f in FIELDS] + [alias for f in FIELDS for alias in f.aliases]
-    close = difflib.get_close_matches(key.lower(), names, n=1, cutoff=0.6)
-    hint = f"did you mean `{_field(close[0]).key}`?" if close else "keys are " + ", ".join(
-        f.key for f in FIELDS) + "."
-    raise BadFlags(f"`{inline(key)}` is not a key: {hint}")
-
-
-def _is_number(text: str) -> bool:
     try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+        return request_text.scan(argument, words, prefix)
+    except BadInput as error:
+        raise BadFlags(discord.utils.escape_mentions(str(error))) from None
 
 
 def bad_value_line(key: str, argument: str) -> str:
