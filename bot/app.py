@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from concurrent.futures import ThreadPoolExecutor
 
 import discord
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from bot.database import Database
+from bot.errors import ShuttingDown
 from bot.help import BeatHelp
 from bot.settings import Settings
 from engine.beatmaker import SOUNDFONT_DIR, BeatMaker
@@ -18,6 +20,11 @@ log = logging.getLogger(__name__)
 
 EXTENSIONS = ("bot.exts.error_handler", "bot.exts.beat", "bot.exts.info", "bot.exts.history")
 """Loaded in order in `setup_hook`; the error handler first, so it sees every later error."""
+SHUTDOWN_GRACE_S = 30.0
+"""How long a shutdown waits for the requests in flight to be answered."""
+LOG_RETRY_S = 10.0
+"""How often request-log rows that could not be written are tried again."""
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 class BeatBot(commands.Bot):
@@ -29,7 +36,8 @@ class BeatBot(commands.Bot):
         database: the request log.
         executor: where beats are made, off the event loop.
 
-    Closing the bot closes the database and shuts the executor down.
+    Closing the bot writes the request log out, closes it, and shuts the executor down.
+    `shutdown()` (what SIGTERM runs) first lets the requests in flight finish.
     """
 
     def __init__(self, settings: Settings, maker: BeatMaker, database: Database,
@@ -43,11 +51,14 @@ class BeatBot(commands.Bot):
         self.maker = maker
         self.database = database
         self.executor = executor
+        self.closing = False
+        self.shutdown_task: asyncio.Task[bool] | None = None
 
     async def setup_hook(self) -> None:
-        """Load the extensions, then sync slash commands (to one guild when configured)."""
+        """Load the extensions, start the log retry, sync slash commands (if configured)."""
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        self.retry_log.start()
         if self.settings.sync_commands:
             await self.sync_commands()
 
@@ -65,8 +76,56 @@ class BeatBot(commands.Bot):
         log.info("ready as %s in %d guilds; model %s", self.user, len(self.guilds),
                  self.maker.generator.name)
 
+    @tasks.loop(seconds=LOG_RETRY_S)
+    async def retry_log(self) -> None:
+        """Write request-log rows that waited while the database was locked or read-only."""
+        if self.database.pending:
+            await self.database.flush()
+
+    def replace_executor(self) -> ThreadPoolExecutor:
+        """A fresh executor for one found shut down or broken (the old one is let go).
+
+        Raises:
+            ShuttingDown: the bot itself is closing, which is why the executor is gone.
+        """
+        if self.closing:
+            raise ShuttingDown()
+        self.executor.shutdown(wait=False)
+        self.executor = make_executor(self.settings)
+        return self.executor
+
+    def handle_signals(self) -> None:
+        """Make SIGTERM and SIGINT run `shutdown()` (call from inside the running loop)."""
+        loop = asyncio.get_running_loop()
+        for number in STOP_SIGNALS:
+            loop.add_signal_handler(number, self._on_signal, number)
+
+    def _on_signal(self, number: int) -> None:
+        name = signal.Signals(number).name
+        if self.shutdown_task is not None:
+            log.warning("%s: already shutting down", name)
+            return
+        log.info("%s: shutting down", name)
+        self.shutdown_task = asyncio.get_running_loop().create_task(self.shutdown())
+
+    async def shutdown(self, grace_s: float = SHUTDOWN_GRACE_S) -> bool:
+        """Take no new requests, give those in flight `grace_s` seconds to finish, then close.
+
+        Returns:
+            True when every request in flight was answered in time.
+        """
+        drains = [cog.drain(grace_s) for cog in self.cogs.values() if hasattr(cog, "drain")]
+        finished = all(await asyncio.gather(*drains))
+        if not finished:
+            log.warning("shutdown: requests still running after %.0f s are dropped", grace_s)
+        await self.close()
+        log.info("stopped%s", "" if finished else " (some requests were not finished)")
+        return finished
+
     async def close(self) -> None:
-        """Log out, then close the database and stop the executor."""
+        """Log out, then write out and close the request log, and stop the executor."""
+        self.closing = True
+        self.retry_log.stop()  # after a write in progress, never in the middle of one
         try:
             await super().close()
         finally:
@@ -74,8 +133,19 @@ class BeatBot(commands.Bot):
             self.executor.shutdown(wait=False, cancel_futures=True)
 
 
+def make_executor(settings: Settings) -> ThreadPoolExecutor:
+    """The worker threads beats are made on."""
+    return ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="beatbot-make")
+
+
 def load_maker(settings: Settings) -> BeatMaker:
-    """Load the engine once (blocking: the model, every kit and the synth)."""
+    """Load the engine once (blocking: the model, every kit and the synth).
+
+    Raises:
+        EngineError: the model file is missing or corrupt (ModelError).
+        OSError: the soundfont folder or its kits.json is missing.
+        ValueError: kits.json is malformed.
+    """
     return BeatMaker.load(settings.model_path, settings.soundfont_dir or SOUNDFONT_DIR)
 
 
@@ -87,16 +157,24 @@ async def create_bot(settings: Settings, maker: BeatMaker | None = None) -> Beat
         maker: an already loaded engine to share (tests pass one); loaded here when None.
     """
     log.info("starting with %s", settings)  # SecretStr shows the token as ********
-    executor = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="beatbot-make")
+    executor = make_executor(settings)
     if maker is None:
         maker = await asyncio.get_running_loop().run_in_executor(executor, load_maker, settings)
     database = await Database.open(settings.database)
     return BeatBot(settings, maker, database, executor)
 
 
-async def run_bot(settings: Settings) -> None:
-    """Build the bot and run it until it is stopped."""
+async def run_bot(settings: Settings, maker: BeatMaker | None = None) -> None:
+    """Build the bot and run it until it is stopped (SIGTERM or SIGINT shut it down cleanly).
+
+    Args:
+        settings: the typed settings (with a token).
+        maker: the engine, loaded before this so that a bad model fails before logging in.
+    """
     assert settings.token is not None
-    bot = await create_bot(settings)
+    bot = await create_bot(settings, maker)
+    bot.handle_signals()
     async with bot:
         await bot.start(settings.token.get_secret_value())
+    if bot.shutdown_task is not None:
+        await bot.shutdown_task

@@ -17,17 +17,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Read the settings, set up logging and run the bot until interrupted.
+    """Read the settings, load the engine, set up logging and run the bot until stopped.
+
+    The engine loads before anything connects, so a missing or corrupt model file stops
+    start-up with one line. SIGTERM or SIGINT stop it cleanly (see BeatBot.shutdown).
 
     Returns:
-        The exit code: 1 without a token or with bad settings.
+        The exit code: 0 after a clean stop; 1 without a token, with bad settings, or when
+        the engine, the request log or Discord can't be reached.
     """
     import asyncio
+    import sqlite3
 
     import discord
     from pydantic import ValidationError
 
-    from bot.app import run_bot
+    from bot.app import load_maker, run_bot
     from bot.settings import TOKEN_HELP, Settings
     from engine.errors import EngineError
 
@@ -39,13 +44,22 @@ def run(args: argparse.Namespace) -> int:
     if settings.token is None or not settings.token.get_secret_value().strip():
         print(f"beatbot: {TOKEN_HELP}", file=sys.stderr)
         return 1
+    try:
+        maker = load_maker(settings)
+    except (EngineError, OSError, ValueError) as error:
+        print(f"beatbot: could not load the engine: {error}", file=sys.stderr)
+        return 1
     discord.utils.setup_logging(level=settings.log_level, root=True)
     try:
-        asyncio.run(run_bot(settings))
+        asyncio.run(run_bot(settings, maker))
     except KeyboardInterrupt:
         pass
     except discord.LoginFailure:
         print("beatbot: Discord refused the token; check DISCORD_TOKEN in .env.", file=sys.stderr)
+        return 1
+    except sqlite3.Error as error:
+        print(f"beatbot: could not open the request log {settings.database}: {error}",
+              file=sys.stderr)
         return 1
     except (EngineError, OSError) as error:
         print(f"beatbot: could not start: {error}", file=sys.stderr)

@@ -41,6 +41,42 @@ class AlreadyMaking(BotUserError):
         super().__init__("You already have a beat cooking; wait for it to land, then ask again.")
 
 
+class ShuttingDown(BotUserError):
+    """The bot is stopping: it finishes the beats it has started but takes no new ones."""
+
+    outcome: Outcome = "busy"
+
+    def __init__(self) -> None:
+        super().__init__("I'm restarting and not taking new beats; try again in a minute.")
+
+
+class UploadFailed(BotUserError):
+    """Discord refused the beat's message twice, the second time without the audio.
+
+    Args:
+        status: the HTTP status of the last refusal.
+    """
+
+    outcome: Outcome = "failed"
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+        super().__init__(f"Discord would not take the upload (HTTP {status}), even without the "
+                         "audio. Please try again in a moment.")
+
+
+class JobFailed(commands.CommandError):
+    """Making a beat failed in a way the engine did not mean (a bug, a dead worker).
+
+    Args:
+        original: what the job raised.
+    """
+
+    def __init__(self, original: BaseException) -> None:
+        self.cause = original
+        super().__init__(f"{type(original).__name__}: {original}")
+
+
 class LoggedFailure(commands.CommandError):
     """Wraps an error of a request that the beat service has already written to the log."""
 
@@ -86,6 +122,9 @@ def describe(error: BaseException) -> str | None:
         return one_line(str(error))
     if isinstance(error, commands.CheckFailure | app_commands.CheckFailure):
         return "You can't use that command here."
+    if isinstance(error, JobFailed):
+        return ("Your beat could not be made: something broke on my side (it has been logged). "
+                "Please try again.")
     return "Something went wrong on my side; it has been logged. Please try again."
 
 

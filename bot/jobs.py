@@ -3,20 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor
+from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from bot.errors import QueueFull
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 DEFAULT_JOB_S = 5.0
 """Guess of one job's length (seconds) before any has finished, for the retry hint."""
+
+
+class WorkerDied(Exception):
+    """A job ended its worker's run with a BaseException (SystemExit, KeyboardInterrupt, ...).
+
+    Raised in its place: a BaseException that reached the event loop would stop it.
+
+    Args:
+        original: what the job raised.
+    """
+
+    def __init__(self, original: BaseException) -> None:
+        self.original = original
+        super().__init__(f"the worker died: {type(original).__name__}: {original}")
 
 
 @dataclass(frozen=True)
@@ -34,10 +50,14 @@ class JobQueue:
         executor: where jobs run (owned by the caller, never shut down here).
         workers: jobs that may run at once.
         max_waiting: jobs that may wait for a worker; one more is refused with QueueFull.
+        respawn: returns a fresh executor when `executor` turns out to be shut down or
+            broken; the job that found out runs on the new one. None: the error propagates.
     """
 
-    def __init__(self, executor: Executor, workers: int, max_waiting: int) -> None:
+    def __init__(self, executor: Executor, workers: int, max_waiting: int,
+                 respawn: Callable[[], Executor] | None = None) -> None:
         self.executor = executor
+        self.respawn = respawn
         self.workers = workers
         self.max_waiting = max_waiting
         self._slots = asyncio.Semaphore(workers)
@@ -80,6 +100,7 @@ class JobQueue:
 
         Raises:
             QueueFull: every worker is busy and the line is full.
+            WorkerDied: the job raised a BaseException that is not an Exception.
         """
         self.check_room()
         queued = self.must_wait()
@@ -101,7 +122,29 @@ class JobQueue:
         self._running += 1
         start = time.perf_counter()
         try:
-            return await asyncio.get_running_loop().run_in_executor(self.executor, job)
+            return await self._submit(job)
         finally:
             self._running -= 1
             self._recent_s.append(time.perf_counter() - start)
+
+    def _submit(self, job: Callable[[], T]) -> asyncio.Future[T]:
+        """Hand the job to the executor, replacing an executor that no longer takes work."""
+        loop = asyncio.get_running_loop()
+        try:
+            return loop.run_in_executor(self.executor, _guarded, job)
+        except (RuntimeError, BrokenExecutor) as error:  # shut down, or its workers are gone
+            if self.respawn is None:
+                raise
+            log.warning("the executor refused a job (%s); starting a new one", error)
+            self.executor = self.respawn()
+            return loop.run_in_executor(self.executor, _guarded, job)
+
+
+def _guarded(job: Callable[[], T]) -> T:
+    """Run a job in a worker, turning a BaseException into WorkerDied (an Exception)."""
+    try:
+        return job()
+    except Exception:
+        raise
+    except BaseException as error:
+        raise WorkerDied(error) from error

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import mido
 import numpy as np
+from mido.messages.specs import SPEC_BY_STATUS
 
 from engine.drums import (
     DRUM_CHANNEL,
@@ -26,6 +28,29 @@ ROLL_WINDOW = 0.8
 MAX_STEPS = 64 * STEPS_PER_BAR * 4
 """Longest file we quantise (256 bars); longer input is refused, not truncated."""
 DRUM_TRACK_WORDS = ("drum", "perc", "kit", "beat")
+
+# Limits on what read_midi will parse. mido builds a Python object per event (about 10 us
+# each), so a hostile file is measured first, cheaply, and refused before mido sees it. The
+# largest Groove MIDI file is 155 KB with one track, 42,242 events and 11,513 notes.
+MAX_MIDI_BYTES = 1024 * 1024
+"""Largest file read, bytes."""
+MAX_TRACKS = 128
+"""Most tracks a file may declare."""
+MAX_EVENTS = 60_000
+"""Most events (notes, controllers, meta, ...) in all tracks together: about 0.6 s in mido."""
+MAX_NOTES = 20_000
+"""Most sounding note-ons (velocity above 0) in all tracks together."""
+PRIMER_BPM_RANGE = (20.0, 1000.0)
+"""A first tempo outside this (BPM) is taken for a broken file; 0 us per beat is one too."""
+MAX_MESSAGE_BYTES = 1_000_000
+"""mido refuses longer meta and sysex messages; so does the structure check."""
+_HEADER = struct.Struct(">4sLhhh")
+_DATA_BYTES = tuple(
+    -1 if status not in SPEC_BY_STATUS or status in (0xF0, 0xFF)
+    else int(SPEC_BY_STATUS[status]["length"]) - 1
+    for status in range(256)
+)
+"""Data bytes after each status byte, as mido reads them (-1: mido refuses the status)."""
 
 
 @dataclass
@@ -56,9 +81,10 @@ def read_midi(source: bytes | str | Path) -> MidiBeat:
     Drums are the notes on channel 10, or on any channel of a track named as drums.
 
     Raises:
-        BadPrimer: the data is not a usable MIDI file or holds no drum notes.
+        BadPrimer: the data is not a usable MIDI file, holds no drum notes, or passes one of
+            the limits above (checked before parsing, so a refusal is quick and small).
     """
-    midi = _open(source)
+    midi = _open(_bytes_of(source))
     onsets, bpm, meters, dropped = _scan(midi)
     if not onsets:
         raise BadPrimer("the MIDI file has no drum notes (channel 10 or a drum track)")
@@ -99,12 +125,27 @@ def write_midi(notes: list[Note], bpm: float, steps: int) -> bytes:
     return buffer.getvalue()
 
 
-def _open(source: bytes | str | Path) -> mido.MidiFile:
+def _bytes_of(source: bytes | str | Path) -> bytes:
+    """The file's bytes, refusing an empty or oversized file before reading it all."""
+    if isinstance(source, bytes):
+        size = len(source)
+    else:
+        try:
+            size = Path(source).stat().st_size
+        except OSError as error:
+            raise BadPrimer(f"not a readable MIDI file ({type(error).__name__})") from None
+    if size == 0:
+        raise BadPrimer("the file is empty")
+    if size > MAX_MIDI_BYTES:
+        raise BadPrimer(f"the file is {size // 1024} KB; at most {MAX_MIDI_BYTES // 1024} KB "
+                        "is read")
+    return source if isinstance(source, bytes) else Path(source).read_bytes()
+
+
+def _open(data: bytes) -> mido.MidiFile:
+    _check_structure(data)
     try:
-        if isinstance(source, bytes):
-            midi = mido.MidiFile(file=io.BytesIO(source), clip=True)
-        else:
-            midi = mido.MidiFile(source, clip=True)
+        midi = mido.MidiFile(file=io.BytesIO(data), clip=True)
     except Exception as error:  # mido raises many types on garbage
         raise BadPrimer(f"not a readable MIDI file ({type(error).__name__})") from None
     if midi.type == 2:
@@ -112,6 +153,98 @@ def _open(source: bytes | str | Path) -> mido.MidiFile:
     if midi.ticks_per_beat <= 0:
         raise BadPrimer("the MIDI file has no valid resolution")
     return midi
+
+
+class _Unreadable(Exception):
+    """The structure check met what mido would also fail on; mido then says what."""
+
+
+def _check_structure(data: bytes) -> None:
+    """Walk the chunks and events the way mido will read them, counting, without decoding.
+
+    Raises:
+        BadPrimer: type 2, or more than MAX_TRACKS, MAX_EVENTS or MAX_NOTES.
+    """
+    if len(data) < _HEADER.size:
+        return
+    name, size, kind, tracks, _ = _HEADER.unpack_from(data)
+    if name != b"MThd" or size < 6:
+        return
+    if kind == 2:
+        raise BadPrimer("type-2 MIDI (independent patterns) is not supported; use type 0 or 1")
+    if tracks > MAX_TRACKS:
+        raise BadPrimer(f"the file has {tracks:,} tracks; at most {MAX_TRACKS} are read")
+    counts = [0, 0]  # events, notes
+    pos = 8 + size
+    try:
+        for _ in range(tracks):
+            pos = _walk_track(data, pos, counts)
+    except _Unreadable:
+        return  # mido refuses it with its own reason
+
+
+def _walk_track(data: bytes, pos: int, counts: list[int]) -> int:
+    """Step over one MTrk chunk's events from `pos` (as mido's read_track); return the end."""
+    if data[pos:pos + 4] != b"MTrk" or pos + 8 > len(data):
+        raise _Unreadable
+    size = int.from_bytes(data[pos + 4:pos + 8], "big")
+    start = pos = pos + 8
+    last = None
+    while pos - start != size:  # mido stops only on the exact size, so this does too
+        pos = _varint(data, pos)[1]  # the delta time
+        status, pos, peek = _byte(data, pos), pos + 1, 0
+        if status < 0x80:  # running status: this was the first data byte
+            if last is None:
+                raise _Unreadable
+            status, peek = last, 1
+        elif status != 0xFF:
+            last = status
+        pos = _step(data, pos, status, peek, counts)
+        counts[0] += 1
+        if counts[0] > MAX_EVENTS:
+            raise BadPrimer(f"the file holds more than {MAX_EVENTS:,} MIDI events")
+    return pos
+
+
+def _step(data: bytes, pos: int, status: int, peek: int, counts: list[int]) -> int:
+    """Step over one event's data (after its status byte); count sounding note-ons."""
+    if status == 0xFF:  # meta: type, length, data
+        length, pos = _varint(data, pos + 1)
+        return _skip(data, pos, length)
+    if status in (0xF0, 0xF7):  # sysex: length, data (a running-status byte is dropped)
+        length, pos = _varint(data, pos)
+        return _skip(data, pos, length)
+    length = _DATA_BYTES[status]
+    if length < 0:
+        raise _Unreadable
+    if status & 0xF0 == 0x90 and _byte(data, pos + 1 - peek):  # note_on, velocity above 0
+        counts[1] += 1
+        if counts[1] > MAX_NOTES:
+            raise BadPrimer(f"the file holds more than {MAX_NOTES:,} notes")
+    return _skip(data, pos, length - peek)
+
+
+def _skip(data: bytes, pos: int, length: int) -> int:
+    if length > MAX_MESSAGE_BYTES or pos + length > len(data):
+        raise _Unreadable
+    return pos + length
+
+
+def _byte(data: bytes, pos: int) -> int:
+    if pos >= len(data):
+        raise _Unreadable
+    return data[pos]
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    """A MIDI variable-length number at `pos`: (value, position after it)."""
+    value = 0
+    while True:
+        byte = _byte(data, pos)
+        pos += 1
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value, pos
 
 
 def _scan(midi: mido.MidiFile) -> tuple[list[tuple[int, int, int]], float, list, int]:
@@ -134,8 +267,17 @@ def _scan(midi: mido.MidiFile) -> tuple[list[tuple[int, int, int]], float, list,
                     dropped += 1
                 else:
                     onsets.append((tick, cls, msg.velocity))
-    bpm = round(mido.tempo2bpm(tempo), 3) if tempo else 120.0
-    return sorted(onsets), float(bpm), meters, dropped
+    return sorted(onsets), _bpm(tempo), meters, dropped
+
+
+def _bpm(tempo: int | None) -> float:
+    """BPM of the first tempo (120 without one), refusing one no drum loop could have."""
+    if tempo is None:
+        return 120.0
+    bpm = mido.tempo2bpm(tempo) if tempo > 0 else float("inf")
+    if not PRIMER_BPM_RANGE[0] <= bpm <= PRIMER_BPM_RANGE[1]:
+        raise BadPrimer(f"its tempo ({tempo:,} microseconds per beat) is not a usable tempo")
+    return float(round(bpm, 3))
 
 
 def _length(midi: mido.MidiFile) -> int:

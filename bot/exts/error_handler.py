@@ -9,6 +9,7 @@ import discord
 from discord.ext import commands
 
 from bot.errors import describe, is_expected, unwrap
+from bot.text import one_line
 
 if TYPE_CHECKING:
     from bot.app import BeatBot
@@ -38,8 +39,11 @@ class ErrorHandler(commands.Cog):
         line = self._line(error, f"command {ctx.command}")
         if line is None:
             return
+        # A reply (without a ping) says whose request it answers in a busy channel.
+        reference = None if ctx.interaction else ctx.message.to_reference(fail_if_not_exists=False)
         try:
-            await ctx.send(line, ephemeral=ctx.interaction is not None, allowed_mentions=NO_PINGS)
+            await ctx.send(line, ephemeral=ctx.interaction is not None, reference=reference,
+                           mention_author=False, allowed_mentions=NO_PINGS)
         except discord.HTTPException as failure:
             log.warning("could not send an error line: %s", failure)
 
@@ -64,7 +68,8 @@ class ErrorHandler(commands.Cog):
             original = unwrap(error)
             log.error("unexpected error in %s", where,
                       exc_info=(type(original), original, original.__traceback__))
-        return describe(error)
+        line = describe(error)
+        return None if line is None else one_line(line)  # one line, bounded, nothing pings
 
 
 async def setup(bot: BeatBot) -> None:

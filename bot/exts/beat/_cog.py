@@ -54,6 +54,11 @@ class BeatCog(commands.Cog, name="Beats"):
                            ) -> list[app_commands.Choice[str]]:
         return _choices((AUTO_KIT, *self.bot.maker.kit_names), current)
 
+    async def drain(self, timeout: float) -> bool:
+        """Stop taking beat requests; wait up to `timeout` s for those in flight (True: all done).
+        """
+        return await self.service.drain(timeout)
+
     async def cog_command_error(self, ctx: commands.Context, error: Exception) -> None:
         """Log `beat` requests refused before the service saw them (bad flags, bad primer).
 
@@ -90,15 +95,28 @@ async def read_primer(attachment: discord.Attachment) -> bytes:
     """Download a primer attachment, checking its name and size first.
 
     Raises:
-        BadPrimer: not a .mid file.
-        BadValue: larger than PRIMER_MAX_BYTES (checked before downloading).
+        BadPrimer: not a .mid file, empty, or it could not be downloaded.
+        BadValue: larger than PRIMER_MAX_BYTES (checked before downloading, and after).
     """
     if not attachment.filename.lower().endswith(MIDI_SUFFIXES):
         raise BadPrimer("attach a drum .mid file to continue it")
     if attachment.size > PRIMER_MAX_BYTES:
-        raise BadValue("primer", f"{attachment.size // 1024} KB",
-                       f"a MIDI file of at most {PRIMER_MAX_BYTES // 1024} KB")
-    return await attachment.read()
+        raise _too_big(attachment.size)
+    if attachment.size == 0:
+        raise BadPrimer("the file is empty")
+    try:
+        data = await attachment.read()
+    except discord.HTTPException as error:
+        raise BadPrimer(f"it could not be downloaded (HTTP {error.status}); attach it "
+                        "again") from error
+    if len(data) > PRIMER_MAX_BYTES:  # the size Discord announced was wrong
+        raise _too_big(len(data))
+    return data
+
+
+def _too_big(size: int) -> BadValue:
+    return BadValue("primer", f"{size // 1024} KB",
+                    f"a MIDI file of at most {PRIMER_MAX_BYTES // 1024} KB")
 
 
 def _choices(names: tuple[str, ...], current: str) -> list[app_commands.Choice[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
@@ -10,6 +11,7 @@ from typing import Any, Protocol
 import discord
 from discord.ext import commands
 
+log = logging.getLogger(__name__)
 NO_PINGS = discord.AllowedMentions.none()
 
 
@@ -66,9 +68,16 @@ class ContextOrigin:
         self.filesize_limit = _limit(ctx.guild)
         self._notice: discord.Message | None = None
 
-    def working(self) -> contextlib.AbstractAsyncContextManager[object]:
-        """Typing in the channel for `!beat`; a deferred reply for `/beat`."""
-        return self.ctx.typing()
+    @contextlib.asynccontextmanager
+    async def working(self) -> AsyncIterator[None]:
+        """Typing in the channel for `!beat` (if Discord allows it); a deferred reply for `/beat`.
+        """
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                await stack.enter_async_context(self.ctx.typing())
+            except discord.HTTPException as error:  # the beat matters more than the dots
+                log.warning("could not show typing: %s", error)
+            yield
 
     async def notice(self, position: int) -> None:
         """Post the place in line; it is deleted once the beat is posted."""

@@ -23,6 +23,8 @@ class Reply:
     content: str | None
     embed: discord.Embed
     files: list[discord.File]
+    size: int = 0
+    """Bytes of the attachments."""
 
     def kwargs(self) -> dict[str, object]:
         """As keyword arguments for `Messageable.send` / `Webhook.send`."""
@@ -30,7 +32,7 @@ class Reply:
 
 
 def build_reply(beat: Beat, user: discord.abc.User, seconds: float, size_limit: int,
-                prefix: str) -> Reply:
+                prefix: str, audio: bool = True, note: str | None = None) -> Reply:
     """Lay out the message for a beat.
 
     Args:
@@ -39,19 +41,36 @@ def build_reply(beat: Beat, user: discord.abc.User, seconds: float, size_limit: 
         seconds: time from request to now.
         size_limit: most bytes one message may upload; audio that would pass it is left out.
         prefix: the command prefix, for the replay line.
+        audio: False leaves the audio out (the retry after Discord refused the upload).
+        note: the line to post with it (used as is when the audio is left out).
     """
-    files = [discord.File(io.BytesIO(beat.midi), MIDI_NAME),
-             discord.File(io.BytesIO(beat.image), GRID_NAME)]
-    content = None
+    blobs = [(beat.midi, MIDI_NAME), (beat.image, GRID_NAME)]
+    content = note
+    if audio:
+        content, sound = _audio(beat, size_limit - len(beat.midi) - len(beat.image))
+        blobs[:0] = [sound] if sound else []
+    files = [discord.File(io.BytesIO(data), name) for data, name in blobs]
+    return Reply(content, _embed(beat, user, seconds, prefix), files,
+                 sum(len(data) for data, _ in blobs))
+
+
+def _audio(beat: Beat, room: int) -> tuple[str | None, tuple[bytes, str] | None]:
+    """The audio attachment (if it exists and fits in `room` bytes) and the line about it."""
     if beat.audio is None:
-        content = one_line(f"Audio failed ({beat.audio_error}); here are the MIDI and the grid.")
-    elif len(beat.audio.data) + len(beat.midi) + len(beat.image) > size_limit:
-        content = (f"The {beat.audio.format} is too big to post here "
-                   f"({len(beat.audio.data) / 2**20:.1f} MB); try format=mp3 or fewer bars.")
-    else:
-        name = f"beat.{beat.audio.format}"
-        files.insert(0, discord.File(io.BytesIO(beat.audio.data), name))
-    return Reply(content, _embed(beat, user, seconds, prefix), files)
+        return one_line(f"Audio failed ({beat.audio_error}); here are the MIDI and the grid."), None
+    if len(beat.audio.data) > room:
+        return (f"The {beat.audio.format} is too big to post here "
+                f"({len(beat.audio.data) / 2**20:.1f} MB); try format=mp3 or fewer bars."), None
+    return _format_note(beat), (beat.audio.data, f"beat.{beat.audio.format}")
+
+
+def _format_note(beat: Beat) -> str | None:
+    """Say so when the audio is not in the format asked for (no ffmpeg: WAV for MP3/Ogg)."""
+    asked, got = beat.request.audio_format, beat.audio.format if beat.audio else None
+    if got is None or got == asked:
+        return None
+    return (f"{asked.upper()} encoding isn't available here right now, so the audio is "
+            f"{got.upper()}.")
 
 
 def _embed(beat: Beat, user: discord.abc.User, seconds: float, prefix: str) -> discord.Embed:
