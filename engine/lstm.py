@@ -114,17 +114,23 @@ class DrumLSTM:
         ctx = self.context(inputs["style"])[np.arange(len(inputs["style"])), inputs["pos"],
                                              inputs["fill"]]
         fed = np.stack([inputs["prev"], inputs["back1"], inputs["back2"]], axis=1)
-        return self.step_events(fed, ctx, state)
+        out, state = self.step_events(fed, ctx, state, self.head_b)
+        return self.split_heads(out), state
 
     def step_events(self, fed: np.ndarray, ctx: np.ndarray,
-                    state: tuple[np.ndarray, np.ndarray]
-                    ) -> tuple[Heads, tuple[np.ndarray, np.ndarray]]:
-        """Advance one step.
+                    state: tuple[np.ndarray, np.ndarray], head_bias: np.ndarray
+                    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """Advance one step (the serving hot path: few, in-place NumPy calls).
 
         Args:
             fed: (B, 3) the events one step, one bar and two bars back (NO_EVENT if none).
             ctx: (B, 4*hidden) rows of `context` for this step's position and fill.
             state: (h, c).
+            head_bias: bias of the output heads, (620,) or per row (B, 620); the runtime
+                folds its style prior into it.
+
+        Returns:
+            All head logits side by side, (B, 620) (see `split_heads`), and the new state.
         """
         h, c = state
         z = h @ self.recurrent
@@ -141,14 +147,15 @@ class DrumLSTM:
         c = sigmoid[:, n:] * c
         c += sigmoid[:, :n] * z[:, 2 * n : 3 * n]
         h = out_gate * np.tanh(c)
-        return self._heads(h), (h, c)
-
-    def _heads(self, h: np.ndarray) -> Heads:
         out = h @ self.head_w
-        out += self.head_b
+        out += head_bias
+        return out, (h, c)
+
+    def split_heads(self, out: np.ndarray) -> Heads:
+        """Split side-by-side logits (B, 620) into the event, velocity and roll heads."""
         e = self.n_events
         v = e + N_CLASSES * VELOCITY_BUCKETS
-        batch = len(h)
+        batch = len(out)
         return Heads(out[:, :e], out[:, e:v].reshape(batch, N_CLASSES, VELOCITY_BUCKETS),
                      out[:, v:].reshape(batch, N_CLASSES, N_ROLLS))
 

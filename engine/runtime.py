@@ -83,7 +83,10 @@ class _Batch:
                                 for rng in rngs]).astype(np.float32)
         temperature = np.array([s.temperature for s in specs], np.float32)
         self.inverse_t = None if (temperature == 1).all() else (1 / temperature)[:, None]
-        self.event_bias = prior_weight * lstm.style_prior[self.style]
+        # Head bias per row and bar position, with the style prior added to the event logits.
+        self.head_bias = np.repeat(lstm.head_b[None, None], STEPS_PER_BAR, axis=1)
+        self.head_bias = self.head_bias + np.zeros((batch, 1, 1), np.float32)
+        self.head_bias[..., : lstm.n_events] += prior_weight * lstm.style_prior[self.style]
         steps_now = np.arange(steps)
         self.free = (steps_now >= fixed[:, None]) & (steps_now < self.total[:, None])
         for row, spec in enumerate(specs):
@@ -92,41 +95,44 @@ class _Batch:
             if spec.guide is not None:
                 self._keep_guide(row, spec.guide)
         self.bar_busy = np.zeros(batch, bool)
+        self.all_free = self.free.all(axis=0)
 
     def run(self) -> list[Pattern]:
         state = self.lstm.initial_state(len(self.specs))
         context = self.lstm.context(self.style)
         rows = np.arange(len(self.specs))
         for t in range(self.velocity.shape[1]):
-            ctx = context[rows, t % STEPS_PER_BAR, self.fill[:, t]]
-            heads, state = self.lstm.step_events(self.history[:, t + FED_BACK], ctx, state)
+            pos = t % STEPS_PER_BAR
+            ctx = context[rows, pos, self.fill[:, t]]
+            out, state = self.lstm.step_events(self.history[:, t + FED_BACK], ctx, state,
+                                               self.head_bias[:, pos])
             free = self.free[:, t]
             if free.any():
-                self._choose(t, heads, free)
+                if self.inverse_t is not None:
+                    out *= self.inverse_t
+                self._choose(t, self.lstm.split_heads(out), free)
         return [Pattern(self.velocity[r, :n].copy(), self.roll[r, :n].copy())
                 for r, n in enumerate(self.total)]
 
     def _choose(self, t: int, heads: Heads, free: np.ndarray) -> None:
         """Sample the event, then the velocity and roll of each class that hits."""
-        logits = heads.event + self.event_bias[:, t % STEPS_PER_BAR]
-        velocity, roll = heads.velocity, heads.roll
-        if self.inverse_t is not None:
-            logits *= self.inverse_t
-            velocity = velocity * self.inverse_t[:, :, None]
-            roll = roll * self.inverse_t[:, :, None]
-        cumulative = _cumulative(logits)
+        cumulative = _cumulative(heads.event)
         self._mask_silence(t, cumulative)
         event = _pick(cumulative, self.event_draw[:, t])
         hits = (event[:, None] & BIT_WEIGHTS) > 0
         # Velocity and roll by the Gumbel-max trick: argmax(logits / T + Gumbel noise).
         noise = self.gumbel[:, t]
-        bucket = np.argmax(velocity + noise[..., :VELOCITY_BUCKETS], axis=-1)
-        rolls = np.argmax(roll + noise[..., VELOCITY_BUCKETS:], axis=-1) + 1
+        bucket = np.argmax(heads.velocity + noise[..., :VELOCITY_BUCKETS], axis=-1)
+        rolls = np.argmax(heads.roll + noise[..., VELOCITY_BUCKETS:], axis=-1) + 1
         chosen = (event, np.where(hits, bucket_velocity(bucket, self.offset[:, t]), 0),
                   np.where(hits, rolls, 1))
         targets = (self.history[:, LOOKBACK + t], self.velocity[:, t], self.roll[:, t])
+        every = self.all_free[t]
         for target, value in zip(targets, chosen, strict=True):
-            target[free] = value[free]
+            if every:
+                target[...] = value
+            else:
+                target[free] = value[free]
 
     def _mask_silence(self, t: int, cumulative: np.ndarray) -> None:
         """Never leave a bar empty: once a bar is silent up to beat 2, silence is not allowed."""
