@@ -138,6 +138,7 @@ class Database:
         self._writing = asyncio.Lock()
         self._closed = False
         self._closing: asyncio.Future[None] | None = None
+        self.close_retries_s = CLOSE_RETRIES_S
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -168,7 +169,7 @@ class Database:
         await asyncio.shield(self._closing)
 
     async def _close(self) -> None:
-        for delay_s in CLOSE_RETRIES_S:
+        for delay_s in self.close_retries_s:
             if await self.flush():
                 break
             await asyncio.sleep(delay_s)

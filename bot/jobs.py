@@ -100,7 +100,8 @@ class JobQueue:
 
         Raises:
             QueueFull: every worker is busy and the line is full.
-            WorkerDied: the job raised a BaseException that is not an Exception.
+            WorkerDied: the job raised a BaseException that is not an Exception, or the
+                executor dropped it (shut down before it ran).
         """
         self.check_room()
         queued = self.must_wait()
@@ -121,8 +122,16 @@ class JobQueue:
     async def _execute(self, job: Callable[[], T]) -> T:
         self._running += 1
         start = time.perf_counter()
+        future = self._submit(job)
         try:
-            return await self._submit(job)
+            return await future
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if future.cancelled() and task is not None and not task.cancelling():
+                # The executor dropped the job (shut down with cancel_futures), not our caller.
+                dropped = asyncio.CancelledError("the executor dropped the job")
+                raise WorkerDied(dropped) from None
+            raise
         finally:
             self._running -= 1
             self._recent_s.append(time.perf_counter() - start)

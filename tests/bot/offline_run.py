@@ -1,0 +1,29 @@
+"""`beatbot run` with Discord's login and gateway replaced by a wait, for the SIGTERM test.
+
+    python -m tests.bot.offline_run [--env-file FILE]
+
+Everything else is the real entry point: the settings, the engine loaded before logging in,
+logging, the signal handlers and the shutdown. It prints `ready` when the bot would be online.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import discord
+
+from bot.cli import main
+
+
+async def _offline_start(self: discord.Client, token: str, *, reconnect: bool = True) -> None:
+    """Stand-in for Client.start: run the setup hook as login would, then idle until closed."""
+    await self.setup_hook()
+    print("ready", flush=True)
+    while not self.is_closed():
+        await asyncio.sleep(0.05)
+
+
+if __name__ == "__main__":
+    discord.Client.start = _offline_start  # type: ignore[method-assign]
+    sys.exit(main(["run", *sys.argv[1:]]))
