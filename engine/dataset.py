@@ -96,7 +96,7 @@ def _add(corpus: Corpus, folder: Path, name: str, style: str, split: str, fill: 
         corpus.skipped[f"meter {meter}"] += 1
         return
     try:
-        beat = read_midi(folder / name)
+        beat = read_midi(folder / name, max_steps=None)
     except BadPrimer:
         corpus.skipped["unreadable or no drums"] += 1
         return

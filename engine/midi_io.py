@@ -75,10 +75,15 @@ class MidiBeat:
         return all(m == (4, 4) for m in self.meters)
 
 
-def read_midi(source: bytes | str | Path) -> MidiBeat:
+def read_midi(source: bytes | str | Path, max_steps: int | None = MAX_STEPS) -> MidiBeat:
     """Read a drum MIDI file (type 0 or 1, any resolution) onto the 16th grid.
 
     Drums are the notes on channel 10, or on any channel of a track named as drums.
+
+    Args:
+        source: file bytes or a path.
+        max_steps: longest file accepted; None for trusted data sets, whose long
+            performances run past the primer limit.
 
     Raises:
         BadPrimer: the data is not a usable MIDI file, holds no drum notes, or passes one of
@@ -92,8 +97,8 @@ def read_midi(source: bytes | str | Path) -> MidiBeat:
     last_hit = max(t for t, _, _ in onsets) * steps_per_tick
     end_step = max(np.floor(last_hit) + 1, _length(midi) * steps_per_tick)
     steps = int(np.ceil(end_step / STEPS_PER_BAR - 1e-6)) * STEPS_PER_BAR
-    if steps > MAX_STEPS:
-        raise BadPrimer(f"the MIDI file is longer than {MAX_STEPS // STEPS_PER_BAR} bars")
+    if max_steps is not None and steps > max_steps:
+        raise BadPrimer(f"the MIDI file is longer than {max_steps // STEPS_PER_BAR} bars")
     pattern = _quantise(onsets, steps_per_tick, steps)
     return MidiBeat(pattern, bpm, meters, dropped)
 

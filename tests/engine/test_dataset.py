@@ -43,4 +43,5 @@ def test_groove_loads_with_labels(groove_dir):
     assert sum(corpus.skipped[k] for k in corpus.skipped if k.startswith("meter")) == 12
     assert {"rock", "funk", "jazz", "hiphop"} <= {p.style for p in train}
     assert any(p.fill for p in train) and any(not p.fill for p in train)
-    assert sum(p.pattern.steps for p in corpus.performances) > 250_000
+    assert sum(p.pattern.steps for p in corpus.performances) > 300_000
+    assert not corpus.skipped["unreadable or no drums"]
