@@ -79,8 +79,12 @@ class BeatBot(commands.Bot):
     @tasks.loop(seconds=LOG_RETRY_S)
     async def retry_log(self) -> None:
         """Write request-log rows that waited while the database was locked or read-only."""
-        if self.database.pending:
+        if not self.database.pending:
+            return
+        try:
             await self.database.flush()
+        except Exception:  # a surprise must not end the loop: the rows still need writing
+            log.exception("retrying the request log failed")
 
     def replace_executor(self) -> ThreadPoolExecutor:
         """A fresh executor for one found shut down or broken (the old one is let go).
