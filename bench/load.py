@@ -43,6 +43,9 @@ BURST_GAP_S = 1.0
 """Seconds between the starts of two bursts."""
 TICK_S = 0.010
 """The lag ticker's sleep."""
+VIEW_SWEEP_TICKS = 10
+"""Posted beats' buttons are stopped every this many ticks: nobody presses them, and each
+live view makes simcord's bookkeeping (on the same event loop) slower."""
 ANSWER_TIMEOUT_S = 600.0
 """Longest wait for the last answer after the last burst."""
 ANSWER_KINDS = {"Busy:": "busy", "You already have a beat": "busy", "Slow down:": "cooldown"}
@@ -136,7 +139,7 @@ async def _drive(bot: BeatBot, users: int, requests: int, burst_size: int, burst
     env = simcord.Env(bot, settle_timeout=ANSWER_TIMEOUT_S)
     await env.start()
     stop = asyncio.Event()
-    ticker = asyncio.create_task(_tick(lags, stop))
+    ticker = asyncio.create_task(_tick(bot, lags, stop))
     try:
         channel = env.create_guild().create_text_channel("load")
         members = [env.guild.add_member(env.create_user(f"drummer{n}")) for n in range(users)]
@@ -148,7 +151,7 @@ async def _drive(bot: BeatBot, users: int, requests: int, burst_size: int, burst
             for member in burst:
                 message = env.backend.create_message(channel.id, member.id, "!beat")
                 answers.requests[message.id] = Request(time.perf_counter())
-            _stop_views(bot)
+                await asyncio.sleep(0)  # the gateway hands over one message at a time
             await asyncio.sleep(max(0.0, burst_gap_s - (time.perf_counter() - burst_start)))
         await asyncio.wait_for(answers.complete.wait(), ANSWER_TIMEOUT_S)
         await _all_logged(bot)
@@ -170,12 +173,17 @@ def _bursts(members: list, requests: int, size: int, seed: int) -> Iterator[list
         yield senders[first:first + size]
 
 
-async def _tick(lags: list[float], stop: asyncio.Event) -> None:
-    """Sleep TICK_S again and again, noting how late each wake-up is (ms)."""
+async def _tick(bot: BeatBot, lags: list[float], stop: asyncio.Event) -> None:
+    """Sleep TICK_S again and again, noting how late each wake-up is (ms); stop the buttons
+    of new beats every VIEW_SWEEP_TICKS ticks."""
+    ticks = 0
     while not stop.is_set():
         start = time.perf_counter()
         await asyncio.sleep(TICK_S)
         lags.append((time.perf_counter() - start - TICK_S) * 1000)
+        ticks += 1
+        if ticks % VIEW_SWEEP_TICKS == 0:
+            _stop_views(bot)
 
 
 async def _all_logged(bot: BeatBot) -> None:
@@ -186,8 +194,7 @@ async def _all_logged(bot: BeatBot) -> None:
 
 
 def _stop_views(bot: BeatBot) -> None:
-    """Stop the buttons of posted beats: nobody presses them, and each live view makes
-    simcord's bookkeeping slower."""
+    """Stop the buttons of posted beats (see VIEW_SWEEP_TICKS)."""
     views = bot.get_cog("Beats").service.live_views
     for view in views.values():
         view.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from concurrent.futures import ThreadPoolExecutor
@@ -102,7 +103,8 @@ class BeatBot(commands.Bot):
         """Make SIGTERM and SIGINT run `shutdown()` (call from inside the running loop)."""
         loop = asyncio.get_running_loop()
         for number in STOP_SIGNALS:
-            loop.add_signal_handler(number, self._on_signal, number)
+            with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C still stops it
+                loop.add_signal_handler(number, self._on_signal, number)
 
     def _on_signal(self, number: int) -> None:
         name = signal.Signals(number).name

@@ -227,6 +227,8 @@ class BeatService:
         try:
             await self._send(origin, smaller, view)
         except discord.HTTPException as error:
+            log.warning("Discord refused the beat again without its audio (HTTP %s)",
+                        error.status)
             raise UploadFailed(error.status) from error
 
     def _reply(self, beat: Beat, origin: Origin, seconds: float, audio: bool = True,
