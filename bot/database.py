@@ -215,36 +215,41 @@ class Database:
                 return not self.pending
             try:
                 await self._insert(batch)
+                done = len(batch)
             except sqlite3.OperationalError as error:  # locked, read-only, disk full, I/O
                 await self._rollback()
                 self._note_outage(error)
                 return False
             except sqlite3.Error:  # a row SQLite will never take: write the others
                 await self._rollback()
-                await self._insert_one_by_one(batch)
-            del self.pending[: len(batch)]
-            self._note_recovery(len(batch))
+                done = await self._insert_one_by_one(batch)
+            del self.pending[:done]
+            if done == len(batch):
+                self._note_recovery(done)
             return not self.pending
 
     async def _insert(self, batch: list[RequestRecord]) -> None:
         await self.connection.executemany(INSERT, [_row(record) for record in batch])
         await self.connection.commit()
 
-    async def _insert_one_by_one(self, batch: list[RequestRecord]) -> None:
+    async def _insert_one_by_one(self, batch: list[RequestRecord]) -> int:
         """Write rows singly, dropping (and logging in full) any that SQLite refuses outright.
 
-        Raises:
-            sqlite3.OperationalError: the database went away meanwhile (nothing is dropped).
+        Returns:
+            How many rows were dealt with before the database stopped taking writes (all of
+            them unless it did).
         """
-        for record in batch:
+        for done, record in enumerate(batch):
             try:
                 await self._insert([record])
-            except sqlite3.OperationalError:
+            except sqlite3.OperationalError as error:
                 await self._rollback()
-                raise
+                self._note_outage(error)
+                return done
             except sqlite3.Error:
                 await self._rollback()
                 log.exception("dropped a request-log row SQLite refuses: %r", record)
+        return len(batch)
 
     async def _rollback(self) -> None:
         try:
@@ -269,10 +274,13 @@ class Database:
         if not self.pending:
             return
         lines = [_to_json(record) for record in self.pending]
-        if self.spill_path is None:
-            log.error("lost %d request-log rows: %s", len(lines), lines)
+        try:
+            if self.spill_path is None:
+                raise OSError("the database has no file path")
+            self.spill_path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        except OSError as error:  # the application log is the last resort
+            log.error("could not save %d request-log rows (%s): %s", len(lines), error, lines)
             return
-        self.spill_path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
         log.error("the request log is unwritable; saved %d rows to %s for the next start",
                   len(lines), self.spill_path)
 

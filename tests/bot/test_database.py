@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
@@ -82,5 +83,28 @@ async def test_stats_counts_today_p50_and_top_styles(tmp_path):
         assert (stats.beats, stats.requests) == (4, 5)
         assert stats.p50_ms == 250
         assert stats.top_styles == [("trap", 3), ("rock", 1)]
+    finally:
+        await database.close()
+
+
+async def test_a_row_sqlite_refuses_is_dropped_and_the_others_written(tmp_path, caplog):
+    database = await Database.open(tmp_path / "log.db")
+    try:
+        database.pending.append(_record(seed=1))
+        database.pending.append(_record(seed=2, outcome="exploded"))  # fails the CHECK
+        assert await database.log(_record(seed=3))
+        async with database.connection.execute("SELECT seed FROM requests") as cursor:
+            assert [row[0] async for row in cursor] == [1, 3]
+        assert "dropped a request-log row" in caplog.text and database.pending == []
+    finally:
+        await database.close()
+
+
+async def test_concurrent_writes_all_land_in_order(tmp_path):
+    database = await Database.open(tmp_path / "log.db")
+    try:
+        await asyncio.gather(*(database.log(_record(seed=n)) for n in range(50)))
+        async with database.connection.execute("SELECT seed FROM requests ORDER BY id") as cursor:
+            assert [row[0] async for row in cursor] == list(range(50))
     finally:
         await database.close()
