@@ -55,7 +55,10 @@ class BeatCog(commands.Cog, name="Beats"):
         return _choices((AUTO_KIT, *self.bot.maker.kit_names), current)
 
     async def drain(self, timeout: float) -> bool:
-        """Stop taking beat requests; wait up to `timeout` s for those in flight (True: all done).
+        """Stop taking beat requests; wait up to `timeout` s for those in flight.
+
+        Returns:
+            True when none is left in flight.
         """
         return await self.service.drain(timeout)
 

@@ -70,8 +70,7 @@ class ContextOrigin:
 
     @contextlib.asynccontextmanager
     async def working(self) -> AsyncIterator[None]:
-        """Typing in the channel for `!beat` (if Discord allows it); a deferred reply for `/beat`.
-        """
+        """Typing for `!beat`, a deferred reply for `/beat`; a refused typing call is skipped."""
         async with contextlib.AsyncExitStack() as stack:
             try:
                 await stack.enter_async_context(self.ctx.typing())
