@@ -96,6 +96,8 @@ class Harness:
     log: sqlite3.Connection
     sent: int = 0
     beats: int = 0
+    long: int = 0
+    """Messages of 1,900 characters or more."""
     lines: dict[str, int] = field(default_factory=dict)
 
     @classmethod
@@ -118,6 +120,7 @@ class Harness:
         self.env.backend.create_message(self.channel.id, self.alice.id, PREFIX + text)
         await self.env.settle(timeout=30, idle=0.001)
         self.sent += 1
+        self.long += len(PREFIX + text) >= 1900
         replies = [r.json for r in self.env.http_requests[posted:]
                    if r.method == "POST" and r.path.endswith("/messages")]
         assert len(replies) == 1, replies
@@ -182,5 +185,7 @@ def test_fuzzed_beat_arguments_each_get_one_safe_reply(maker, tmp_path: Path):
 
     assert harness.sent >= EXAMPLES + 1
     assert 0 < harness.beats < harness.sent / 5  # both kinds of answer were exercised
-    print(f"\n{harness.sent} messages, {harness.beats} beats, {elapsed:.0f} s; lines: "
+    assert harness.long > EXAMPLES / 100
+    print(f"\n{harness.sent} messages ({harness.long} of 1,900+ characters), {harness.beats} "
+          f"beats, {elapsed:.0f} s; lines: "
           f"{sorted(harness.lines.items(), key=lambda kv: -kv[1])[:12]}")
