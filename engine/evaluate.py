@@ -194,6 +194,7 @@ def style_adherence(generator: DrumGenerator, corpus: Corpus, plan: EvalPlan) ->
     Nearness: Euclidean distance, after scaling each feature by its spread over real data,
     between a beat's features and the mean features of each style's real beats (train split).
     Styles with at least ADHERENCE_MIN_FILES training files take part.
+    `style_adherence_real` scores the held-out split's real beats the same way, for scale.
     """
     train = [p for p in corpus.split("train") if not p.fill]
     counts = Counter(p.style for p in corpus.split("train"))
@@ -203,14 +204,22 @@ def style_adherence(generator: DrumGenerator, corpus: Corpus, plan: EvalPlan) ->
             for s in eligible}
     spread = np.concatenate([np.stack(v) for v in real.values()]).std(axis=0) + 1e-3
     centroids = np.stack([np.mean(real[s], axis=0) / spread for s in eligible])
-    per_style = {}
+    def nearest(patterns: list[Pattern]) -> np.ndarray:
+        feats = np.stack([style_features(p) for p in patterns]) / spread
+        return np.argmin(((feats[:, None] - centroids[None]) ** 2).sum(-1), axis=1)
+
+    per_style, real_hits, real_total = {}, 0, 0
     for k, style in enumerate(eligible):
         beats = _generate(generator, [style] * ADHERENCE_BEATS, plan, 10_000_000 * (k + 1))
-        feats = np.stack([style_features(b) for b in beats]) / spread
-        nearest = np.argmin(((feats[:, None] - centroids[None]) ** 2).sum(-1), axis=1)
-        per_style[style] = float((nearest == k).mean())
+        per_style[style] = float((nearest(beats) == k).mean())
+        held = _real_windows([p for p in corpus.split(plan.split)
+                              if p.style == style and not p.fill])
+        if held:
+            real_hits += int((nearest(held) == k).sum())
+            real_total += len(held)
     return {"style_adherence": float(np.mean(list(per_style.values()))),
-            "style_adherence_by_style": per_style}
+            "style_adherence_by_style": per_style,
+            "style_adherence_real": real_hits / max(real_total, 1)}
 
 
 def _class_names() -> list[str]:
