@@ -49,12 +49,14 @@ def decode(encoded) -> AudioSegment:
     return AudioSegment.from_file(io.BytesIO(encoded.data), format=encoded.format)
 
 
-@pytest.mark.parametrize(("audio_format", "kbps"), [("mp3", 192), ("ogg", 128), ("wav", None)])
-def test_each_format_decodes_back_with_the_right_duration(one_bar, audio_format, kbps):
+@pytest.mark.parametrize(("audio_format", "kbps", "channels"),
+                         [("mp3", 128, 1), ("ogg", 128, 2), ("wav", None, 2)])
+def test_each_format_decodes_back_with_the_right_duration(one_bar, audio_format, kbps,
+                                                          channels):
     encoded = encode(one_bar, audio_format)
     assert (encoded.format, encoded.bitrate_kbps) == (audio_format, kbps)
     decoded = decode(encoded)
-    assert decoded.channels == 2
+    assert decoded.channels == channels
     assert decoded.duration_seconds == pytest.approx(BAR_S, abs=0.03)
 
 
@@ -67,8 +69,9 @@ def test_wav_holds_the_samples_exactly(one_bar):
 
 def test_mp3_sounds_like_the_render(one_bar):
     decoded = decode(encode(one_bar, "mp3"))
-    samples = np.frombuffer(decoded.raw_data, np.int16).reshape(-1, 2)[: len(one_bar)]
-    assert np.corrcoef(samples[:, 0], one_bar[: len(samples), 0])[0, 1] > 0.95
+    samples = np.frombuffer(decoded.raw_data, np.int16)[: len(one_bar)]
+    mono = one_bar[: len(samples)].mean(axis=1)
+    assert np.corrcoef(samples, mono)[0, 1] > 0.95
 
 
 @pytest.mark.slow
