@@ -89,7 +89,7 @@ def read_midi(source: bytes | str | Path, max_steps: int | None = MAX_STEPS) -> 
         BadPrimer: the data is not a usable MIDI file, holds no drum notes, or passes one of
             the limits above (checked before parsing, so a refusal is quick and small).
     """
-    midi = _open(_bytes_of(source))
+    midi = open_midi(_bytes_of(source))
     onsets, bpm, meters, dropped = _scan(midi)
     if not onsets:
         raise BadPrimer("the MIDI file has no drum notes (channel 10 or a drum track)")
@@ -147,7 +147,12 @@ def _bytes_of(source: bytes | str | Path) -> bytes:
     return source if isinstance(source, bytes) else Path(source).read_bytes()
 
 
-def _open(data: bytes) -> mido.MidiFile:
+def open_midi(data: bytes) -> mido.MidiFile:
+    """Parse MIDI bytes with mido, after the cheap structure checks; type 0 or 1 only.
+
+    Raises:
+        BadPrimer: garbage, a type-2 file, or a file past the limits above.
+    """
     _check_structure(data)
     try:
         midi = mido.MidiFile(file=io.BytesIO(data), clip=True)

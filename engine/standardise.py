@@ -30,7 +30,8 @@ from engine.drums import (
     SNARE,
     class_of,
 )
-from engine.errors import EngineError
+from engine.errors import BadPrimer, EngineError
+from engine.midi_io import open_midi
 
 MIDI_SUFFIXES = (".mid", ".midi")
 
@@ -205,12 +206,9 @@ def _midi_files(src: Path) -> list[Path]:
 
 def _open(data: bytes) -> mido.MidiFile:
     try:
-        midi = mido.MidiFile(file=io.BytesIO(data), clip=True)
-    except Exception as error:  # mido raises many types on garbage
-        raise UnreadableLoop(f"not a readable MIDI file ({type(error).__name__})") from None
-    if midi.type == 2:
-        raise UnreadableLoop("type-2 MIDI is not supported; use type 0 or 1")
-    return midi
+        return open_midi(data)
+    except BadPrimer as error:
+        raise UnreadableLoop(str(error)) from None
 
 
 def _standardise_track(track: mido.MidiTrack, part: int) -> mido.MidiTrack:

@@ -13,7 +13,7 @@ if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then
     command -v sudo >/dev/null || { echo "setup: run as root or install: ${need[*]}" >&2; exit 1; }
-    sudo="sudo"
+    sudo="sudo -n"
   fi
   echo "setup: installing ${need[*]}"
   $sudo apt-get update -qq
