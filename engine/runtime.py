@@ -26,7 +26,8 @@ EMPTY_BAR_LIMIT = 4
 """A bar still silent at this position (beat 2) may not stay silent: silence is masked."""
 VARIATION_KEEP = 0.8
 """Share of steps a variation keeps from the beat it varies."""
-BIT_WEIGHTS = 1 << np.arange(N_CLASSES)
+EVENT_HITS = (np.arange(2**N_CLASSES)[:, None] >> np.arange(N_CLASSES)) & 1 > 0
+"""Which classes hit in each event: (512, 9) bool."""
 LOOKBACK = 2 * STEPS_PER_BAR
 FED_BACK = LOOKBACK - np.array([1, STEPS_PER_BAR, 2 * STEPS_PER_BAR])
 """Columns of the padded history fed back at step t: t-1, t-16, t-32 (plus LOOKBACK)."""
@@ -76,9 +77,11 @@ class _Batch:
         self.fill = np.stack([np.pad(fill_flags(t, s.fills), (0, steps - t))
                               for t, s in zip(self.total, specs, strict=True)])
         rngs = [np.random.default_rng(s.seed) for s in specs]
-        uniforms = np.stack([rng.random((steps, 2 + N_CLASSES)) for rng in rngs])
-        self.event_draw, self.keep_draw = uniforms[..., 0], uniforms[..., 1]
-        self.offset = (uniforms[..., 2:] * BUCKET_WIDTH).astype(np.int64)
+        uniforms = np.stack([rng.random((steps, 1 + N_CLASSES)) for rng in rngs])
+        self.keep_draw = uniforms[..., 0]
+        self.offset = (uniforms[..., 1:] * BUCKET_WIDTH).astype(np.int64)
+        self.event_noise = np.stack([rng.gumbel(size=(steps, lstm.n_events))
+                                     for rng in rngs]).astype(np.float32)
         self.gumbel = np.stack([rng.gumbel(size=(steps, N_CLASSES, GUMBELS))
                                 for rng in rngs]).astype(np.float32)
         temperature = np.array([s.temperature for s in specs], np.float32)
@@ -115,12 +118,16 @@ class _Batch:
                 for r, n in enumerate(self.total)]
 
     def _choose(self, t: int, heads: Heads, free: np.ndarray) -> None:
-        """Sample the event, then the velocity and roll of each class that hits."""
-        cumulative = _cumulative(heads.event)
-        self._mask_silence(t, cumulative)
-        event = _pick(cumulative, self.event_draw[:, t])
-        hits = (event[:, None] & BIT_WEIGHTS) > 0
-        # Velocity and roll by the Gumbel-max trick: argmax(logits / T + Gumbel noise).
+        """Sample the event, then the velocity and roll of each class that hits.
+
+        All by the Gumbel-max trick: argmax(logits / T + Gumbel noise) is a draw from
+        softmax(logits / T), and the noise was drawn up front from each row's seed.
+        """
+        logits = heads.event
+        self._mask_silence(t, logits)
+        event = np.argmax(logits + self.event_noise[:, t], axis=-1)
+        hits = EVENT_HITS[event]
+        self.bar_busy |= event > 0
         noise = self.gumbel[:, t]
         bucket = np.argmax(heads.velocity + noise[..., :VELOCITY_BUCKETS], axis=-1)
         rolls = np.argmax(heads.roll + noise[..., VELOCITY_BUCKETS:], axis=-1) + 1
@@ -134,16 +141,13 @@ class _Batch:
             else:
                 target[free] = value[free]
 
-    def _mask_silence(self, t: int, cumulative: np.ndarray) -> None:
+    def _mask_silence(self, t: int, logits: np.ndarray) -> None:
         """Never leave a bar empty: once a bar is silent up to beat 2, silence is not allowed."""
         pos = t % STEPS_PER_BAR
         if pos == 0:
             self.bar_busy[:] = False
-        else:
-            self.bar_busy |= self.history[:, LOOKBACK + t - 1] > 0
-        if pos >= EMPTY_BAR_LIMIT and not self.bar_busy.all():
-            silent = ~self.bar_busy
-            cumulative[silent] -= cumulative[silent, :1]
+        elif pos >= EMPTY_BAR_LIMIT and not self.bar_busy.all():
+            logits[~self.bar_busy, 0] = -np.inf
 
     def _keep_guide(self, row: int, guide: Pattern) -> None:
         """For a variation, copy most steps of the guide beat; the model fills the rest."""
@@ -159,18 +163,6 @@ class _Batch:
         self.velocity[row, at : at + n] = source.velocity[start:stop]
         self.roll[row, at : at + n] = source.roll[start:stop]
         self.history[row, LOOKBACK + at : LOOKBACK + at + n] = source.slice(start, stop).events()
-
-
-def _cumulative(logits: np.ndarray) -> np.ndarray:
-    """Unnormalised cumulative softmax along the last axis."""
-    return np.cumsum(np.exp(logits - logits.max(axis=-1, keepdims=True)), axis=-1)
-
-
-def _pick(cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Draw an index along the last axis of unnormalised cumulative weights, one uniform
-    number (same shape as `cumulative` without its last axis) per draw."""
-    below = cumulative <= (u * cumulative[..., -1])[..., None]
-    return np.minimum(below.sum(axis=-1), cumulative.shape[-1] - 1)
 
 
 def load_generator(model_path: Path | None = None) -> Generator:
