@@ -35,6 +35,8 @@ SEED_WINDOW = 256
 SEED_ROUNDS = 12
 """Rounds of the interleaved comparison: one timed step of the seed's method each."""
 GEN_PER_ROUND = 5
+TF_SETTLE_S = 0.2
+"""Pause after TensorFlow work: its thread pools spin for a while and would slow our runs."""
 KERAS_BEAT_EVERY = 4
 READY_SCRIPT = """
 import json, resource, time
@@ -103,6 +105,7 @@ def keras_figures(maker: BeatMaker, model_path: Path, rounds: int) -> dict[str, 
         if round_ % KERAS_BEAT_EVERY == 0:
             keras_beats.append(_timed(lambda: ref.step_beat(STEPS)))
         seed_steps.append(_timed(lambda: ref.sliding_window_steps(1, SEED_WINDOW)))
+        time.sleep(TF_SETTLE_S)
     per_step = statistics.median(seed_steps)
     return {"gen_ms_p50": statistics.median(ours),
             "keras_step_ms": statistics.median(keras_beats),
