@@ -39,11 +39,12 @@ class DrumLSTM:
         self.meta = meta
         self.styles: tuple[str, ...] = tuple(meta["styles"])
         self.hidden = n = weights["lstm_recurrent"].shape[0]
-        # Halving the sigmoid gates' pre-activations lets one tanh serve all four gates:
-        # sigmoid(x) = 0.5 + 0.5 * tanh(x / 2).
-        scale = np.concatenate([np.full(2 * n, 0.5), np.ones(n), np.full(n, 0.5)])
-        scale = scale.astype(np.float32)
-        kernel = weights["lstm_kernel"] * scale
+        # Keras orders the gates i, f, c, o. Here they become i, f, o, g so the three
+        # sigmoid gates are one slice, and halving their pre-activations lets one tanh
+        # serve all four: sigmoid(x) = 0.5 + 0.5 * tanh(x / 2).
+        order = np.concatenate([np.arange(2 * n), np.arange(3 * n, 4 * n), np.arange(2 * n, 3 * n)])
+        scale = np.concatenate([np.full(3 * n, 0.5), np.ones(n)]).astype(np.float32)
+        kernel = weights["lstm_kernel"][:, order] * scale
         tables, row = {}, 0
         for name, embed in (("prev", "event_embed"), ("back1", "event_embed"),
                             ("back2", "event_embed"), ("pos", "pos_embed"),
@@ -51,16 +52,14 @@ class DrumLSTM:
             width = weights[embed].shape[1]
             tables[name] = weights[embed] @ kernel[row : row + width]
             row += width
-        tables["style"] = tables["style"] + weights["lstm_bias"] * scale
+        tables["style"] = tables["style"] + weights["lstm_bias"][order] * scale
         self.tables = tables
-        # The three fed-back events in one table, so one gather serves all three.
-        self.event_tables = np.concatenate([tables["prev"], tables["back1"], tables["back2"]])
-        self.event_offsets = np.array([0, 1, 2]) * len(tables["prev"])
-        self.recurrent = weights["lstm_recurrent"] * scale
-        self.head_w = np.concatenate([weights["event_w"], weights["velocity_dense_w"],
-                                      weights["roll_dense_w"]], axis=1)
-        self.head_b = np.concatenate([weights["event_b"], weights["velocity_dense_b"],
-                                      weights["roll_dense_b"]])
+        self.recurrent = weights["lstm_recurrent"][:, order] * scale
+        self.event_w, self.event_b = weights["event_w"], weights["event_b"]
+        # Velocity and roll do not feed back, so the runtime computes them for all steps at
+        # once from the stored hidden states: one matrix for both heads.
+        self.hit_w = np.concatenate([weights["velocity_dense_w"], weights["roll_dense_w"]], 1)
+        self.hit_b = np.concatenate([weights["velocity_dense_b"], weights["roll_dense_b"]])
         self.n_events = weights["event_w"].shape[1]
         no_prior = np.zeros((len(self.styles) + 1, STEPS_PER_BAR, self.n_events), np.float32)
         self.style_prior = weights.get("style_prior", no_prior)
@@ -113,51 +112,56 @@ class DrumLSTM:
         """
         ctx = self.context(inputs["style"])[np.arange(len(inputs["style"])), inputs["pos"],
                                              inputs["fill"]]
-        fed = np.stack([inputs["prev"], inputs["back1"], inputs["back2"]], axis=1)
-        out, state = self.step_events(fed, ctx, state, self.head_b)
-        return self.split_heads(out), state
+        ctx = ctx + self.lookback(inputs["back1"], inputs["back2"])
+        event, state = self.step_events(inputs["prev"], ctx, state, self.event_b)
+        velocity, roll = self.hit_heads(state[0])
+        return Heads(event, velocity, roll), state
 
-    def step_events(self, fed: np.ndarray, ctx: np.ndarray,
-                    state: tuple[np.ndarray, np.ndarray], head_bias: np.ndarray
+    def lookback(self, back1: np.ndarray, back2: np.ndarray) -> np.ndarray:
+        """The gate input from the events one and two bars back (any shape of indices)."""
+        return self.tables["back1"][back1] + self.tables["back2"][back2]
+
+    def step_events(self, prev: np.ndarray, ahead: np.ndarray,
+                    state: tuple[np.ndarray, np.ndarray], event_bias: np.ndarray,
+                    h_out: np.ndarray | None = None
                     ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
         """Advance one step (the serving hot path: few, in-place NumPy calls).
 
         Args:
-            fed: (B, 3) the events one step, one bar and two bars back (NO_EVENT if none).
-            ctx: (B, 4*hidden) rows of `context` for this step's position and fill.
+            prev: (B,) the event one step back (NO_EVENT at the start).
+            ahead: (B, 4*hidden) the gate input known before the step: style, position and
+                fill (`context`) plus `lookback`, which the runtime sums a bar at a time.
             state: (h, c).
-            head_bias: bias of the output heads, (620,) or per row (B, 620); the runtime
+            event_bias: bias of the event head, (512,) or per row (B, 512); the runtime
                 folds its style prior into it.
+            h_out: where to write the new h (B, hidden), or None for a new array.
 
         Returns:
-            All head logits side by side, (B, 620) (see `split_heads`), and the new state.
+            The event logits (B, 512) and the new state (its h feeds `hit_heads`).
         """
         h, c = state
         z = h @ self.recurrent
-        z += ctx
-        z += self.event_tables[fed + self.event_offsets].sum(axis=1)
+        z += ahead
+        z += self.tables["prev"][prev]
         np.tanh(z, out=z)
         n = self.hidden
-        sigmoid = z[:, : 2 * n]  # input and forget gates
+        sigmoid = z[:, : 3 * n]  # input, forget and output gates
         sigmoid *= 0.5
         sigmoid += 0.5
-        out_gate = z[:, 3 * n :]
-        out_gate *= 0.5
-        out_gate += 0.5
-        c = sigmoid[:, n:] * c
-        c += sigmoid[:, :n] * z[:, 2 * n : 3 * n]
-        h = out_gate * np.tanh(c)
-        out = h @ self.head_w
-        out += head_bias
-        return out, (h, c)
+        c = z[:, n : 2 * n] * c
+        c += z[:, :n] * z[:, 3 * n :]
+        h = np.multiply(z[:, 2 * n : 3 * n], np.tanh(c), out=h_out)
+        event = h @ self.event_w
+        event += event_bias
+        return event, (h, c)
 
-    def split_heads(self, out: np.ndarray) -> Heads:
-        """Split side-by-side logits (B, 620) into the event, velocity and roll heads."""
-        e = self.n_events
-        v = e + N_CLASSES * VELOCITY_BUCKETS
-        batch = len(out)
-        return Heads(out[:, :e], out[:, e:v].reshape(batch, N_CLASSES, VELOCITY_BUCKETS),
-                     out[:, v:].reshape(batch, N_CLASSES, N_ROLLS))
+    def hit_heads(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Velocity (..., 9, 8) and roll (..., 9, 4) logits from hidden states (..., hidden)."""
+        out = h @ self.hit_w + self.hit_b
+        split = N_CLASSES * VELOCITY_BUCKETS
+        lead = out.shape[:-1]
+        return (out[..., :split].reshape(*lead, N_CLASSES, VELOCITY_BUCKETS),
+                out[..., split:].reshape(*lead, N_CLASSES, N_ROLLS))
 
     def run(self, inputs: dict[str, np.ndarray]) -> Heads:
         """Run whole sequences (teacher forcing): inputs (B, T) -> logits with a T axis."""

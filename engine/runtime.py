@@ -17,7 +17,7 @@ from engine.features import (
     fill_flags,
 )
 from engine.generation import GenerationSpec, Generator
-from engine.lstm import DrumLSTM, Heads
+from engine.lstm import DrumLSTM
 from engine.pattern import Pattern
 from engine.request import ANY_STYLE
 
@@ -26,11 +26,13 @@ EMPTY_BAR_LIMIT = 4
 """A bar still silent at this position (beat 2) may not stay silent: silence is masked."""
 VARIATION_KEEP = 0.8
 """Share of steps a variation keeps from the beat it varies."""
-EVENT_HITS = (np.arange(2**N_CLASSES)[:, None] >> np.arange(N_CLASSES)) & 1 > 0
-"""Which classes hit in each event: (512, 9) bool."""
+EVENT_HITS = (np.arange(2**N_CLASSES + 1)[:, None] >> np.arange(N_CLASSES)) & 1 > 0
+EVENT_HITS[NO_EVENT] = False
+"""Which classes hit in each event, and none for NO_EVENT: (513, 9) bool."""
+VELOCITY_OF = bucket_velocity(np.arange(VELOCITY_BUCKETS)[:, None],
+                              np.arange(BUCKET_WIDTH)[None, :])
+"""Velocity of (bucket, place inside the bucket): (8, 16)."""
 LOOKBACK = 2 * STEPS_PER_BAR
-FED_BACK = LOOKBACK - np.array([1, STEPS_PER_BAR, 2 * STEPS_PER_BAR])
-"""Columns of the padded history fed back at step t: t-1, t-16, t-32 (plus LOOKBACK)."""
 GUMBELS = VELOCITY_BUCKETS + N_ROLLS
 """Gumbel noise per class and step: one per velocity bucket and per roll."""
 
@@ -77,19 +79,16 @@ class _Batch:
         self.fill = np.stack([np.pad(fill_flags(t, s.fills), (0, steps - t))
                               for t, s in zip(self.total, specs, strict=True)])
         rngs = [np.random.default_rng(s.seed) for s in specs]
-        uniforms = np.stack([rng.random((steps, 1 + N_CLASSES)) for rng in rngs])
-        self.keep_draw = uniforms[..., 0]
-        self.offset = (uniforms[..., 1:] * BUCKET_WIDTH).astype(np.int64)
-        self.event_noise = np.stack([rng.gumbel(size=(steps, lstm.n_events))
-                                     for rng in rngs]).astype(np.float32)
+        uniforms = np.stack([rng.random((steps, 2 + N_CLASSES)) for rng in rngs])
+        self.event_draw, self.keep_draw = uniforms[..., 0], uniforms[..., 1]
+        self.offset = (uniforms[..., 2:] * BUCKET_WIDTH).astype(np.int64)
         self.gumbel = np.stack([rng.gumbel(size=(steps, N_CLASSES, GUMBELS))
                                 for rng in rngs]).astype(np.float32)
         temperature = np.array([s.temperature for s in specs], np.float32)
         self.inverse_t = None if (temperature == 1).all() else (1 / temperature)[:, None]
-        # Head bias per row and bar position, with the style prior added to the event logits.
-        self.head_bias = np.repeat(lstm.head_b[None, None], STEPS_PER_BAR, axis=1)
-        self.head_bias = self.head_bias + np.zeros((batch, 1, 1), np.float32)
-        self.head_bias[..., : lstm.n_events] += prior_weight * lstm.style_prior[self.style]
+        # Event-head bias per row and bar position, with the style prior folded in.
+        self.event_bias = lstm.event_b + prior_weight * lstm.style_prior[self.style]
+        self.hidden = np.zeros((batch, steps, lstm.hidden), np.float32)
         steps_now = np.arange(steps)
         self.free = (steps_now >= fixed[:, None]) & (steps_now < self.total[:, None])
         for row, spec in enumerate(specs):
@@ -98,56 +97,66 @@ class _Batch:
             if spec.guide is not None:
                 self._keep_guide(row, spec.guide)
         self.bar_busy = np.zeros(batch, bool)
-        self.all_free = self.free.all(axis=0)
+        self.context = lstm.context(self.style)
 
     def run(self) -> list[Pattern]:
         state = self.lstm.initial_state(len(self.specs))
-        context = self.lstm.context(self.style)
-        rows = np.arange(len(self.specs))
+        any_free = self.free.any(axis=0).tolist()
+        self.all_free = self.free.all(axis=0).tolist()
         for t in range(self.velocity.shape[1]):
             pos = t % STEPS_PER_BAR
-            ctx = context[rows, pos, self.fill[:, t]]
-            out, state = self.lstm.step_events(self.history[:, t + FED_BACK], ctx, state,
-                                               self.head_bias[:, pos])
-            free = self.free[:, t]
-            if free.any():
+            if pos == 0:
+                ahead = self._bar_ahead(t)
+                self.bar_busy[:] = False
+            logits, state = self.lstm.step_events(self.history[:, LOOKBACK + t - 1],
+                                                  ahead[:, pos], state, self.event_bias[:, pos],
+                                                  h_out=self.hidden[:, t])
+            if any_free[t]:
                 if self.inverse_t is not None:
-                    out *= self.inverse_t
-                self._choose(t, self.lstm.split_heads(out), free)
+                    logits *= self.inverse_t
+                self._choose(t, logits)
+            np.logical_or(self.bar_busy, self.history[:, LOOKBACK + t], out=self.bar_busy)
+        self._hits()
         return [Pattern(self.velocity[r, :n].copy(), self.roll[r, :n].copy())
                 for r, n in enumerate(self.total)]
 
-    def _choose(self, t: int, heads: Heads, free: np.ndarray) -> None:
-        """Sample the event, then the velocity and roll of each class that hits.
+    def _bar_ahead(self, start: int) -> np.ndarray:
+        """Gate input known before a bar starts: context plus the events one and two bars back
+        (all decided by then), for its 16 steps: (B, 16, 4*hidden)."""
+        steps = np.arange(start, min(start + STEPS_PER_BAR, self.velocity.shape[1]))
+        one_bar = self.history[:, LOOKBACK + steps - STEPS_PER_BAR]
+        two_bars = self.history[:, LOOKBACK + steps - 2 * STEPS_PER_BAR]
+        rows = np.arange(len(self.specs))[:, None]
+        ctx = self.context[rows, steps % STEPS_PER_BAR, self.fill[:, steps]]
+        return ctx + self.lstm.lookback(one_bar, two_bars)
 
-        All by the Gumbel-max trick: argmax(logits / T + Gumbel noise) is a draw from
-        softmax(logits / T), and the noise was drawn up front from each row's seed.
-        """
-        logits = heads.event
-        self._mask_silence(t, logits)
-        event = np.argmax(logits + self.event_noise[:, t], axis=-1)
-        hits = EVENT_HITS[event]
-        self.bar_busy |= event > 0
-        noise = self.gumbel[:, t]
-        bucket = np.argmax(heads.velocity + noise[..., :VELOCITY_BUCKETS], axis=-1)
-        rolls = np.argmax(heads.roll + noise[..., VELOCITY_BUCKETS:], axis=-1) + 1
-        chosen = (event, np.where(hits, bucket_velocity(bucket, self.offset[:, t]), 0),
-                  np.where(hits, rolls, 1))
-        targets = (self.history[:, LOOKBACK + t], self.velocity[:, t], self.roll[:, t])
-        every = self.all_free[t]
-        for target, value in zip(targets, chosen, strict=True):
-            if every:
-                target[...] = value
-            else:
-                target[free] = value[free]
+    def _choose(self, t: int, logits: np.ndarray) -> None:
+        """Sample the event of one step (inverse CDF with one uniform number per row)."""
+        if t % STEPS_PER_BAR >= EMPTY_BAR_LIMIT and not self.bar_busy.all():
+            logits[~self.bar_busy, 0] = -np.inf  # never leave a bar empty
+        weights = np.exp(logits - logits.max(axis=-1, keepdims=True))
+        cumulative = np.cumsum(weights, axis=-1, out=weights)
+        draw = self.event_draw[:, t, None] * cumulative[:, -1:]
+        event = np.minimum((cumulative <= draw).sum(axis=-1), logits.shape[-1] - 1)
+        if self.all_free[t]:
+            self.history[:, LOOKBACK + t] = event
+        else:
+            free = self.free[:, t]
+            self.history[free, LOOKBACK + t] = event[free]
 
-    def _mask_silence(self, t: int, logits: np.ndarray) -> None:
-        """Never leave a bar empty: once a bar is silent up to beat 2, silence is not allowed."""
-        pos = t % STEPS_PER_BAR
-        if pos == 0:
-            self.bar_busy[:] = False
-        elif pos >= EMPTY_BAR_LIMIT and not self.bar_busy.all():
-            logits[~self.bar_busy, 0] = -np.inf
+    def _hits(self) -> None:
+        """Sample velocity and roll of every sampled hit at once: they never feed back, so
+        they wait for the events. Gumbel-max: argmax(logits / T + Gumbel noise) is a draw
+        from softmax(logits / T)."""
+        velocity, roll = self.lstm.hit_heads(self.hidden)
+        if self.inverse_t is not None:
+            velocity *= self.inverse_t[:, :, None, None]
+            roll *= self.inverse_t[:, :, None, None]
+        bucket = np.argmax(velocity + self.gumbel[..., :VELOCITY_BUCKETS], axis=-1)
+        rolls = np.argmax(roll + self.gumbel[..., VELOCITY_BUCKETS:], axis=-1) + 1
+        hits = EVENT_HITS[self.history[:, LOOKBACK:]] & self.free[..., None]
+        self.velocity[hits] = VELOCITY_OF[bucket, self.offset][hits]
+        self.roll[hits] = rolls[hits]
 
     def _keep_guide(self, row: int, guide: Pattern) -> None:
         """For a variation, copy most steps of the guide beat; the model fills the rest."""
