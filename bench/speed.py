@@ -20,8 +20,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from engine.beatmaker import BeatMaker
 from engine.drums import STEPS_PER_BAR
 from engine.generation import GenerationSpec
@@ -164,5 +162,3 @@ def save(result: dict, path: Path | None) -> None:
     if path:
         path.write_text(json.dumps(result, indent=2, default=float))
 
-
-__all__ = ["np", "print_table", "run_bench", "save"]

@@ -15,7 +15,7 @@ from engine.lstm import DrumLSTM
 from engine.ngram import best_ngram
 from engine.pattern import Pattern
 from engine.runtime import DrumGenerator
-from engine.training_data import examples, style_index
+from engine.training_data import examples
 
 BEAT_BARS = 8
 WINDOW_BARS = 2
@@ -235,5 +235,3 @@ def _plain(value):
         return value.item()
     return value
 
-
-__all__ = ["EvalPlan", "evaluate", "style_index"]

@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 
 from engine.drums import N_CLASSES, STEPS_PER_BAR
-from engine.errors import ModelError
 from engine.features import (
     BUCKET_WIDTH,
     N_ROLLS,
@@ -19,7 +18,6 @@ from engine.features import (
 from engine.generation import GenerationSpec, Generator
 from engine.lstm import DrumLSTM
 from engine.pattern import Pattern
-from engine.request import ANY_STYLE
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "default.npz"
 EMPTY_BAR_LIMIT = 4
@@ -181,11 +179,4 @@ def load_generator(model_path: Path | None = None) -> Generator:
         ModelError: the file is missing or corrupt.
     """
     path = Path(model_path) if model_path else DEFAULT_MODEL
-    if model_path is None and not path.exists():
-        from engine.placeholder import PlaceholderGenerator
-
-        return PlaceholderGenerator()
     return DrumGenerator(DrumLSTM.load(path), name=f"drum-lstm ({path.stem})")
-
-
-__all__ = ["ANY_STYLE", "DEFAULT_MODEL", "DrumGenerator", "ModelError", "load_generator"]
