@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.features import NO_EVENT, sequence_inputs
-from engine.lstm import WEIGHT_NAMES, DrumLSTM
+from engine.model.features import NO_EVENT, sequence_inputs
+from engine.model.lstm import WEIGHT_NAMES, DrumLSTM
 
 
 class KerasReference:
@@ -16,8 +16,8 @@ class KerasReference:
     def __init__(self, model_path: Path) -> None:
         import keras
 
-        from engine.keras_model import build_model
-        from engine.model_config import ModelConfig
+        from engine.model.config import ModelConfig
+        from engine.training.keras_model import build_model
 
         lstm = DrumLSTM.load(model_path)
         config = ModelConfig(**lstm.meta["config"])

@@ -33,8 +33,8 @@ import simcord
 from bot.app import BeatBot, create_bot
 from bot.database import OUTCOMES
 from bot.settings import Settings
-from engine.beatmaker import BeatMaker
-from engine.drums import DEFAULT_BARS
+from engine.beat.maker import BeatMaker
+from engine.music.drums import DEFAULT_BARS
 
 USERS = 50
 REQUESTS = 500

@@ -20,10 +20,10 @@ import sys
 import time
 from pathlib import Path
 
-from engine.beatmaker import BeatMaker
-from engine.drums import STEPS_PER_BAR
-from engine.generation import GenerationSpec
-from engine.request import BeatRequest
+from engine.beat.maker import BeatMaker
+from engine.beat.request import BeatRequest
+from engine.model.sampler import GenerationSpec
+from engine.music.drums import STEPS_PER_BAR
 
 BARS = 8
 BPM = 85.0
@@ -39,8 +39,8 @@ KERAS_BEAT_EVERY = 4
 READY_SCRIPT = """
 import json, resource, time
 t0 = time.perf_counter()
-from engine.beatmaker import BeatMaker
-from engine.request import BeatRequest
+from engine.beat.maker import BeatMaker
+from engine.beat.request import BeatRequest
 maker = BeatMaker.load()
 maker.make(BeatRequest(bpm=85, bars=8, seed=1))
 import psutil
@@ -132,7 +132,7 @@ def run_bench(repeats: int = 30, keras: bool = True) -> dict:
     maker = BeatMaker.load()
     result = {"bars": BARS, "bpm": BPM, "model": maker.generator.name}
     if keras:
-        from engine.runtime import DEFAULT_MODEL
+        from engine.model.sampler import DEFAULT_MODEL
 
         result.update(keras_figures(maker, DEFAULT_MODEL, SEED_ROUNDS))
         result["speedup_vs_seed"] = result["seed_method_ms"] / result["gen_ms_p50"]

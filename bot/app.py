@@ -15,7 +15,7 @@ from bot.database import Database
 from bot.errors import ShuttingDown
 from bot.help import BeatHelp
 from bot.settings import Settings
-from engine.beatmaker import SOUNDFONT_DIR, BeatMaker
+from engine.beat.maker import SOUNDFONT_DIR, BeatMaker
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 from discord.ext import commands
 
-from engine.request import FIELDS, Field
+from engine.beat.request import FIELDS, Field
 
 NO_PINGS = discord.AllowedMentions.none()
 SETTING_DEFAULTS = {"bpm": "default_bpm", "bars": "default_bars", "style": "default_style",

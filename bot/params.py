@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from engine.request import FIELDS
+from engine.beat.request import FIELDS
 
 ALWAYS_SHOWN = ("bpm", "bars", "style", "kit", "seed")
 """Keys every replay line names, even at their default, so the line stands on its own."""

@@ -8,8 +8,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from engine.drums import DEFAULT_BARS, DEFAULT_BPM
-from engine.request import ANY_STYLE, AUDIO_FORMATS, AUTO_KIT, BARS_RANGE, BPM_RANGE
+from engine.beat.request import ANY_STYLE, AUDIO_FORMATS, AUTO_KIT, BARS_RANGE, BPM_RANGE
+from engine.music.drums import DEFAULT_BARS, DEFAULT_BPM
 
 TOKEN_HELP = (
     "No Discord token: put DISCORD_TOKEN=... in .env (or the environment) to run the bot; "

@@ -124,7 +124,7 @@ SOUNDS = (
     ("808 Crash", crash, -6.0),
     ("808 Ride", ride, -9.0),
 )
-"""(name, recipe, peak dBFS) per drum class, in engine.drums.CLASSES order."""
+"""(name, recipe, peak dBFS) per drum class, in engine.music.drums.CLASSES order."""
 
 
 def build(keys: tuple[int, ...]) -> tuple[list[Sample], list[Zone]]:

@@ -8,7 +8,7 @@ import discord
 from discord.ext import commands
 
 from bot.text import one_line
-from engine.request import ANY_STYLE, AUTO_KIT
+from engine.beat.request import ANY_STYLE, AUTO_KIT
 
 if TYPE_CHECKING:
     from bot.app import BeatBot

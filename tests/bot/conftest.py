@@ -6,18 +6,17 @@ Per-test settings go through the `bot_settings` marker, e.g.
 
 from __future__ import annotations
 
-import io
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import mido
 import pytest
 
 from bot.app import BeatBot, create_bot
 from bot.settings import Settings
-from engine.beatmaker import BeatMaker
+from engine.beat.maker import BeatMaker
+from tests.midi_fixtures import drum_file
 
 FAST = {"default_bars": 1, "default_bpm": 120.0}
 """Test beats are one bar, so each takes a fraction of a second to make."""
@@ -85,14 +84,5 @@ def log_rows(path: Path) -> list[dict[str, Any]]:
 
 def drum_midi(bars: int = 2, bpm: float = 100.0) -> bytes:
     """A small real drum MIDI file: kick on 1 and 3, snare on 2 and 4, on channel 10."""
-    track = mido.MidiTrack()
-    track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm)))
-    for beat in range(4 * bars):
-        pitch = 36 if beat % 2 == 0 else 38
-        track.append(mido.Message("note_on", channel=9, note=pitch, velocity=100, time=0))
-        track.append(mido.Message("note_off", channel=9, note=pitch, velocity=0, time=480))
-    midi = mido.MidiFile(ticks_per_beat=480)
-    midi.tracks.append(track)
-    out = io.BytesIO()
-    midi.save(file=out)
-    return out.getvalue()
+    hits = [(beat, 36 if beat % 2 == 0 else 38, 100) for beat in range(4 * bars)]
+    return drum_file(hits, file_type=0, tempos=[(0.0, bpm)], meter=None)

@@ -24,7 +24,7 @@ import simcord
 
 from bot.app import create_bot
 from bot.settings import Settings
-from engine.beatmaker import BeatMaker
+from engine.beat.maker import BeatMaker
 
 
 @dataclass(frozen=True)

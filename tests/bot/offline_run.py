@@ -13,7 +13,7 @@ import sys
 
 import discord
 
-from bot.cli import main
+from cli.main import main
 
 
 async def _offline_start(self: discord.Client, token: str, *, reconnect: bool = True) -> None:

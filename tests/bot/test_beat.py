@@ -9,8 +9,8 @@ import mido
 from pydub import AudioSegment
 
 from bot.exts.beat._reply import build_reply
+from engine.beat.request import BeatRequest
 from engine.errors import RenderError
-from engine.request import BeatRequest
 from tests.bot.conftest import log_rows
 
 

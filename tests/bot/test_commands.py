@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.request import FIELDS
+from engine.beat.request import FIELDS
 
 
 async def test_help_beat_lists_every_key_with_range_default_and_example(simcord_env, channel,

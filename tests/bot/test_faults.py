@@ -26,9 +26,9 @@ import simcord
 
 from bot.app import LOG_RETRY_S, create_bot
 from bot.database import Database, RequestRecord
-from engine.beatmaker import SOUNDFONT_DIR, BeatMaker
-from engine.kits import KITS_FILE, load_kits
-from engine.render import Renderer
+from engine.beat.maker import SOUNDFONT_DIR, BeatMaker
+from engine.sound.kits import KITS_FILE, load_kits
+from engine.sound.render import Renderer
 from tests.bot.conftest import log_rows
 
 FAILED_LINE = ("Your beat could not be made: something broke on my side (it has been logged). "
@@ -341,7 +341,7 @@ def test_bad_model_file_stops_beatbot_run_with_one_line_before_connecting(tmp_pa
         model.write_bytes(content)
 
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "run", "--env-file", str(tmp_path / "none.env")],
+        [sys.executable, "-m", "cli.main", "run", "--env-file", str(tmp_path / "none.env")],
         env=_run_env(tmp_path, BEATBOT_MODEL_PATH=str(model)), cwd=REPO, capture_output=True,
         text=True, timeout=120)
 

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.exts.beat._flags import BadFlags, bad_value_line, hint_words, scan
-from engine.request import FIELDS
+from engine.beat.request import FIELDS
 
 WORDS = hint_words(("rock", "trap"), ("808",))
 KEYS = [name for field in FIELDS for name in (field.key, *field.aliases)]

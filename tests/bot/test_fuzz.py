@@ -27,8 +27,8 @@ from bot.app import BeatBot, create_bot
 from bot.errors import is_expected
 from bot.settings import Settings
 from bot.text import LINE_LIMIT
-from engine.beatmaker import BeatMaker
-from engine.request import FIELDS
+from engine.beat.maker import BeatMaker
+from engine.beat.request import FIELDS
 
 EXAMPLES = 10_000
 MESSAGE_LIMIT = 2000

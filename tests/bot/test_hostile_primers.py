@@ -16,9 +16,9 @@ import discord
 import mido
 import pytest
 
+from engine.beat.request import PRIMER_MAX_BYTES
 from engine.errors import BadPrimer
-from engine.midi_io import MAX_EVENTS, MAX_NOTES, read_midi
-from engine.request import PRIMER_MAX_BYTES
+from engine.music.midi_io import MAX_EVENTS, MAX_NOTES, read_midi
 from tests.bot.conftest import drum_midi, log_rows
 
 TIME_LIMIT_S = 1.0

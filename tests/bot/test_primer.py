@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import discord
 
-from engine.midi_io import read_midi
-from engine.request import PRIMER_MAX_BYTES
+from engine.beat.request import PRIMER_MAX_BYTES
+from engine.music.midi_io import read_midi
 from tests.bot.conftest import drum_midi, log_rows
 
 

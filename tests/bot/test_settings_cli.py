@@ -11,9 +11,8 @@ import pytest
 import simcord
 
 from bot.app import create_bot
-from bot.cli import main
 from bot.settings import Settings
-from engine.cli import build_parser
+from cli.main import build_parser, main
 
 FAKE_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GfAkEt.this-is-not-a-real-token-1234567890"
 
@@ -63,9 +62,9 @@ def test_run_with_bad_settings_exits_1(no_token_env, monkeypatch, capsys):
 
 
 def test_run_is_registered_without_importing_discord():
-    args = build_parser(("bot.commands",)).parse_args(["run"])
-    assert args.func.__module__ == "bot.commands"
-    probe = "import sys, bot.cli, bot.commands; print('discord' in sys.modules)"
+    args = build_parser().parse_args(["run"])
+    assert args.func.__module__ == "cli.run"
+    probe = "import sys, cli.main, cli.run; print('discord' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"

@@ -15,8 +15,8 @@ from bot.exts.beat._flags import BeatFlags
 from bot.exts.beat._origin import NO_PINGS, ContextOrigin
 from bot.exts.beat._service import BeatService
 from bot.exts.beat._view import token_of
+from engine.beat.request import ANY_STYLE, AUTO_KIT, PRIMER_MAX_BYTES
 from engine.errors import BadPrimer, BadValue
-from engine.request import ANY_STYLE, AUTO_KIT, PRIMER_MAX_BYTES
 
 if TYPE_CHECKING:
     from bot.app import BeatBot

@@ -3,7 +3,7 @@
 discord.py's flag parser is forgiving in ways that hide mistakes: an unknown `foo=3` is glued
 onto the previous value, text outside flags is dropped, and a single-letter alias like `t`
 matches inside longer words. So the raw text is scanned first, token by token, against the
-keys and aliases of `engine.request.FIELDS`, and anything odd is refused with one line.
+keys and aliases of `engine.beat.request.FIELDS`, and anything odd is refused with one line.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from discord.ext import commands
 
 from bot.settings import Settings
 from bot.text import inline
-from engine import request_text
-from engine.errors import BadInput, BadValue
-from engine.request import (
+from engine.beat import text as request_text
+from engine.beat.request import (
     AUDIO_FORMATS,
     BARS_RANGE,
     BPM_RANGE,
@@ -32,6 +31,7 @@ from engine.request import (
     Field,
     field_for,
 )
+from engine.errors import BadInput, BadValue
 
 
 class BadFlags(commands.BadArgument):

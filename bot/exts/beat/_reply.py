@@ -9,7 +9,7 @@ import discord
 
 from bot.params import replay_args
 from bot.text import one_line, plain
-from engine.beatmaker import Beat
+from engine.beat.maker import Beat
 
 GRID_NAME = "grid.png"
 MIDI_NAME = "beat.mid"

@@ -27,9 +27,9 @@ from bot.exts.beat._origin import InteractionOrigin, Origin
 from bot.exts.beat._reply import Reply, build_reply
 from bot.exts.beat._view import BeatView
 from bot.jobs import JobQueue, Ran
-from engine.beatmaker import Beat
+from engine.beat.maker import Beat
+from engine.beat.request import BeatRequest
 from engine.errors import EngineError
-from engine.request import BeatRequest
 
 if TYPE_CHECKING:
     from bot.app import BeatBot

@@ -9,7 +9,7 @@ from typing import Any
 
 import discord
 
-from engine.request import BeatRequest
+from engine.beat.request import BeatRequest
 
 CUSTOM_ID_PREFIX = "beatbot:"
 EXTEND_BARS = 4

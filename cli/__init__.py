@@ -1,0 +1,1 @@
+"""The `beatbot` command line: one module per subcommand, heavy imports inside each."""

@@ -1,0 +1,70 @@
+"""`beatbot beat bpm=85 bars=8 ...`: make beats offline, with the bot's own `key=value` syntax."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from engine.errors import EngineError
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register `beat`."""
+    p = subparsers.add_parser(
+        "beat", help="make a beat: MIDI, audio and a picture",
+        description="Make beats offline. Settings as in the bot, e.g. "
+                    "`beatbot beat bpm=85 bars=8 temp=1.0 style=trap seed=7`.")
+    p.add_argument("settings", nargs="*", help="key=value settings (see `!help beat`)")
+    p.add_argument("--out", type=Path, default=Path("out"), help="folder for the files")
+    p.add_argument("--count", type=int, default=1, help="how many beats (seeds follow on)")
+    p.add_argument("--model", type=Path, default=None, help="model file (.npz)")
+    p.add_argument("--primer", type=Path, default=None, help="a MIDI file to continue")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Make the beats, write their files, print one summary line each."""
+    from engine.beat.maker import BeatMaker
+    from engine.beat.text import parse_request
+
+    try:
+        request = parse_request(" ".join(args.settings))
+        if args.primer:
+            request = replace(request, primer=args.primer.read_bytes())
+        if not 1 <= args.count <= 100:
+            raise EngineError("`--count` must be from 1 to 100.")
+        maker = BeatMaker.load(args.model)
+        requests = [request.validated(maker.styles, maker.kit_names)]
+        requests += [replace(requests[0], seed=(requests[0].seed + i) % 2**32)
+                     for i in range(1, args.count)]
+        beats = maker.make_many(requests)
+        args.out.mkdir(parents=True, exist_ok=True)
+        for index, beat in enumerate(beats, 1):
+            stem = args.out / ("beat" if args.count == 1 else f"beat_{index:02d}")
+            print(summary(beat, write_files(beat, stem)))
+    except (EngineError, OSError) as error:
+        print(f"beatbot: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def write_files(beat, stem: Path) -> list[Path]:
+    """Write the MIDI, audio and PNG of a beat next to `stem`; returns the paths."""
+    files = {stem.with_suffix(".mid"): beat.midi, stem.with_suffix(".png"): beat.image}
+    if beat.audio is not None:
+        files[stem.with_suffix("." + beat.audio.format)] = beat.audio.data
+    for path, data in files.items():
+        path.write_bytes(data)
+    return list(files)
+
+
+def summary(beat, paths: list[Path]) -> str:
+    """One line: files, seed, style, kit and stage timings."""
+    r = beat.request
+    stages = " ".join(f"{k}={v:.0f}ms" for k, v in beat.timings_ms.items())
+    audio = "" if beat.audio else f" (no audio: {beat.audio_error})"
+    names = ", ".join(p.name for p in paths)
+    return (f"{names}: seed={r.seed} style={r.style} kit={beat.kit.name} bpm={r.bpm:g} "
+            f"bars={beat.pattern.bars} model={beat.model} | {stages}{audio}")

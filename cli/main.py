@@ -1,0 +1,33 @@
+"""The `beatbot` console script: one subcommand per module of this package.
+
+Each module registers its parser with `add_parser` and imports what it runs (the engine,
+TensorFlow, discord.py) only inside the command, so `beatbot beat` never loads the bot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cli import beat, bench, data, evaluate, run, train
+
+SUBCOMMANDS = (beat, data, train, evaluate, bench, run)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="beatbot", description="Drum beats from an LSTM.")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in SUBCOMMANDS:
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""`beatbot run`: start the Discord bot (discord.py is imported only when this runs)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from engine.beat.maker import BeatMaker
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register `run` on the `beatbot` command line."""
+    parser = subparsers.add_parser(
+        "run", help="run the Discord bot",
+        description="Run the Discord bot. Settings come from the environment or .env: "
+                    "DISCORD_TOKEN, and BEATBOT_* (see bot/settings.py).")
+    parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read the settings, load the engine, set up logging and run the bot until stopped.
+
+    The engine loads before anything connects, so a missing or corrupt model file stops
+    start-up with one line. SIGTERM or SIGINT stop the bot cleanly (see BeatBot.shutdown).
+
+    Returns:
+        The exit code: 0 after a clean stop; 1 without a token, with bad settings, or when
+        the engine, the request log or Discord can't be reached.
+    """
+    try:
+        settings = _settings(args.env_file)
+        maker = _engine(settings) if settings else None
+        return _serve(settings, maker) if settings and maker else 1
+    except KeyboardInterrupt:  # Ctrl-C before the bot's own handler is installed
+        return 0
+
+
+def _fail(line: str) -> None:
+    print(f"beatbot: {line}", file=sys.stderr)
+
+
+def _settings(env_file: str) -> Settings | None:
+    """The settings with a token, or None after saying what is wrong."""
+    from pydantic import ValidationError
+
+    from bot.settings import TOKEN_HELP, Settings
+
+    try:
+        settings = Settings(_env_file=env_file)
+    except ValidationError as error:
+        _fail(f"bad settings: {error}")
+        return None
+    if settings.token is None or not settings.token.get_secret_value().strip():
+        _fail(TOKEN_HELP)
+        return None
+    return settings
+
+
+def _engine(settings: Settings) -> BeatMaker | None:
+    """The loaded engine, or None after one line saying why it would not load."""
+    from bot.app import load_maker
+    from engine.errors import EngineError
+
+    try:
+        return load_maker(settings)
+    except (EngineError, OSError, ValueError) as error:
+        _fail(f"could not load the engine: {error}")
+        return None
+
+
+def _serve(settings: Settings, maker: BeatMaker) -> int:
+    """Run the bot until it is stopped; the exit code."""
+    import asyncio
+    import sqlite3
+
+    import discord
+
+    from bot.app import run_bot
+    from engine.errors import EngineError
+
+    discord.utils.setup_logging(level=settings.log_level, root=True)
+    try:
+        asyncio.run(run_bot(settings, maker))
+    except discord.LoginFailure:
+        _fail("Discord refused the token; check DISCORD_TOKEN in .env.")
+        return 1
+    except sqlite3.Error as error:
+        _fail(f"could not open the request log {settings.database}: {error}")
+        return 1
+    except (EngineError, OSError) as error:
+        _fail(f"could not start: {error}")
+        return 1
+    return 0

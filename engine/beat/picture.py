@@ -1,0 +1,163 @@
+"""Draw a pattern as a drum grid PNG for Discord's dark theme.
+
+One row per drum class, one column per 16th step; bar lines bright, beat lines faint. A hit's
+colour gets stronger with its velocity, and a roll shows as thin ticks splitting its cell.
+Long beats wrap: at most BARS_PER_LINE bars sit side by side.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from engine.music.drums import N_CLASSES, STEPS_PER_BAR, STEPS_PER_BEAT
+from engine.music.pattern import Pattern
+
+LABELS = ("Kick", "Snare", "Closed hat", "Open hat", "Low tom", "Mid tom", "High tom",
+          "Crash", "Ride")
+"""Row labels, in engine.music.drums.CLASSES order."""
+COLOURS = np.array([
+    (237, 66, 69),    # kick: red
+    (250, 166, 26),   # snare: orange
+    (254, 231, 92),   # closed hat: yellow
+    (87, 242, 135),   # open hat: green
+    (88, 101, 242),   # low tom: blurple
+    (124, 136, 255),  # mid tom
+    (164, 173, 255),  # high tom
+    (0, 176, 244),    # crash: cyan
+    (93, 211, 243),   # ride: light cyan
+], np.float32)
+"""Full-velocity colour of each class."""
+BACKGROUND = (43, 45, 49)
+"""Discord's dark embed background."""
+EMPTY = np.array((56, 58, 64), np.float32)
+"""Colour of a step without a hit."""
+BAR_LINE = (181, 186, 193)
+BEAT_LINE = (88, 91, 99)
+STEP_GAP = (35, 36, 40)
+TEXT = (219, 222, 225)
+DIM_TEXT = (148, 155, 164)
+ROLL_TICK = (30, 31, 34)
+
+BARS_PER_LINE = 8
+"""Bars drawn side by side before the grid wraps."""
+TARGET_WIDTH = 1100
+"""Width the cells stretch to fill, px (Discord shows embed images up to ~1100 px wide)."""
+LABEL_WIDTH = 80
+CELL_WIDTH = (8, 28)
+"""Narrowest and widest step cell, px (8 leaves room for a 4-hit roll's ticks)."""
+ROW_HEIGHT = 16
+HEADER_HEIGHT = 16
+"""Room for the bar numbers above each line of bars, px."""
+LINE_GAP = 10
+MARGIN = 8
+TITLE_HEIGHT = 26
+MIN_SHADE = 0.3
+"""How far a velocity-1 hit moves from the empty colour towards its class colour (0-1)."""
+
+
+def draw_grid(pattern: Pattern, title: str = "") -> bytes:
+    """Draw a pattern as a PNG.
+
+    Args:
+        pattern: the grid to draw.
+        title: a line above the grid, or "" for none.
+
+    Returns:
+        PNG bytes, TARGET_WIDTH px wide or less.
+    """
+    layout = _Layout.of(pattern.steps)
+    image = np.zeros((layout.height(bool(title)), layout.width, 3), np.uint8)
+    image[:] = BACKGROUND
+    top = TITLE_HEIGHT if title else MARGIN
+    for line in range(layout.lines):
+        _paint_line(image, pattern, layout, line, top + line * layout.line_height)
+    picture = Image.fromarray(image)
+    _write_text(ImageDraw.Draw(picture), pattern, layout, title, top)
+    out = io.BytesIO()
+    picture.save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
+class _Layout:
+    """Where the steps go: how many per line and how wide each cell is."""
+
+    def __init__(self, steps: int, steps_per_line: int, cell: int) -> None:
+        self.steps, self.steps_per_line, self.cell = steps, steps_per_line, cell
+        self.lines = max(1, math.ceil(steps / steps_per_line))
+        self.width = LABEL_WIDTH + steps_per_line * cell + MARGIN
+        self.line_height = HEADER_HEIGHT + N_CLASSES * ROW_HEIGHT + LINE_GAP
+
+    @classmethod
+    def of(cls, steps: int) -> _Layout:
+        """Spread the bars evenly over as few lines as BARS_PER_LINE allows."""
+        bars = max(1, math.ceil(steps / STEPS_PER_BAR))
+        lines = math.ceil(bars / BARS_PER_LINE)
+        steps_per_line = math.ceil(bars / lines) * STEPS_PER_BAR
+        cell = (TARGET_WIDTH - LABEL_WIDTH - MARGIN) // steps_per_line
+        return cls(steps, steps_per_line, int(np.clip(cell, *CELL_WIDTH)))
+
+    def height(self, titled: bool) -> int:
+        """Image height in px."""
+        return (TITLE_HEIGHT if titled else MARGIN) + self.lines * self.line_height
+
+    def x(self, step: int) -> int:
+        """Left edge of a step's cell within its line, px."""
+        return LABEL_WIDTH + (step % self.steps_per_line) * self.cell
+
+
+def _cell_colours(pattern: Pattern, start: int, stop: int) -> np.ndarray:
+    """(9, steps, 3) colours: the empty colour blended towards the class colour by velocity."""
+    velocity = pattern.velocity[start:stop].T.astype(np.float32) / 127.0
+    shade = np.where(velocity > 0, MIN_SHADE + (1 - MIN_SHADE) * velocity, 0.0)[..., None]
+    return EMPTY + (COLOURS[:, None, :] - EMPTY) * shade
+
+
+def _paint_line(image: np.ndarray, pattern: Pattern, layout: _Layout, line: int, y: int) -> None:
+    """Paint one line of bars: cells, then gaps, beat and bar lines, then roll ticks."""
+    start = line * layout.steps_per_line
+    stop = min(start + layout.steps_per_line, pattern.steps)
+    cells = _cell_colours(pattern, start, stop)
+    block = np.repeat(np.repeat(cells, ROW_HEIGHT, axis=0), layout.cell, axis=1)
+    block[::ROW_HEIGHT] = STEP_GAP
+    block[:, :: layout.cell] = STEP_GAP
+    for step in range(start, stop, STEPS_PER_BEAT):
+        strong = step % STEPS_PER_BAR == 0
+        block[:, (step - start) * layout.cell] = BAR_LINE if strong else BEAT_LINE
+    top, left = y + HEADER_HEIGHT, LABEL_WIDTH
+    image[top:top + block.shape[0], left:left + block.shape[1]] = block
+    image[top:top + block.shape[0], left + block.shape[1]] = BAR_LINE
+    _tick_rolls(image, pattern, layout, start, stop, top)
+
+
+def _tick_rolls(image: np.ndarray, pattern: Pattern, layout: _Layout, start: int, stop: int,
+                top: int) -> None:
+    """Split each roll's cell with (hits - 1) dark ticks, one per extra hit."""
+    rolled = (pattern.velocity[start:stop] > 0) & (pattern.roll[start:stop] > 1)
+    for step, cls in zip(*np.nonzero(rolled), strict=True):
+        hits = int(pattern.roll[start + step, cls])
+        x0, y0 = layout.x(start + step) + 1, top + cls * ROW_HEIGHT + 1
+        inner = layout.cell - 1
+        for i in range(1, hits):
+            image[y0 + 2:y0 + ROW_HEIGHT - 3, x0 + round(i * inner / hits) - 1] = ROLL_TICK
+
+
+def _write_text(draw: ImageDraw.ImageDraw, pattern: Pattern, layout: _Layout, title: str,
+                top: int) -> None:
+    font = ImageFont.load_default(11)
+    if title:
+        draw.text((MARGIN, 6), title, fill=TEXT, font=ImageFont.load_default(15))
+    for line in range(layout.lines):
+        y = top + line * layout.line_height
+        first = line * layout.steps_per_line
+        for step in range(first, min(first + layout.steps_per_line, pattern.steps),
+                          STEPS_PER_BAR):
+            label = str(step // STEPS_PER_BAR + 1)
+            draw.text((layout.x(step) + 2, y + 2), label, fill=DIM_TEXT, font=font)
+        for row, label in enumerate(LABELS):
+            draw.text((MARGIN, y + HEADER_HEIGHT + row * ROW_HEIGHT + 2), label, fill=TEXT,
+                      font=font)
+

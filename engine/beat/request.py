@@ -1,0 +1,162 @@
+"""The beat request: its fields, their limits and defaults, and validation."""
+
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import dataclass, fields, replace
+
+from engine.errors import BadValue
+from engine.music.drums import DEFAULT_BARS, DEFAULT_BPM
+
+BPM_RANGE = (40.0, 300.0)
+BARS_RANGE = (1, 64)
+TEMPERATURE_RANGE = (0.1, 2.0)
+SWING_RANGE = (0.0, 75.0)
+HUMANIZE_RANGE = (0.0, 1.0)
+SEED_RANGE = (0, 2**32 - 1)
+FILL_EVERY = (0, 2, 4, 8)
+AUDIO_FORMATS = ("mp3", "ogg", "wav")
+ANY_STYLE = "any"
+AUTO_KIT = "auto"
+PRIMER_MAX_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Field:
+    """How one request key is typed, limited and explained (used by the CLI, bot and help)."""
+
+    key: str
+    attr: str
+    default: object
+    allowed: str
+    help: str
+    example: str
+    aliases: tuple[str, ...] = ()
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("bpm", "bpm", DEFAULT_BPM, "40-300", "tempo in beats per minute", "bpm=85",
+          ("tempo",)),
+    Field("bars", "bars", DEFAULT_BARS, "1-64", "length in 4/4 bars", "bars=8", ("length",)),
+    Field("temp", "temperature", 1.0, "0.1-2.0", "wildness: low is safe, high is adventurous",
+          "temp=1.0", ("temperature", "t")),
+    Field("style", "style", ANY_STYLE, "see !styles", "the style to play", "style=trap",
+          ("genre",)),
+    Field("kit", "kit", AUTO_KIT, "see !kits", "drum kit (auto picks one for the style)",
+          "kit=808", ("drums",)),
+    Field("seed", "seed", None, "0-4294967295", "replay a beat: same seed, same beat",
+          "seed=7"),
+    Field("fills", "fills", 0, "0, 2, 4 or 8", "a fill in the last bar of every N bars",
+          "fills=4", ("fill",)),
+    Field("swing", "swing", 0.0, "0-75 (%)", "delay of the off-beat 16ths, % of a 16th",
+          "swing=30"),
+    Field("humanize", "humanize", 0.0, "0-1", "timing and velocity looseness",
+          "humanize=0.4", ("human",)),
+    Field("format", "audio_format", "mp3", "mp3, ogg or wav", "audio file type",
+          "format=ogg", ("audio",)),
+)
+"""Every key a user can type, in the order help lists them."""
+
+
+@dataclass(frozen=True)
+class BeatRequest:
+    """What to make. Build it, then call `validated` (or `BeatMaker.make`, which does).
+
+    Attributes:
+        bpm: tempo, beats per minute.
+        bars: length in 4/4 bars (new bars, after any primer).
+        temperature: sampling temperature.
+        style: a model style or "any".
+        kit: a kit name or "auto".
+        seed: random seed; None picks one, and the result always reports it.
+        fills: a fill in the last bar of every `fills` bars (0 for none).
+        swing: delay of off-beat 16ths in % of a 16th step (33 is a triplet feel).
+        humanize: 0 (quantised) to 1 (loose timing and velocity).
+        audio_format: mp3, ogg or wav.
+        primer: MIDI file bytes to continue, or None.
+        vary: MIDI file bytes of a beat to vary (the bot's Variation button), or None.
+    """
+
+    bpm: float = DEFAULT_BPM
+    bars: int = DEFAULT_BARS
+    temperature: float = 1.0
+    style: str = ANY_STYLE
+    kit: str = AUTO_KIT
+    seed: int | None = None
+    fills: int = 0
+    swing: float = 0.0
+    humanize: float = 0.0
+    audio_format: str = "mp3"
+    primer: bytes | None = None
+    vary: bytes | None = None
+
+    def validated(self, styles: tuple[str, ...], kits: tuple[str, ...]) -> BeatRequest:
+        """Check every field and resolve the seed.
+
+        Args:
+            styles: the styles the model knows ("any" is always allowed).
+            kits: the kit names installed ("auto" is always allowed).
+
+        Returns:
+            A copy with lower-cased names and a concrete seed.
+
+        Raises:
+            BadValue: naming the first field that is out of range.
+        """
+        _number("bpm", self.bpm, *BPM_RANGE)
+        _whole("bars", self.bars, *BARS_RANGE)
+        _number("temp", self.temperature, *TEMPERATURE_RANGE)
+        _number("swing", self.swing, *SWING_RANGE)
+        _number("humanize", self.humanize, *HUMANIZE_RANGE)
+        if self.fills not in FILL_EVERY or isinstance(self.fills, bool):
+            raise BadValue("fills", self.fills, "0, 2, 4 or 8")
+        style = _choice("style", self.style, (ANY_STYLE, *styles))
+        kit = _choice("kit", self.kit, (AUTO_KIT, *kits))
+        audio_format = _choice("format", self.audio_format, AUDIO_FORMATS)
+        seed = self.seed
+        if seed is None:
+            seed = secrets.randbelow(SEED_RANGE[1] + 1)
+        _whole("seed", seed, *SEED_RANGE)
+        if self.primer is not None and len(self.primer) > PRIMER_MAX_BYTES:
+            raise BadValue("primer", f"{len(self.primer)} bytes", "a MIDI file of at most 256 KB")
+        return replace(self, style=style, kit=kit, audio_format=audio_format, seed=seed,
+                       bpm=float(self.bpm), temperature=float(self.temperature),
+                       swing=float(self.swing), humanize=float(self.humanize))
+
+    def params(self) -> dict[str, object]:
+        """Return the fields as user keys (primer as its size), for logs and summaries."""
+        out: dict[str, object] = {f.key: getattr(self, f.attr) for f in FIELDS}
+        out["primer_bytes"] = len(self.primer) if self.primer else 0
+        out["vary"] = self.vary is not None
+        return out
+
+
+def field_for(key: str) -> Field | None:
+    """Find a field by its key or an alias, ignoring case."""
+    key = key.lower()
+    return next((f for f in FIELDS if key == f.key or key in f.aliases), None)
+
+
+def request_attrs() -> tuple[str, ...]:
+    """Return the attribute names of BeatRequest."""
+    return tuple(f.name for f in fields(BeatRequest))
+
+
+def _number(key: str, value: object, low: float, high: float) -> None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if not ok or not math.isfinite(value) or not low <= value <= high:
+        raise BadValue(key, value, f"a number from {low:g} to {high:g}")
+
+
+def _whole(key: str, value: object, low: int, high: int) -> None:
+    ok = isinstance(value, int) and not isinstance(value, bool)
+    if not ok or not low <= value <= high:
+        raise BadValue(key, value, f"a whole number from {low} to {high}")
+
+
+def _choice(key: str, value: object, allowed: tuple[str, ...]) -> str:
+    name = str(value).lower()
+    if name not in allowed:
+        raise BadValue(key, value, "one of " + ", ".join(allowed))
+    return name

@@ -1,0 +1,1 @@
+"""Data sets: loading drum MIDI folders, standardising, augmenting, and the trap corpus."""

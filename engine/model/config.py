@@ -1,0 +1,57 @@
+"""Named model configurations: the hyper-parameters of the drum LSTM in one place."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Hyper-parameters of one model size.
+
+    Attributes:
+        name: config name.
+        event_embed: width of the embedding of each drum event input.
+        hidden: LSTM units.
+        style_embed: width of the style embedding.
+        dropout: dropout on the LSTM input and output.
+        window: training window in 16th steps.
+        stride: step between training windows.
+        batch: windows per batch.
+        learning_rate: Adam learning rate.
+        epochs: most epochs to train.
+        patience: epochs without validation gain before stopping.
+        style_dropout: share of training windows whose style is replaced by "any".
+        velocity_weight: loss weight of the velocity head.
+        roll_weight: loss weight of the roll head.
+        style_prior_weight: weight of the style prior at sampling (engine.model.style_prior).
+    """
+
+    name: str
+    event_embed: int = 64
+    hidden: int = 256
+    style_embed: int = 16
+    dropout: float = 0.25
+    window: int = 64
+    stride: int = 32
+    batch: int = 64
+    learning_rate: float = 2e-3
+    epochs: int = 30
+    patience: int = 4
+    style_dropout: float = 0.15
+    velocity_weight: float = 0.3
+    roll_weight: float = 0.1
+    style_prior_weight: float = 1.0
+
+    def as_dict(self) -> dict:
+        """Return the config as plain JSON-able values."""
+        return asdict(self)
+
+
+CONFIGS: dict[str, ModelConfig] = {
+    "default": ModelConfig("default", hidden=192),
+    "small": ModelConfig("small", event_embed=32, hidden=128, epochs=20),
+    "tiny": ModelConfig("tiny", event_embed=8, hidden=16, style_embed=4, window=32, stride=16,
+                        batch=16, epochs=3, patience=2),
+}
+"""`tiny` exists for tests; `default` is the shipped model."""

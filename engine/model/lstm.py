@@ -1,0 +1,175 @@
+"""A NumPy port of the trained drum LSTM: load exported weights once, step with carried state."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.errors import ModelError
+from engine.model.features import N_ROLLS, VELOCITY_BUCKETS
+from engine.music.drums import N_CLASSES, STEPS_PER_BAR
+
+WEIGHT_NAMES = (
+    "event_embed", "pos_embed", "style_embed", "fill_embed", "lstm_kernel", "lstm_recurrent",
+    "lstm_bias", "event_w", "event_b", "velocity_dense_w", "velocity_dense_b", "roll_dense_w",
+    "roll_dense_b",
+)
+
+
+@dataclass(frozen=True)
+class Heads:
+    """Logits of one step for a batch: event (B, 512), velocity (B, 9, 8), roll (B, 9, 4)."""
+
+    event: np.ndarray
+    velocity: np.ndarray
+    roll: np.ndarray
+
+
+class DrumLSTM:
+    """The LSTM with its input projection folded into lookup tables (no matmul on the input).
+
+    Keras computes z = x @ W + h @ U + b with x the concatenated embeddings; since every input
+    is an embedding lookup, x @ W is a sum of rows of precomputed tables.
+    """
+
+    def __init__(self, weights: dict[str, np.ndarray], meta: dict) -> None:
+        self.meta = meta
+        self.styles: tuple[str, ...] = tuple(meta["styles"])
+        self.hidden = n = weights["lstm_recurrent"].shape[0]
+        # Keras orders the gates i, f, c, o. Here they become i, f, o, g so the three
+        # sigmoid gates are one slice, and halving their pre-activations lets one tanh
+        # serve all four: sigmoid(x) = 0.5 + 0.5 * tanh(x / 2).
+        order = np.concatenate([np.arange(2 * n), np.arange(3 * n, 4 * n), np.arange(2 * n, 3 * n)])
+        scale = np.concatenate([np.full(3 * n, 0.5), np.ones(n)]).astype(np.float32)
+        kernel = weights["lstm_kernel"][:, order] * scale
+        tables, row = {}, 0
+        for name, embed in (("prev", "event_embed"), ("back1", "event_embed"),
+                            ("back2", "event_embed"), ("pos", "pos_embed"),
+                            ("style", "style_embed"), ("fill", "fill_embed")):
+            width = weights[embed].shape[1]
+            tables[name] = weights[embed] @ kernel[row : row + width]
+            row += width
+        tables["style"] = tables["style"] + weights["lstm_bias"][order] * scale
+        self.tables = tables
+        self.recurrent = weights["lstm_recurrent"][:, order] * scale
+        self.event_w, self.event_b = weights["event_w"], weights["event_b"]
+        # Velocity and roll do not feed back, so the runtime computes them for all steps at
+        # once from the stored hidden states: one matrix for both heads.
+        self.hit_w = np.concatenate([weights["velocity_dense_w"], weights["roll_dense_w"]], 1)
+        self.hit_b = np.concatenate([weights["velocity_dense_b"], weights["roll_dense_b"]])
+        self.n_events = weights["event_w"].shape[1]
+        no_prior = np.zeros((len(self.styles) + 1, STEPS_PER_BAR, self.n_events), np.float32)
+        self.style_prior = weights.get("style_prior", no_prior)
+
+    @classmethod
+    def load(cls, path: Path) -> DrumLSTM:
+        """Load a model file written by `save`.
+
+        Raises:
+            ModelError: the file is missing, unreadable or incomplete.
+        """
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                weights = {name: data[name].astype(np.float32) for name in WEIGHT_NAMES}
+                if "style_prior" in data:
+                    weights["style_prior"] = data["style_prior"].astype(np.float32)
+                meta = json.loads(str(data["meta"]))
+            return cls(weights, meta)
+        except FileNotFoundError:
+            raise ModelError(f"model file not found: {path}") from None
+        except Exception as error:
+            raise ModelError(f"model file {path} is unreadable ({type(error).__name__})") from None
+
+    @staticmethod
+    def save(path: Path, weights: dict[str, np.ndarray], meta: dict) -> None:
+        """Write weights and metadata (styles, config, training figures) to one .npz file."""
+        np.savez_compressed(path, meta=np.array(json.dumps(meta)), **weights)
+
+    def initial_state(self, batch: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return zero (h, c) for a batch."""
+        zeros = np.zeros((batch, self.hidden), np.float32)
+        return zeros, zeros.copy()
+
+    def context(self, style: np.ndarray) -> np.ndarray:
+        """Precompute the style, position and fill part of the gates: (B, 16, 2, 4*hidden)."""
+        t = self.tables
+        return (t["style"][style][:, None, None] + t["pos"][None, :, None]
+                + t["fill"][None, None, :])
+
+    def step(self, inputs: dict[str, np.ndarray], state: tuple[np.ndarray, np.ndarray]
+             ) -> tuple[Heads, tuple[np.ndarray, np.ndarray]]:
+        """Advance one step.
+
+        Args:
+            inputs: int arrays (B,) for prev, back1, back2, pos, style, fill.
+            state: (h, c), each (B, hidden).
+
+        Returns:
+            The logits of this step and the new state.
+        """
+        ctx = self.context(inputs["style"])[np.arange(len(inputs["style"])), inputs["pos"],
+                                             inputs["fill"]]
+        ctx = ctx + self.lookback(inputs["back1"], inputs["back2"])
+        event, state = self.step_events(inputs["prev"], ctx, state, self.event_b)
+        velocity, roll = self.hit_heads(state[0])
+        return Heads(event, velocity, roll), state
+
+    def lookback(self, back1: np.ndarray, back2: np.ndarray) -> np.ndarray:
+        """The gate input from the events one and two bars back (any shape of indices)."""
+        return self.tables["back1"][back1] + self.tables["back2"][back2]
+
+    def step_events(self, prev: np.ndarray, ahead: np.ndarray,
+                    state: tuple[np.ndarray, np.ndarray], event_bias: np.ndarray,
+                    h_out: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """Advance one step (the serving hot path: few, in-place NumPy calls).
+
+        Args:
+            prev: (B,) the event one step back (NO_EVENT at the start).
+            ahead: (B, 4*hidden) the gate input known before the step: style, position and
+                fill (`context`) plus `lookback`, which the runtime sums a bar at a time.
+            state: (h, c).
+            event_bias: bias of the event head, (512,) or per row (B, 512); the runtime
+                folds its style prior into it.
+            h_out: where to write the new h (B, hidden), or None for a new array.
+
+        Returns:
+            The event logits (B, 512) and the new state (its h feeds `hit_heads`).
+        """
+        h, c = state
+        z = h @ self.recurrent
+        z += ahead
+        z += self.tables["prev"][prev]
+        np.tanh(z, out=z)
+        n = self.hidden
+        sigmoid = z[:, : 3 * n]  # input, forget and output gates
+        sigmoid *= 0.5
+        sigmoid += 0.5
+        c = z[:, n : 2 * n] * c
+        c += z[:, :n] * z[:, 3 * n :]
+        h = np.multiply(z[:, 2 * n : 3 * n], np.tanh(c), out=h_out)
+        event = h @ self.event_w
+        event += event_bias
+        return event, (h, c)
+
+    def hit_heads(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Velocity (..., 9, 8) and roll (..., 9, 4) logits from hidden states (..., hidden)."""
+        out = h @ self.hit_w + self.hit_b
+        split = N_CLASSES * VELOCITY_BUCKETS
+        lead = out.shape[:-1]
+        return (out[..., :split].reshape(*lead, N_CLASSES, VELOCITY_BUCKETS),
+                out[..., split:].reshape(*lead, N_CLASSES, N_ROLLS))
+
+    def run(self, inputs: dict[str, np.ndarray]) -> Heads:
+        """Run whole sequences (teacher forcing): inputs (B, T) -> logits with a T axis."""
+        batch, steps = inputs["prev"].shape
+        state = self.initial_state(batch)
+        outs = []
+        for t in range(steps):
+            heads, state = self.step({k: v[:, t] for k, v in inputs.items()}, state)
+            outs.append(heads)
+        return Heads(*(np.stack([getattr(o, f) for o in outs], axis=1)
+                       for f in ("event", "velocity", "roll")))

@@ -1,0 +1,218 @@
+"""The sampler: what a generator is asked for, and the serving generator that samples beats
+from the NumPy LSTM (no TensorFlow on this path)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from engine.model.features import (
+    BUCKET_WIDTH,
+    N_ROLLS,
+    NO_EVENT,
+    VELOCITY_BUCKETS,
+    bucket_velocity,
+    fill_flags,
+)
+from engine.model.lstm import DrumLSTM
+from engine.music.drums import N_CLASSES, STEPS_PER_BAR
+from engine.music.pattern import Pattern
+
+DEFAULT_MODEL = Path(__file__).resolve().parent / "weights" / "default.npz"
+EMPTY_BAR_LIMIT = 4
+"""A bar still silent at this position (beat 2) may not stay silent: silence is masked."""
+VARIATION_KEEP = 0.8
+"""Share of steps a variation keeps from the beat it varies."""
+EVENT_HITS = (np.arange(2**N_CLASSES + 1)[:, None] >> np.arange(N_CLASSES)) & 1 > 0
+EVENT_HITS[NO_EVENT] = False
+"""Which classes hit in each event, and none for NO_EVENT: (513, 9) bool."""
+VELOCITY_OF = bucket_velocity(np.arange(VELOCITY_BUCKETS)[:, None],
+                              np.arange(BUCKET_WIDTH)[None, :])
+"""Velocity of (bucket, place inside the bucket): (8, 16)."""
+LOOKBACK = 2 * STEPS_PER_BAR
+GUMBELS = VELOCITY_BUCKETS + N_ROLLS
+"""Gumbel noise per class and step: one per velocity bucket and per roll."""
+
+
+@dataclass(frozen=True)
+class GenerationSpec:
+    """One pattern to write.
+
+    Attributes:
+        steps: new 16th steps to write (after the primer).
+        style: a style the generator knows, or "any".
+        temperature: sampling temperature (>0).
+        seed: seed of the sampler; equal specs give equal patterns.
+        fills: a fill in the last bar of every `fills` bars (0 for none).
+        primer: a pattern to continue; the result starts with it.
+        guide: a pattern to vary; the result keeps most of its steps.
+    """
+
+    steps: int
+    style: str
+    temperature: float
+    seed: int
+    fills: int = 0
+    primer: Pattern | None = None
+    guide: Pattern | None = None
+
+
+class Generator(Protocol):
+    """Writes patterns. Loaded once and shared; `generate` must be thread-safe."""
+
+    name: str
+    styles: tuple[str, ...]
+
+    def generate(self, specs: list[GenerationSpec]) -> list[Pattern]:
+        """Write one pattern per spec (batched where the generator can)."""
+        ...
+
+
+class DrumGenerator:
+    """Samples patterns from a loaded DrumLSTM; `generate` batches specs through it.
+
+    Args:
+        lstm: the loaded model.
+        name: shown in replies and logs.
+        prior_weight: weight of the style prior added to the event logits (see
+            engine.model.style_prior); None takes the model's own setting.
+    """
+
+    def __init__(self, lstm: DrumLSTM, name: str = "drum-lstm",
+                 prior_weight: float | None = None) -> None:
+        self.lstm = lstm
+        self.name = name
+        self.styles = lstm.styles
+        default = lstm.meta.get("style_prior_weight", 0.0)
+        self.prior_weight = default if prior_weight is None else prior_weight
+
+    def generate(self, specs: list[GenerationSpec]) -> list[Pattern]:
+        """Write one pattern per spec; specs of any length and primer share one batch."""
+        return _Batch(self.lstm, specs, self.prior_weight).run()
+
+
+class _Batch:
+    """One batched sampling run. Every row draws its random numbers up front from its own
+    seed, so a beat does not depend on what else shares its batch."""
+
+    def __init__(self, lstm: DrumLSTM, specs: list[GenerationSpec], prior_weight: float) -> None:
+        self.lstm, self.specs = lstm, specs
+        batch = len(specs)
+        fixed = np.array([s.primer.steps if s.primer is not None else 0 for s in specs])
+        self.total = fixed + np.array([s.steps for s in specs])
+        steps = int(self.total.max())
+        # Events with two bars of NO_EVENT in front, so every look back is one index.
+        self.history = np.full((batch, LOOKBACK + steps), NO_EVENT, np.int64)
+        self.velocity = np.zeros((batch, steps, N_CLASSES), np.uint8)
+        self.roll = np.ones((batch, steps, N_CLASSES), np.uint8)
+        self.style = np.array([lstm.styles.index(s.style) if s.style in lstm.styles
+                               else len(lstm.styles) for s in specs])
+        self.fill = np.stack([np.pad(fill_flags(t, s.fills), (0, steps - t))
+                              for t, s in zip(self.total, specs, strict=True)])
+        rngs = [np.random.default_rng(s.seed) for s in specs]
+        uniforms = np.stack([rng.random((steps, 2 + N_CLASSES)) for rng in rngs])
+        self.event_draw, self.keep_draw = uniforms[..., 0], uniforms[..., 1]
+        self.offset = (uniforms[..., 2:] * BUCKET_WIDTH).astype(np.int64)
+        self.gumbel = np.stack([rng.gumbel(size=(steps, N_CLASSES, GUMBELS))
+                                for rng in rngs]).astype(np.float32)
+        temperature = np.array([s.temperature for s in specs], np.float32)
+        self.inverse_t = None if (temperature == 1).all() else (1 / temperature)[:, None]
+        # Event-head bias per row and bar position, with the style prior folded in.
+        self.event_bias = lstm.event_b + prior_weight * lstm.style_prior[self.style]
+        self.hidden = np.zeros((batch, steps, lstm.hidden), np.float32)
+        steps_now = np.arange(steps)
+        self.free = (steps_now >= fixed[:, None]) & (steps_now < self.total[:, None])
+        for row, spec in enumerate(specs):
+            if spec.primer is not None:
+                self._place(row, 0, spec.primer, 0, spec.primer.steps)
+            if spec.guide is not None:
+                self._keep_guide(row, spec.guide)
+        self.bar_busy = np.zeros(batch, bool)
+        self.context = lstm.context(self.style)
+
+    def run(self) -> list[Pattern]:
+        state = self.lstm.initial_state(len(self.specs))
+        any_free = self.free.any(axis=0).tolist()
+        self.all_free = self.free.all(axis=0).tolist()
+        for t in range(self.velocity.shape[1]):
+            pos = t % STEPS_PER_BAR
+            if pos == 0:
+                ahead = self._bar_ahead(t)
+                self.bar_busy[:] = False
+            logits, state = self.lstm.step_events(self.history[:, LOOKBACK + t - 1],
+                                                  ahead[:, pos], state, self.event_bias[:, pos],
+                                                  h_out=self.hidden[:, t])
+            if any_free[t]:
+                if self.inverse_t is not None:
+                    logits *= self.inverse_t
+                self._choose(t, logits)
+            np.logical_or(self.bar_busy, self.history[:, LOOKBACK + t], out=self.bar_busy)
+        self._hits()
+        return [Pattern(self.velocity[r, :n].copy(), self.roll[r, :n].copy())
+                for r, n in enumerate(self.total)]
+
+    def _bar_ahead(self, start: int) -> np.ndarray:
+        """Gate input known before a bar starts: context plus the events one and two bars back
+        (all decided by then), for its 16 steps: (B, 16, 4*hidden)."""
+        steps = np.arange(start, min(start + STEPS_PER_BAR, self.velocity.shape[1]))
+        one_bar = self.history[:, LOOKBACK + steps - STEPS_PER_BAR]
+        two_bars = self.history[:, LOOKBACK + steps - 2 * STEPS_PER_BAR]
+        rows = np.arange(len(self.specs))[:, None]
+        ctx = self.context[rows, steps % STEPS_PER_BAR, self.fill[:, steps]]
+        return ctx + self.lstm.lookback(one_bar, two_bars)
+
+    def _choose(self, t: int, logits: np.ndarray) -> None:
+        """Sample the event of one step (inverse CDF with one uniform number per row)."""
+        if t % STEPS_PER_BAR >= EMPTY_BAR_LIMIT and not self.bar_busy.all():
+            logits[~self.bar_busy, 0] = -np.inf  # never leave a bar empty
+        weights = np.exp(logits - logits.max(axis=-1, keepdims=True))
+        cumulative = np.cumsum(weights, axis=-1, out=weights)
+        draw = self.event_draw[:, t, None] * cumulative[:, -1:]
+        event = np.minimum((cumulative <= draw).sum(axis=-1), logits.shape[-1] - 1)
+        if self.all_free[t]:
+            self.history[:, LOOKBACK + t] = event
+        else:
+            free = self.free[:, t]
+            self.history[free, LOOKBACK + t] = event[free]
+
+    def _hits(self) -> None:
+        """Sample velocity and roll of every sampled hit at once: they never feed back, so
+        they wait for the events. Gumbel-max: argmax(logits / T + Gumbel noise) is a draw
+        from softmax(logits / T)."""
+        velocity, roll = self.lstm.hit_heads(self.hidden)
+        if self.inverse_t is not None:
+            velocity *= self.inverse_t[:, :, None, None]
+            roll *= self.inverse_t[:, :, None, None]
+        bucket = np.argmax(velocity + self.gumbel[..., :VELOCITY_BUCKETS], axis=-1)
+        rolls = np.argmax(roll + self.gumbel[..., VELOCITY_BUCKETS:], axis=-1) + 1
+        hits = EVENT_HITS[self.history[:, LOOKBACK:]] & self.free[..., None]
+        self.velocity[hits] = VELOCITY_OF[bucket, self.offset][hits]
+        self.roll[hits] = rolls[hits]
+
+    def _keep_guide(self, row: int, guide: Pattern) -> None:
+        """For a variation, copy most steps of the guide beat; the model fills the rest."""
+        steps = min(guide.steps, int(self.total[row]))
+        keep = self.keep_draw[row, :steps] < VARIATION_KEEP
+        keep &= self.free[row, :steps]
+        self.free[row, :steps] &= ~keep
+        for t in np.flatnonzero(keep):
+            self._place(row, t, guide, t, t + 1)
+
+    def _place(self, row: int, at: int, source: Pattern, start: int, stop: int) -> None:
+        n = stop - start
+        self.velocity[row, at : at + n] = source.velocity[start:stop]
+        self.roll[row, at : at + n] = source.roll[start:stop]
+        self.history[row, LOOKBACK + at : LOOKBACK + at + n] = source.slice(start, stop).events()
+
+
+def load_generator(model_path: Path | None = None) -> Generator:
+    """Load the model at `model_path`, or the shipped default.
+
+    Raises:
+        ModelError: the file is missing or corrupt.
+    """
+    path = Path(model_path) if model_path else DEFAULT_MODEL
+    return DrumGenerator(DrumLSTM.load(path), name=f"drum-lstm ({path.stem})")

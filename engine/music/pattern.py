@@ -1,0 +1,72 @@
+"""A beat on the 16th-note grid: velocity and roll per step and drum class."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.music.drums import N_CLASSES, STEPS_PER_BAR
+
+
+@dataclass(frozen=True, eq=False)
+class Pattern:
+    """A drum pattern.
+
+    Attributes:
+        velocity: (steps, 9) uint8 MIDI velocity per step and class; 0 means no hit.
+        roll: (steps, 9) uint8 hits within the step (1 plain, 2 32nds, 3 32nd triplets,
+            4 64ths); only meaningful where velocity > 0.
+    """
+
+    velocity: np.ndarray
+    roll: np.ndarray
+
+    def __post_init__(self) -> None:
+        if self.velocity.shape != self.roll.shape or self.velocity.shape[1:] != (N_CLASSES,):
+            raise ValueError(f"bad pattern shapes {self.velocity.shape} {self.roll.shape}")
+
+    @classmethod
+    def empty(cls, steps: int) -> Pattern:
+        """Return a silent pattern of `steps` 16th steps."""
+        shape = (steps, N_CLASSES)
+        return cls(np.zeros(shape, np.uint8), np.ones(shape, np.uint8))
+
+    @property
+    def steps(self) -> int:
+        """Length in 16th-note steps."""
+        return self.velocity.shape[0]
+
+    @property
+    def bars(self) -> int:
+        """Whole 4/4 bars covered (a partial last bar counts)."""
+        return -(-self.steps // STEPS_PER_BAR)
+
+    @property
+    def onsets(self) -> np.ndarray:
+        """(steps, 9) bool: where a class hits."""
+        return self.velocity > 0
+
+    def events(self) -> np.ndarray:
+        """Return the event number (0-511, bit i = class i) of every step."""
+        return (self.onsets.astype(np.int64) << np.arange(N_CLASSES)).sum(axis=1)
+
+    def slice(self, start: int, stop: int) -> Pattern:
+        """Return steps [start, stop) as a new pattern."""
+        return Pattern(self.velocity[start:stop].copy(), self.roll[start:stop].copy())
+
+    def concat(self, other: Pattern) -> Pattern:
+        """Return this pattern followed by `other`."""
+        return Pattern(
+            np.concatenate([self.velocity, other.velocity]),
+            np.concatenate([self.roll, other.roll]),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Pattern):
+            return NotImplemented
+        same_hits = np.array_equal(self.velocity, other.velocity)
+        rolls = np.where(self.onsets, self.roll, 1), np.where(other.onsets, other.roll, 1)
+        return same_hits and np.array_equal(*rolls)
+
+    __hash__ = None  # mutable arrays inside

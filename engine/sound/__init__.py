@@ -1,0 +1,1 @@
+"""Sound: kits (soundfonts), the FluidSynth renderer and audio encoding."""

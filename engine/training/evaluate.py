@@ -1,0 +1,236 @@
+"""Evaluate a model against real drumming: held-out bits, and statistics of generated beats."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.data.dataset import Corpus, Performance
+from engine.model.features import sequence_inputs
+from engine.model.lstm import DrumLSTM
+from engine.model.sampler import DrumGenerator, GenerationSpec
+from engine.music.drums import N_CLASSES, STEPS_PER_BAR
+from engine.music.pattern import Pattern
+from engine.training.examples import examples
+from engine.training.ngram import best_ngram
+
+BEAT_BARS = 8
+WINDOW_BARS = 2
+ADHERENCE_MIN_FILES = 20
+"""Styles with at least this many training files are scored for style adherence."""
+ADHERENCE_BEATS = 50
+"""Beats generated per style for style adherence."""
+BATCH = 50
+
+
+@dataclass(frozen=True)
+class EvalPlan:
+    """What to evaluate: split to score, beats to generate, seed, and sampling settings
+    (prior_weight None keeps the model's own style prior weight)."""
+
+    split: str = "validation"
+    beats: int = 1000
+    seed: int = 0
+    temperature: float = 1.0
+    prior_weight: float | None = None
+
+
+def evaluate(lstm: DrumLSTM, corpus: Corpus, plan: EvalPlan) -> dict:
+    """Run every measure; returns a JSON-able dict (keys listed in docs/README)."""
+    styles = lstm.styles
+    train = examples(corpus.split("train"), styles)
+    held = examples(corpus.split(plan.split), styles)
+    order, ngram_scores = best_ngram([e.pattern.events() for e in train],
+                                     [e.pattern.events() for e in held])
+    real_beats = [p.pattern for p in corpus.split(plan.split) if not p.fill]
+    generator = DrumGenerator(lstm, prior_weight=plan.prior_weight)
+    generated = _generate(generator, _style_draw(corpus, plan, styles), plan)
+    train_windows = _window_set([p.pattern for p in corpus.split("train")])
+    result = {
+        "model_bits_per_step": model_bits_per_step(lstm, held),
+        "ngram_bits_per_step": ngram_scores[order],
+        "ngram_order": order,
+        "ngram_bits_by_order": {str(k): v for k, v in ngram_scores.items()},
+        "consistency_real": consistency(real_beats),
+        "consistency_generated": consistency(generated),
+        "hits_per_bar_real": dict(zip(_class_names(), hits_per_bar(real_beats), strict=True)),
+        "hits_per_bar_generated": dict(zip(_class_names(), hits_per_bar(generated),
+                                           strict=True)),
+        "onset_histogram_distance": histogram_distance(real_beats, generated),
+        "copied_2bar_frac": copied_fraction(generated, train_windows),
+        "copied_2bar_frac_real": copied_fraction(real_beats, train_windows),
+        "empty_bar_frac": empty_bar_fraction(generated),
+        "beats": len(generated),
+        "split": plan.split,
+        "temperature": plan.temperature,
+        "style_prior_weight": generator.prior_weight,
+    }
+    result.update(style_adherence(generator, corpus, plan))
+    result["bits_ratio"] = result["model_bits_per_step"] / result["ngram_bits_per_step"]
+    return {k: _plain(v) for k, v in result.items()}
+
+
+def model_bits_per_step(lstm: DrumLSTM, held: list) -> float:
+    """Mean negative log2-probability of the held-out events, whole sequences from a zero state."""
+    longest = max(e.pattern.steps for e in held)
+    inputs = {k: np.zeros((len(held), longest), np.int64)
+              for k in ("prev", "back1", "back2", "pos", "style", "fill")}
+    targets = np.full((len(held), longest), -1)
+    for row, e in enumerate(held):
+        seq = sequence_inputs(e.pattern.events(), e.style, e.fill)
+        for k, v in seq.items():
+            inputs[k][row, : len(v)] = v
+        targets[row, : e.pattern.steps] = e.pattern.events()
+    logits = lstm.run(inputs).event
+    logp = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
+    mask = targets >= 0
+    picked = np.take_along_axis(logp, np.maximum(targets, 0)[..., None], axis=-1)[..., 0]
+    return float(-(picked[mask]).mean() / np.log(2))
+
+
+def _style_draw(corpus: Corpus, plan: EvalPlan, styles) -> list[str]:
+    """Draw a style per beat in the proportions of the split's beat files."""
+    counts = Counter(p.style if p.style in styles else "any"
+                     for p in corpus.split(plan.split) if not p.fill)
+    names = sorted(counts)
+    weights = np.array([counts[n] for n in names], float)
+    rng = np.random.default_rng(plan.seed)
+    return list(rng.choice(names, size=plan.beats, p=weights / weights.sum()))
+
+
+def _generate(generator: DrumGenerator, styles: list[str], plan: EvalPlan,
+              seed_base: int = 0) -> list[Pattern]:
+    specs = [GenerationSpec(BEAT_BARS * STEPS_PER_BAR, s, plan.temperature,
+                            plan.seed * 1_000_003 + seed_base + i) for i, s in enumerate(styles)]
+    out = []
+    for start in range(0, len(specs), BATCH):
+        out += generator.generate(specs[start : start + BATCH])
+    return out
+
+
+def bar_grids(pattern: Pattern) -> np.ndarray:
+    """Return the onsets of whole bars: (bars, 16, 9) bool."""
+    bars = pattern.steps // STEPS_PER_BAR
+    return pattern.onsets[: bars * STEPS_PER_BAR].reshape(bars, STEPS_PER_BAR, N_CLASSES)
+
+
+def consistency(patterns: list[Pattern]) -> float:
+    """1 minus the mean Hamming distance (share of the 144 cells) between consecutive bars."""
+    distances = [np.mean(g[1:] != g[:-1], axis=(1, 2)) for g in map(bar_grids, patterns)
+                 if len(g) > 1]
+    return float(1.0 - np.concatenate(distances).mean())
+
+
+def hits_per_bar(patterns: list[Pattern]) -> np.ndarray:
+    """Mean hits per bar of each class."""
+    grids = np.concatenate([bar_grids(p) for p in patterns])
+    return grids.sum(axis=1).mean(axis=0)
+
+
+def position_histogram(patterns: list[Pattern]) -> np.ndarray:
+    """Onsets per (position, class), normalised to sum to 1."""
+    grids = np.concatenate([bar_grids(p) for p in patterns]).sum(axis=0).astype(float)
+    return grids / max(grids.sum(), 1.0)
+
+
+def histogram_distance(real: list[Pattern], generated: list[Pattern]) -> float:
+    """Total variation distance between the per-position onset histograms (0 = identical)."""
+    return float(0.5 * np.abs(position_histogram(real) - position_histogram(generated)).sum())
+
+
+def _window_key(grid: np.ndarray) -> bytes:
+    return np.packbits(grid.reshape(-1)).tobytes()
+
+
+def _window_set(patterns: list[Pattern]) -> set[bytes]:
+    """Every 2-bar onset window of the training data, at every step offset."""
+    size = WINDOW_BARS * STEPS_PER_BAR
+    keys = set()
+    for p in patterns:
+        for start in range(0, p.steps - size + 1):
+            keys.add(_window_key(p.onsets[start : start + size]))
+    return keys
+
+
+def copied_fraction(patterns: list[Pattern], train_windows: set[bytes]) -> float:
+    """Share of bar-aligned 2-bar windows that appear exactly in the training data."""
+    size = WINDOW_BARS * STEPS_PER_BAR
+    hits = total = 0
+    for p in patterns:
+        for start in range(0, p.steps - size + 1, STEPS_PER_BAR):
+            total += 1
+            hits += _window_key(p.onsets[start : start + size]) in train_windows
+    return hits / max(total, 1)
+
+
+def empty_bar_fraction(patterns: list[Pattern]) -> float:
+    """Share of bars with no hit at all."""
+    grids = np.concatenate([bar_grids(p) for p in patterns])
+    return float((~grids.any(axis=(1, 2))).mean())
+
+
+def style_features(pattern: Pattern) -> np.ndarray:
+    """Per-class density (hits per bar) and the position histogram (hits per bar per cell)."""
+    grids = bar_grids(pattern).astype(float)
+    return np.concatenate([grids.sum(axis=1).mean(axis=0), grids.mean(axis=0).reshape(-1)])
+
+
+def _real_windows(performances: list[Performance]) -> list[Pattern]:
+    """Cut beats into 8-bar windows (the size of a generated beat)."""
+    size = BEAT_BARS * STEPS_PER_BAR
+    out = []
+    for p in performances:
+        starts = range(0, max(1, p.pattern.steps - size + 1), size)
+        out += [p.pattern.slice(s, s + size) for s in starts if p.pattern.steps >= STEPS_PER_BAR]
+    return out
+
+
+def style_adherence(generator: DrumGenerator, corpus: Corpus, plan: EvalPlan) -> dict:
+    """Share of beats generated in a style that are nearest to that style's real data.
+
+    Nearness: Euclidean distance, after scaling each feature by its spread over real data,
+    between a beat's features and the mean features of each style's real beats (train split).
+    Styles with at least ADHERENCE_MIN_FILES training files take part.
+    `style_adherence_real` scores the held-out split's real beats the same way, for scale.
+    """
+    train = [p for p in corpus.split("train") if not p.fill]
+    counts = Counter(p.style for p in corpus.split("train"))
+    eligible = sorted(s for s in generator.styles
+                      if counts[s] >= ADHERENCE_MIN_FILES and s != "trap")
+    real = {s: [style_features(w) for w in _real_windows([p for p in train if p.style == s])]
+            for s in eligible}
+    spread = np.concatenate([np.stack(v) for v in real.values()]).std(axis=0) + 1e-3
+    centroids = np.stack([np.mean(real[s], axis=0) / spread for s in eligible])
+    def nearest(patterns: list[Pattern]) -> np.ndarray:
+        feats = np.stack([style_features(p) for p in patterns]) / spread
+        return np.argmin(((feats[:, None] - centroids[None]) ** 2).sum(-1), axis=1)
+
+    per_style, real_hits, real_total = {}, 0, 0
+    for k, style in enumerate(eligible):
+        beats = _generate(generator, [style] * ADHERENCE_BEATS, plan, 10_000_000 * (k + 1))
+        per_style[style] = float((nearest(beats) == k).mean())
+        held = _real_windows([p for p in corpus.split(plan.split)
+                              if p.style == style and not p.fill])
+        if held:
+            real_hits += int((nearest(held) == k).sum())
+            real_total += len(held)
+    return {"style_adherence": float(np.mean(list(per_style.values()))),
+            "style_adherence_by_style": per_style,
+            "style_adherence_real": real_hits / max(real_total, 1)}
+
+
+def _class_names() -> list[str]:
+    from engine.music.drums import CLASSES
+
+    return list(CLASSES)
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+

@@ -1,0 +1,230 @@
+"""Train the drum LSTM: windows in, checkpoints every epoch, early stopping, NumPy export."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.data.dataset import Corpus, Performance, load_folder
+from engine.model.config import ModelConfig
+from engine.model.features import INPUT_NAMES
+from engine.model.lstm import DrumLSTM
+from engine.model.style_prior import style_prior
+from engine.training.examples import examples, style_vocabulary, windows
+
+TRAP_LOOPS = 400
+"""Trap loops recombined from our own parts for training (see engine.data.trap)."""
+
+
+@dataclass(frozen=True)
+class TrainPlan:
+    """Everything one training run needs.
+
+    Attributes:
+        data: data folders (Groove's info.csv labels are used when present).
+        config: hyper-parameters.
+        run_dir: checkpoints, history and the loss curve; a rerun resumes from here.
+        out: where the exported model (.npz) goes.
+        trap: add the trap corpus as style "trap".
+        seed: seed of the shuffling and initial weights.
+        max_epochs: override of config.epochs (None keeps it).
+    """
+
+    data: tuple[Path, ...]
+    config: ModelConfig
+    run_dir: Path
+    out: Path
+    trap: bool = True
+    seed: int = 1
+    max_epochs: int | None = None
+
+
+def load_corpus(plan: TrainPlan) -> Corpus:
+    """Load every data folder, plus the trap corpus when asked."""
+    corpus = Corpus()
+    for folder in plan.data:
+        part = load_folder(folder)
+        corpus.performances += part.performances
+        corpus.skipped.update(part.skipped)
+    if plan.trap:
+        corpus.performances += trap_performances(plan.seed)
+    return corpus
+
+
+def trap_performances(seed: int) -> list[Performance]:
+    """Recombine our trap parts into 4-bar training loops (train split only)."""
+    from engine.data.trap import trap_loops
+
+    loops = trap_loops(TRAP_LOOPS, seed)
+    return [Performance(f"trap/{i:03d}", loop.concat(loop) if loop.bars < 4 else loop,
+                        "trap", "train", False, 140.0, "trap") for i, loop in enumerate(loops)]
+
+
+def train(plan: TrainPlan, argv: list[str] | None = None) -> dict:
+    """Run (or resume) training and export the best weights.
+
+    Returns:
+        The metadata written beside the weights (styles, config, figures).
+    """
+    import keras
+
+    from engine.training.keras_model import build_model, compile_model, export_weights
+
+    keras.utils.set_random_seed(plan.seed)
+    corpus = load_corpus(plan)
+    styles = style_vocabulary(corpus, ("trap",) if plan.trap else ())
+    config = plan.config
+    data = {s: windows(examples(corpus.split(s), styles), config.window, config.stride)
+            for s in ("train", "validation")}
+    model = build_model(config, len(styles))
+    compile_model(model, config)
+    plan.run_dir.mkdir(parents=True, exist_ok=True)
+    state = _resume(model, plan.run_dir)
+    epochs = plan.max_epochs or config.epochs
+    if state["epoch"] < epochs and state["wait"] < config.patience:
+        started = time.perf_counter()
+        model.fit(
+            _Batches(data["train"], config, len(styles), plan.seed),
+            validation_data=_Batches(data["validation"], config, len(styles), None),
+            epochs=epochs, initial_epoch=state["epoch"], verbose=1 if sys.stdout.isatty() else 2,
+            callbacks=[_Checkpoint(plan.run_dir, state, config.patience)],
+        )
+        state = json.loads((plan.run_dir / "state.json").read_text())
+        state["seconds"] = state.get("seconds", 0.0) + time.perf_counter() - started
+        (plan.run_dir / "state.json").write_text(json.dumps(state))
+    model.load_weights(plan.run_dir / "best.weights.h5")
+    meta = _meta(plan, styles, corpus, data, state, argv)
+    weights = export_weights(model)
+    weights["style_prior"] = style_prior(corpus.split("train"), styles)
+    plan.out.parent.mkdir(parents=True, exist_ok=True)
+    DrumLSTM.save(plan.out, weights, meta)
+    plot_losses(state["history"], plan.run_dir / "loss.png")
+    return meta
+
+
+def _meta(plan: TrainPlan, styles, corpus: Corpus, data, state: dict, argv) -> dict:
+    train_files = corpus.split("train")
+    return {
+        "styles": list(styles),
+        "config": plan.config.as_dict(),
+        "command": "beatbot train " + " ".join(argv or []),
+        "train_files": len(train_files),
+        "train_steps": int(sum(p.pattern.steps for p in train_files)),
+        "train_windows": int(len(data["train"]["event"])),
+        "skipped": dict(corpus.skipped),
+        "epochs": state["epoch"],
+        "best_epoch": state["best_epoch"],
+        "best_val_loss": state["best"],
+        "train_seconds": round(state["seconds"], 1),
+        "seed": plan.seed,
+        "style_prior_weight": plan.config.style_prior_weight,
+    }
+
+
+def _resume(model, run_dir: Path) -> dict:
+    """Load the last checkpoint (weights and optimizer) when a run is resumed."""
+    path = run_dir / "state.json"
+    if not path.exists():
+        return {"epoch": 0, "best": float("inf"), "best_epoch": 0, "wait": 0, "history": []}
+    state = json.loads(path.read_text())
+    model.optimizer.build(model.trainable_variables)
+    model.load_weights(run_dir / "last.weights.h5")
+    _load_optimizer(model, run_dir / "optimizer.npz")
+    print(f"resuming after epoch {state['epoch']} (best val loss {state['best']:.4f})")
+    return state
+
+
+def _load_optimizer(model, path: Path) -> None:
+    if path.exists():
+        with np.load(path) as saved:
+            for i, var in enumerate(model.optimizer.variables):
+                var.assign(saved[f"v{i}"])
+
+
+class _Batches:
+    """Shuffled batches with style dropout; a Keras PyDataset built lazily to keep TF optional."""
+
+    def __new__(cls, arrays, config: ModelConfig, n_styles: int, seed: int | None):
+        import keras
+
+        class Batches(keras.utils.PyDataset):
+            def __init__(self):
+                super().__init__()
+                self.rng = np.random.default_rng(seed)
+                self.order = np.arange(len(arrays["event"]))
+                self.on_epoch_end()
+
+            def __len__(self):
+                return int(np.ceil(len(self.order) / config.batch))
+
+            def __getitem__(self, index):
+                rows = self.order[index * config.batch : (index + 1) * config.batch]
+                x = {n: arrays[n][rows].astype("int32") for n in INPUT_NAMES}
+                if seed is not None:
+                    drop = self.rng.random(len(rows)) < config.style_dropout
+                    x["style"][drop] = n_styles
+                y = {h: arrays[h][rows].astype("int32") for h in ("event", "velocity", "roll")}
+                return x, y
+
+            def on_epoch_end(self):
+                if seed is not None:
+                    self.rng.shuffle(self.order)
+
+        return Batches()
+
+
+class _Checkpoint:
+    """Saves weights, optimizer and state every epoch; keeps the best; stops on patience."""
+
+    def __new__(cls, run_dir: Path, state: dict, patience: int):
+        import keras
+
+        class Checkpoint(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                logs = {k: float(v) for k, v in (logs or {}).items()}
+                state["history"].append({"epoch": epoch + 1, **logs})
+                state["epoch"] = epoch + 1
+                if logs["val_loss"] < state["best"]:
+                    state.update(best=logs["val_loss"], best_epoch=epoch + 1, wait=0)
+                    self.model.save_weights(run_dir / "best.weights.h5")
+                else:
+                    state["wait"] += 1
+                self.model.save_weights(run_dir / "last.weights.tmp.weights.h5")
+                shutil.move(run_dir / "last.weights.tmp.weights.h5", run_dir / "last.weights.h5")
+                optimizer = self.model.optimizer.variables
+                np.savez(run_dir / "optimizer.npz",
+                         **{f"v{i}": v.numpy() for i, v in enumerate(optimizer)})
+                (run_dir / "state.json").write_text(json.dumps(state))
+                if state["wait"] >= patience:
+                    print(f"early stop: no gain for {patience} epochs")
+                    self.model.stop_training = True
+
+        return Checkpoint()
+
+
+def plot_losses(history: list[dict], path: Path) -> None:
+    """Draw training and validation loss per epoch to a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [h["epoch"] for h in history]
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    for key, label in (("event_loss", "train event"), ("val_event_loss", "validation event"),
+                       ("loss", "train total"), ("val_loss", "validation total")):
+        if history and key in history[0]:
+            ax.plot(epochs, [h[key] for h in history], label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("cross-entropy (nats per step)")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

@@ -1,0 +1,71 @@
+"""Request limits and the key=value text: table-driven ranges and one-line errors."""
+
+import pytest
+
+from engine.beat.request import BeatRequest, field_for
+from engine.beat.text import parse_request
+from engine.errors import BadInput, BadValue
+
+STYLES, KITS = ("rock", "trap"), ("808", "acoustic")
+
+
+@pytest.mark.parametrize(("field", "value", "key"), [
+    ("bpm", 39.9, "bpm"), ("bpm", 300.1, "bpm"), ("bpm", float("nan"), "bpm"),
+    ("bpm", float("inf"), "bpm"), ("bars", 0, "bars"), ("bars", 65, "bars"),
+    ("bars", 2.5, "bars"), ("temperature", 0.09, "temp"), ("temperature", 2.01, "temp"),
+    ("swing", -1, "swing"), ("swing", 76, "swing"), ("humanize", 1.5, "humanize"),
+    ("fills", 3, "fills"), ("seed", -1, "seed"), ("seed", 2**32, "seed"),
+    ("style", "polka", "style"), ("kit", "cowbell", "kit"), ("audio_format", "flac", "format"),
+    ("bpm", True, "bpm"),
+])
+def test_out_of_range_values_name_the_key(field, value, key):
+    with pytest.raises(BadValue) as error:
+        BeatRequest(**{field: value}).validated(STYLES, KITS)
+    assert error.value.field == key
+    assert str(error.value).startswith(f"`{key}` can't be")
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("bpm", 40), ("bpm", 300), ("bars", 1), ("bars", 64), ("temperature", 0.1),
+    ("temperature", 2.0), ("swing", 0), ("swing", 75), ("humanize", 1), ("fills", 8),
+    ("seed", 0), ("seed", 2**32 - 1), ("style", "TRAP"), ("kit", "808"),
+])
+def test_limits_are_inclusive(field, value):
+    BeatRequest(**{field: value}).validated(STYLES, KITS)
+
+
+def test_a_missing_seed_is_drawn_and_kept():
+    request = BeatRequest().validated(STYLES, KITS)
+    assert isinstance(request.seed, int)
+    assert request.validated(STYLES, KITS).seed == request.seed
+
+
+def test_aliases_find_their_field():
+    assert field_for("Temperature").key == "temp" and field_for("tempo").key == "bpm"
+
+
+def test_text_reads_every_key():
+    request = parse_request("bpm=85 bars=4 temp=0.5 style=Trap kit=808 seed=7 fills=4 "
+                            "swing=30 humanize=0.2 format=ogg")
+    assert (request.bpm, request.bars, request.temperature, request.style, request.seed,
+            request.fills, request.swing, request.humanize, request.audio_format) == (
+        85.0, 4, 0.5, "trap", 7, 4, 30.0, 0.2, "ogg")
+
+
+@pytest.mark.parametrize(("text", "error", "words"), [
+    ("bpm = 85", BadInput, "no spaces around"),
+    ("bpm=85 foo=3", BadInput, "`foo` is not a key"),
+    ("bpm=85 tempo=90", BadInput, "set twice"),
+    ("hello", BadInput, "isn't a setting"),
+    ("bpm=", BadInput, "needs a value"),
+    ("bpm=fast", BadValue, "`bpm` can't be `fast`"),
+    ("bars=2.5", BadValue, "whole number"),
+    ("seed=" + "9" * 5000, BadValue, "`seed` can't be"),
+    ("temp=nan", BadValue, "`temp` can't be `nan`"),
+    ("bmp=85", BadInput, "did you mean `bpm`"),
+])
+def test_bad_text_gets_one_line(text, error, words):
+    with pytest.raises(error) as raised:
+        parse_request(text)
+    line = str(raised.value)
+    assert words in line and "\n" not in line and len(line) <= 200

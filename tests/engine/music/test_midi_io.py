@@ -1,0 +1,102 @@
+"""MIDI in and out: round trips, odd resolutions, tempo changes, type 0, drum detection."""
+
+import mido
+import numpy as np
+import pytest
+
+from engine.errors import BadPrimer
+from engine.music.midi_io import read_midi, write_midi
+from engine.music.notes import perform
+from engine.music.pattern import Pattern
+from tests.midi_fixtures import drum_file
+
+
+def _pattern(steps: int = 32, seed: int = 0) -> Pattern:
+    rng = np.random.default_rng(seed)
+    p = Pattern.empty(steps)
+    hit = rng.random(p.velocity.shape) < 0.2
+    p.velocity[:] = np.where(hit, rng.integers(1, 128, p.velocity.shape), 0)
+    p.roll[:] = np.where(p.velocity > 0, rng.choice([1, 1, 1, 2, 3, 4], p.roll.shape), 1)
+    return p
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_written_pattern_reads_back_unchanged(seed):
+    pattern = _pattern(64, seed)
+    data = write_midi(perform(pattern, 97.0), 97.0, pattern.steps)
+    back = read_midi(data)
+    assert back.pattern == pattern
+    assert back.bpm == pytest.approx(97.0, abs=1e-3)
+
+
+def test_roll_on_the_last_step_keeps_the_length():
+    pattern = Pattern.empty(16)
+    pattern.velocity[15, 2], pattern.roll[15, 2] = 90, 4
+    back = read_midi(write_midi(perform(pattern, 120), 120, 16)).pattern
+    assert back.steps == 16 and back == pattern
+
+
+def test_written_file_is_type_1_with_tempo_meter_and_channel_10():
+    pattern = _pattern(16)
+    midi = mido.MidiFile(file=__import__("io").BytesIO(write_midi(perform(pattern, 85), 85, 16)))
+    assert midi.type == 1 and len(midi.tracks) == 2
+    metas = {m.type: m for m in midi.tracks[0] if m.is_meta}
+    assert (metas["time_signature"].numerator, metas["time_signature"].denominator) == (4, 4)
+    assert metas["set_tempo"].tempo == mido.bpm2tempo(85)
+    notes = [m for m in midi.tracks[1] if m.type == "note_on"]
+    assert notes and all(m.channel == 9 for m in notes)
+    assert sum(m.time for m in midi.tracks[1]) == 16 * 120  # ends on the bar line
+
+
+@pytest.mark.parametrize("ticks_per_beat", [96, 192, 384, 480, 960, 1000])
+def test_odd_resolutions_quantise_to_the_same_grid(ticks_per_beat):
+    hits = [(0, 36, 100), (1, 38, 90), (1.75, 42, 60), (3.5, 46, 70)]
+    pattern = read_midi(drum_file(hits, ticks_per_beat)).pattern
+    assert {(s, c) for s, c in zip(*np.nonzero(pattern.velocity), strict=True)} == {
+        (0, 0), (4, 1), (7, 2), (14, 3)}
+
+
+def test_tempo_changes_keep_hits_on_their_beats():
+    hits = [(b, 36, 100) for b in range(8)]
+    data = drum_file(hits, tempos=[(0, 90.0), (2, 140.0), (5, 60.0)])
+    beat = read_midi(data)
+    assert list(np.flatnonzero(beat.pattern.velocity[:, 0])) == [0, 4, 8, 12, 16, 20, 24, 28]
+    assert beat.bpm == pytest.approx(90.0)
+
+
+def test_type_0_files_read_like_type_1():
+    hits = [(0, 36, 100), (1, 38, 100), (2.5, 42, 50)]
+    assert read_midi(drum_file(hits, file_type=0)).pattern == read_midi(drum_file(hits)).pattern
+
+
+def test_drums_on_another_channel_count_when_the_track_is_named_drums():
+    hits = [(0, 36, 100)]
+    assert read_midi(drum_file(hits, channel=0, track_name="My Drums")).pattern.onsets.sum() == 1
+    with pytest.raises(BadPrimer):
+        read_midi(drum_file(hits, channel=0, track_name="Piano"))
+
+
+def test_slightly_early_and_late_hits_go_to_the_nearest_step():
+    hits = [(0.95, 38, 100), (2.06, 38, 100)]
+    pattern = read_midi(drum_file(hits)).pattern
+    assert list(np.flatnonzero(pattern.velocity[:, 1])) == [4, 8]
+
+
+def test_meters_are_reported():
+    beat = read_midi(drum_file([(0, 36, 100)], meter=(3, 4)))
+    assert beat.meters == [(3, 4)] and not beat.four_four
+
+
+@pytest.mark.parametrize("data", [b"", b"not midi at all", b"MThd\x00\x00\x00\x06\x00\x02"])
+def test_garbage_is_a_bad_primer(data):
+    with pytest.raises(BadPrimer):
+        read_midi(data)
+
+
+def test_type_2_is_refused():
+    midi = mido.MidiFile(type=2)
+    midi.tracks.append(mido.MidiTrack([mido.Message("note_on", channel=9, note=36, velocity=9)]))
+    out = __import__("io").BytesIO()
+    midi.save(file=out)
+    with pytest.raises(BadPrimer, match="type-2"):
+        read_midi(out.getvalue())
