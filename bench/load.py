@@ -138,7 +138,7 @@ async def measure_load(users: int = USERS, requests: int = REQUESTS, workers: in
 async def _drive(bot: BeatBot, users: int, requests: int, burst_size: int, burst_gap_s: float,
                  seed: int, lags: list[float]) -> tuple[Answers, float]:
     """Attach the bot to simcord, send the bursts, wait for every answer and log row."""
-    env = simcord.Env(bot, settle_timeout=ANSWER_TIMEOUT_S)
+    env = simcord.Env(bot, settle_timeout=ANSWER_TIMEOUT_S, shard_count=1)
     await env.start()
     stop = asyncio.Event()
     ticker = asyncio.create_task(_tick(bot, lags, stop))

@@ -14,6 +14,7 @@ from discord.ext import commands, tasks
 from bot.database import Database
 from bot.errors import ShuttingDown
 from bot.help import BeatHelp
+from bot.jobs import BeatJobs, JobQueue, LocalJobs
 from bot.settings import Settings
 from engine.beat.maker import SOUNDFONT_DIR, BeatMaker
 
@@ -28,30 +29,39 @@ LOG_RETRY_S = 10.0
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-class BeatBot(commands.Bot):
+class BeatBot(commands.AutoShardedBot):
     """The Discord bot. Everything it uses is built elsewhere and handed in.
+
+    It is auto-sharded: one process runs every shard Discord asks for, or the
+    `shard_ids` of `shard_count` in the settings, so that several processes split them.
 
     Args:
         settings: the typed settings.
         maker: the loaded engine (model, kits, synth), shared by every request.
         database: the request log.
-        executor: where beats are made, off the event loop.
+        executor: this process's worker threads, off the event loop.
+        jobs: where beats are made (the workers behind a Redis queue); None makes them on
+            `executor` (LocalJobs).
 
     Closing the bot writes the request log out, closes it, and shuts the executor down.
     `shutdown()` (what SIGTERM runs) first lets the requests in flight finish.
     """
 
     def __init__(self, settings: Settings, maker: BeatMaker, database: Database,
-                 executor: ThreadPoolExecutor) -> None:
+                 executor: ThreadPoolExecutor, jobs: BeatJobs | None = None) -> None:
         intents = discord.Intents.default()
         intents.message_content = True  # prefix commands read the text
         super().__init__(command_prefix=commands.when_mentioned_or(settings.prefix),
                          intents=intents, allowed_mentions=discord.AllowedMentions.none(),
-                         help_command=BeatHelp(), case_insensitive=True)
+                         help_command=BeatHelp(), case_insensitive=True,
+                         shard_count=settings.shard_count, shard_ids=settings.shard_ids)
         self.settings = settings
         self.maker = maker
         self.database = database
         self.executor = executor
+        self.jobs = jobs or LocalJobs(maker, JobQueue(executor, settings.workers,
+                                                      settings.queue_size,
+                                                      respawn=self.replace_executor), settings)
         self.closing = False
         self.shutdown_task: asyncio.Task[bool] | None = None
 
@@ -129,13 +139,15 @@ class BeatBot(commands.Bot):
         return finished
 
     async def close(self) -> None:
-        """Log out, then write out and close the request log, and stop the executor."""
+        """Log out, then write out and close the request log, let go of the jobs back end,
+        and stop the executor."""
         self.closing = True
         self.retry_log.stop()  # after a write in progress, never in the middle of one
         try:
             await super().close()
         finally:
             await self.database.close()
+            await self.jobs.close()
             self.executor.shutdown(wait=False, cancel_futures=True)
 
 
@@ -156,7 +168,8 @@ def load_maker(settings: Settings) -> BeatMaker:
 
 
 async def create_bot(settings: Settings, maker: BeatMaker | None = None) -> BeatBot:
-    """Build the database, the executor and (unless given) the engine, and the bot around them.
+    """Build the database, the executor, the jobs back end and (unless given) the engine, and
+    the bot around them. With `queue_url` set, beats go to `beatbot worker` processes.
 
     Args:
         settings: the typed settings.
@@ -167,7 +180,12 @@ async def create_bot(settings: Settings, maker: BeatMaker | None = None) -> Beat
     if maker is None:
         maker = await asyncio.get_running_loop().run_in_executor(executor, load_maker, settings)
     database = await Database.open(settings.database)
-    return BeatBot(settings, maker, database, executor)
+    jobs = None
+    if settings.queue_url:
+        from bot.queue import RedisJobs  # redis and arq are needed only with a queue
+
+        jobs = RedisJobs.connect(settings)
+    return BeatBot(settings, maker, database, executor, jobs)
 
 
 async def run_bot(settings: Settings, maker: BeatMaker | None = None) -> None:

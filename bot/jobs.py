@@ -1,4 +1,10 @@
-"""A bounded line in front of the executor: at most `workers` jobs run, `max_waiting` wait."""
+"""Where beats are made: the interface both back ends offer, and the one-process back end.
+
+`BeatJobs` is what the beat service talks to. `LocalJobs` (the default) makes beats on this
+process's thread pool through `JobQueue`, a bounded line in front of the executor: at most
+`workers` jobs run, `max_waiting` wait. `bot.queue.RedisJobs` sends them to `beatbot worker`
+processes instead.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,17 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from functools import partial
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
-from bot.errors import QueueFull
+from discord.ext import commands
+
+from bot.errors import AlreadyMaking, QueueFull
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from engine.beat.maker import Beat, BeatMaker
+    from engine.beat.request import BeatRequest
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -41,6 +55,86 @@ class Ran(Generic[T]):
 
     result: T
     wait_ms: float
+
+
+OnQueued = Callable[[int], Awaitable[object]]
+"""Awaited with a request's 1-based place in line when it has to wait."""
+
+
+class BeatJobs(Protocol):
+    """Makes beats for the beat service, and keeps the limits users see.
+
+    The service calls `admit` for a request, then `make`, then always `release`.
+    """
+
+    async def admit(self, user_id: int) -> None:
+        """Take a place for one request of this user, or refuse it.
+
+        Raises:
+            AlreadyMaking: the user has a beat in flight.
+            QueueFull: every worker is busy and the line is full.
+            commands.CommandOnCooldown: the user is over their rate.
+            BotUserError: the back end can't take beats now (it says why).
+        """
+
+    async def make(self, request: BeatRequest, on_queued: OnQueued | None = None) -> Ran[Beat]:
+        """Make the beat of an admitted request.
+
+        Raises:
+            EngineError: the engine refused the request (a bad primer, ...).
+            Exception: anything else went wrong (the service reports it as JobFailed).
+        """
+
+    async def release(self, user_id: int) -> None:
+        """Give back the place `admit` took (whatever `make` did)."""
+
+    async def close(self) -> None:
+        """Let go of what the back end holds (connections; never the engine)."""
+
+
+class LocalJobs:
+    """The one-process back end: beats made on this process's executor, limits in memory.
+
+    Args:
+        maker: the loaded engine.
+        queue: the bounded line in front of the executor.
+        settings: the cooldown (`cooldown_rate` per `cooldown_s`; 0 s turns it off).
+    """
+
+    def __init__(self, maker: BeatMaker, queue: JobQueue, settings: Settings) -> None:
+        self.maker = maker
+        self.queue = queue
+        self.cooldowns: commands.CooldownMapping[int] | None = None
+        if settings.cooldown_s > 0:
+            self.cooldowns = commands.CooldownMapping.from_cooldown(
+                settings.cooldown_rate, settings.cooldown_s, _user_key)
+        self.making: set[int] = set()
+
+    async def admit(self, user_id: int) -> None:
+        """Refuse a second job, a full queue, or a user over their rate (see BeatJobs)."""
+        if user_id in self.making:
+            raise AlreadyMaking()
+        self.queue.check_room()
+        bucket = self.cooldowns.get_bucket(user_id) if self.cooldowns else None
+        retry_after = bucket.update_rate_limit() if bucket else None
+        if bucket and retry_after:
+            raise commands.CommandOnCooldown(bucket, retry_after, commands.BucketType.user)
+        self.making.add(user_id)
+
+    async def make(self, request: BeatRequest, on_queued: OnQueued | None = None) -> Ran[Beat]:
+        """Make the beat on a worker thread (see JobQueue.run)."""
+        return await self.queue.run(partial(self.maker.make, request), on_queued)
+
+    async def release(self, user_id: int) -> None:
+        """The user may ask again."""
+        self.making.discard(user_id)
+
+    async def close(self) -> None:
+        """Nothing to let go: the bot owns the executor."""
+
+
+def _user_key(user_id: int) -> int:
+    return user_id
 
 
 class JobQueue:
@@ -89,9 +183,7 @@ class JobQueue:
         job_s = sum(self._recent_s) / len(self._recent_s) if self._recent_s else DEFAULT_JOB_S
         return max(1, math.ceil(job_s * (self._waiting + 1) / self.workers))
 
-    async def run(
-        self, job: Callable[[], T], on_queued: Callable[[int], Awaitable[object]] | None = None
-    ) -> Ran[T]:
+    async def run(self, job: Callable[[], T], on_queued: OnQueued | None = None) -> Ran[T]:
         """Run `job` on the executor once a worker is free.
 
         Args:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine.beat.request import ANY_STYLE, AUDIO_FORMATS, AUTO_KIT, BARS_RANGE, BPM_RANGE
@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     model_path: Path | None = None
     soundfont_dir: Path | None = None
     log_level: str = "INFO"
+    queue_url: str | None = Field(default=None, description="redis://... sends beats to workers")
+    shard_count: int | None = Field(default=None, ge=1, description="shards in all; None: ask")
+    shard_ids: list[int] | None = Field(default=None, description="this process's shards")
 
     @field_validator("default_format")
     @classmethod
@@ -56,6 +59,22 @@ class Settings(BaseSettings):
         if value.lower() not in AUDIO_FORMATS:
             raise ValueError(f"must be one of {', '.join(AUDIO_FORMATS)}")
         return value.lower()
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _id_list(cls, value: object) -> object:
+        """Read `0,1` (the environment's form) as a list of ids."""
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(" ", "").split(",") if part]
+        return value
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Settings:
+        if self.shard_ids and self.shard_count is None:
+            raise ValueError("BEATBOT_SHARD_IDS needs BEATBOT_SHARD_COUNT")
+        if self.shard_ids and not all(0 <= i < self.shard_count for i in self.shard_ids):
+            raise ValueError(f"each shard id must be from 0 to {self.shard_count - 1}")
+        return self
 
     @field_validator("log_level")
     @classmethod

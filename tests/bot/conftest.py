@@ -41,7 +41,7 @@ def db_path(tmp_path: Path) -> Path:
 def settings(request: pytest.FixtureRequest, db_path: Path) -> Settings:
     """Settings for one test: fast beats, no cooldown, plus the test's `bot_settings` marker."""
     fields: dict[str, Any] = {"database": db_path, "workers": 2, "queue_size": 4,
-                              "cooldown_s": 0, **FAST}
+                              "cooldown_s": 0, "shard_count": 1, **FAST}
     marker = request.node.get_closest_marker("bot_settings")
     if marker:
         fields.update(marker.kwargs)

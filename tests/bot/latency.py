@@ -66,7 +66,7 @@ async def measure(n: int = 50, args: str = "", maker: BeatMaker | None = None,
         bot = await create_bot(settings, maker or BeatMaker.load())
         wall = []
         try:
-            async with simcord.run(bot, settle_timeout=60) as env:
+            async with simcord.run(bot, settle_timeout=60, shard_count=1) as env:
                 channel = env.create_guild().create_text_channel("beats")
                 alice = env.guild.add_member(env.create_user("alice"))
                 for _ in range(n):

@@ -48,7 +48,7 @@ async def _running(settings, maker: BeatMaker) -> AsyncIterator[tuple]:
     """The bot with its own engine in simcord: (env, channel, alice)."""
     bot = await create_bot(settings, maker)
     try:
-        async with simcord.run(bot) as env:
+        async with simcord.run(bot, shard_count=1) as env:
             channel = env.create_guild().create_text_channel("beats")
             alice = env.guild.add_member(env.create_user("alice"))
             yield env, channel, alice
@@ -374,7 +374,7 @@ def test_sigterm_stops_beatbot_run_cleanly(tmp_path):
 
 def _hold_queue(env, gate: threading.Event) -> asyncio.Task:
     """A slow job in the bot's own queue, finishing when `gate` is set (a test-owned task)."""
-    return asyncio.create_task(env.bot.get_cog("Beats").service.queue.run(gate.wait))
+    return asyncio.create_task(env.bot.get_cog("Beats").service.jobs.queue.run(gate.wait))
 
 
 @pytest.mark.simcord(settle_timeout=1.0)

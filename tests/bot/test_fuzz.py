@@ -103,7 +103,7 @@ class Harness:
     @classmethod
     async def start(cls, settings: Settings, maker: BeatMaker) -> Harness:
         bot = await create_bot(settings, maker)
-        env = simcord.Env(bot)
+        env = simcord.Env(bot, shard_count=1)
         await env.start()
         channel = env.create_guild().create_text_channel("beats")
         alice = env.guild.add_member(env.create_user("alice"))

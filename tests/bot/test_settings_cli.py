@@ -81,7 +81,7 @@ async def test_token_never_appears_in_logs(tmp_path, maker, caplog):
         settings = Settings(_env_file=None, token=FAKE_TOKEN, database=tmp_path / "b.db",
                             default_bars=1, cooldown_s=0)
         bot = await create_bot(settings, maker)
-        async with simcord.run(bot) as env:
+        async with simcord.run(bot, shard_count=1) as env:
             channel = env.create_guild().create_text_channel("beats")
             alice = env.guild.add_member(env.create_user("alice"))
             await alice.send(channel, "!beat seed=1")

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from functools import partial
 from typing import TYPE_CHECKING
 
 import discord
@@ -14,7 +13,6 @@ from discord.ext import commands
 
 from bot.database import RequestRecord
 from bot.errors import (
-    AlreadyMaking,
     JobFailed,
     LoggedFailure,
     ShuttingDown,
@@ -26,7 +24,7 @@ from bot.errors import (
 from bot.exts.beat._origin import InteractionOrigin, Origin
 from bot.exts.beat._reply import Reply, build_reply
 from bot.exts.beat._view import BeatView
-from bot.jobs import JobQueue, Ran
+from bot.jobs import Ran
 from engine.beat.maker import Beat
 from engine.beat.request import BeatRequest
 from engine.errors import EngineError
@@ -45,15 +43,12 @@ TOO_LARGE_CODE = 40005
 """Discord's JSON error code for "Request entity too large" (sent with a 400)."""
 
 
-def _user_key(user_id: int) -> int:
-    return user_id
-
-
 class BeatService:
     """Makes and posts beats for the cog and the buttons; one per bot.
 
     Args:
-        bot: supplies the settings, the BeatMaker, the database and the executor.
+        bot: supplies the settings, the BeatMaker, the database and the jobs back end (this
+            process's thread pool, or the workers behind a Redis queue).
     """
 
     def __init__(self, bot: BeatBot) -> None:
@@ -61,13 +56,7 @@ class BeatService:
         self.settings = bot.settings
         self.maker = bot.maker
         self.database = bot.database
-        self.queue = JobQueue(bot.executor, bot.settings.workers, bot.settings.queue_size,
-                              respawn=bot.replace_executor)
-        self.cooldowns: commands.CooldownMapping[int] | None = None
-        if bot.settings.cooldown_s > 0:
-            self.cooldowns = commands.CooldownMapping.from_cooldown(
-                bot.settings.cooldown_rate, bot.settings.cooldown_s, _user_key)
-        self.making: set[int] = set()
+        self.jobs = bot.jobs
         self.live_views: dict[str, BeatView] = {}
         self.draining = False
         self.in_flight = 0
@@ -145,8 +134,9 @@ class BeatService:
     async def _serve(self, origin: Origin, request: BeatRequest, record: RequestRecord) -> None:
         request = request.validated(self.maker.styles, self.maker.kit_names)
         record.params, record.seed = request.params(), request.seed
-        self._admit(origin.user.id)
-        self.making.add(origin.user.id)
+        if self.draining:
+            raise ShuttingDown()
+        await self.jobs.admit(origin.user.id)
         try:
             async with origin.working():
                 ran = await self._make(request, origin)
@@ -154,7 +144,7 @@ class BeatService:
                 self._note_timings(record, ran.result)
                 await self._post(origin, ran.result, record)
         finally:
-            self.making.discard(origin.user.id)
+            await self.jobs.release(origin.user.id)
 
     async def _make(self, request: BeatRequest, origin: Origin) -> Ran[Beat]:
         """Run the engine on a worker; a failure the engine did not mean becomes JobFailed."""
@@ -163,23 +153,11 @@ class BeatService:
                 await origin.notice(position)
 
         try:
-            return await self.queue.run(partial(self.maker.make, request), notice)
+            return await self.jobs.make(request, notice)
         except (EngineError, commands.CommandError):
             raise
         except Exception as error:
             raise JobFailed(error) from error
-
-    def _admit(self, user_id: int) -> None:
-        """Refuse while stopping, then a second job, a full queue, or a user over their rate."""
-        if self.draining:
-            raise ShuttingDown()
-        if user_id in self.making:
-            raise AlreadyMaking()
-        self.queue.check_room()
-        bucket = self.cooldowns.get_bucket(user_id) if self.cooldowns else None
-        retry_after = bucket.update_rate_limit() if bucket else None
-        if bucket and retry_after:
-            raise commands.CommandOnCooldown(bucket, retry_after, commands.BucketType.user)
 
     @staticmethod
     def _note_timings(record: RequestRecord, beat: Beat) -> None:
