@@ -181,7 +181,7 @@ async def create_bot(settings: Settings, maker: BeatMaker | None = None) -> Beat
         maker = await asyncio.get_running_loop().run_in_executor(executor, load_maker, settings)
     database = await Database.open(settings.database)
     jobs = None
-    if settings.queue_url:
+    if settings.queue_url is not None:
         from bot.queue import RedisJobs  # redis and arq are needed only with a queue
 
         jobs = RedisJobs.connect(settings)

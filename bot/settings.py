@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     model_path: Path | None = None
     soundfont_dir: Path | None = None
     log_level: str = "INFO"
-    queue_url: str | None = Field(default=None, description="redis://... sends beats to workers")
+    queue_url: SecretStr | None = Field(default=None, description="redis://...: use workers")
     shard_count: int | None = Field(default=None, ge=1, description="shards in all; None: ask")
     shard_ids: list[int] | None = Field(default=None, description="this process's shards")
 

@@ -23,6 +23,10 @@ class BadValue(EngineError):
             shown = shown[:37] + "..."
         super().__init__(f"`{field}` can't be `{shown}`: use {allowed}.")
 
+    def __reduce__(self) -> tuple:
+        """Pickle by the three fields (a beat's error crosses the job queue pickled)."""
+        return type(self), (self.field, self.value, self.allowed)
+
 
 class BadPrimer(EngineError):
     """The primer MIDI could not be used (not MIDI, no drums, too large, ...)."""

@@ -1,0 +1,162 @@
+"""`beatbot worker`: makes beats for every bot process, taking jobs from an arq queue on Redis.
+
+A worker loads the engine once, then runs `make_beat` jobs one at a time (one per core: the
+GIL would make a second thread in the same process mostly wait). While a beat is made the
+worker renews the job's in-progress lease every LEASE_S / 3 s, so a worker that dies (even
+by SIGKILL) lets go of its job within LEASE_S and another worker tries it once more. Each
+worker also says it is alive in the WORKERS_KEY sorted set, which is how the bots know how
+many beats can be made at once.
+
+The names here (queue, keys, the job) are what the bot's `bot.queue.RedisJobs` uses too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from arq.connections import RedisSettings
+from arq.constants import in_progress_key_prefix
+from arq.worker import Worker, func
+
+from bot.jobs import Ran, WorkerDied
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from bot.settings import Settings
+    from engine.beat.maker import Beat, BeatMaker
+    from engine.beat.request import BeatRequest
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "beatbot:queue"
+"""The arq queue (a Redis sorted set of job ids, oldest first)."""
+MAKE_JOB = "make_beat"
+WORKERS_KEY = "beatbot:workers"
+"""Sorted set of live workers: member `name|slots`, score the Unix second it expires."""
+HEARTBEAT_S = 1.0
+WORKER_TTL_S = 4
+"""A worker that has not said it is alive for this long is taken for dead."""
+LEASE_S = 3.0
+"""How long a job stays claimed by a worker that stops renewing it (one that died)."""
+JOB_TIMEOUT_S = 60.0
+"""The longest one beat may take (64 bars at 40 bpm take a few seconds)."""
+MAX_TRIES = 2
+"""A job whose worker died is tried once more; after that the user is told it failed."""
+KEEP_RESULT_S = 120
+"""How long a finished beat waits in Redis for the bot that asked for it."""
+POLL_S = 0.02
+"""How often an idle worker looks for a job (seconds); each look is one Redis round trip."""
+
+HEARTBEAT_LUA = """
+local now = tonumber(redis.call('TIME')[1])
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2])
+"""
+"""Say a worker is alive until Redis's clock + ARGV[1] s (the clock of one machine for all)."""
+
+
+async def make_beat(ctx: dict[str, Any], request: BeatRequest) -> Ran[Beat]:
+    """The arq job: make one beat on the worker's thread, renewing the job's lease meanwhile.
+
+    Returns:
+        The beat, and how long the job waited in the queue (ms).
+
+    Raises:
+        EngineError: the engine refused the request (the bot shows the user why).
+        WorkerDied: the engine raised a BaseException such as SystemExit.
+    """
+    wait_ms = max(0.0, time.time() * 1000 - ctx["enqueue_time"].timestamp() * 1000)
+    lease = asyncio.create_task(_renew_lease(ctx["redis"], ctx["job_id"]))
+    maker: BeatMaker = ctx["maker"]
+    try:
+        loop = asyncio.get_running_loop()
+        beat = await loop.run_in_executor(ctx["executor"], _make_guarded, maker, request)
+    finally:
+        lease.cancel()
+    return Ran(beat, wait_ms)
+
+
+def _make_guarded(maker: BeatMaker, request: BeatRequest) -> Beat:
+    try:
+        return maker.make(request)
+    except Exception:
+        raise
+    except BaseException as error:  # it must not stop the worker's event loop
+        raise WorkerDied(error) from error
+
+
+async def _renew_lease(redis: Redis, job_id: str) -> None:
+    """Keep the job claimed while this worker lives (arq sets the key for LEASE_S)."""
+    while True:
+        await asyncio.sleep(LEASE_S / 3)
+        await redis.pexpire(in_progress_key_prefix + job_id, int(LEASE_S * 1000))
+
+
+class Heartbeat:
+    """Keeps a worker's `name|slots` member in WORKERS_KEY fresh while it runs."""
+
+    def __init__(self, redis: Redis, name: str, slots: int) -> None:
+        self.redis = redis
+        self.member = f"{name}|{slots}"
+        self.script = redis.register_script(HEARTBEAT_LUA)
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Say we are alive now, then every HEARTBEAT_S seconds."""
+        await self.beat()
+        self.task = asyncio.create_task(self._loop())
+
+    async def beat(self) -> None:
+        """Say we are alive for WORKER_TTL_S seconds more."""
+        await self.script(keys=[WORKERS_KEY], args=[WORKER_TTL_S, self.member])
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            try:
+                await self.beat()
+            except Exception:  # Redis away for a moment: the next beat tries again
+                log.warning("heartbeat failed", exc_info=True)
+
+    async def stop(self) -> None:
+        """Stop, and say we are gone (so no bot counts on us)."""
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+        with contextlib.suppress(Exception):
+            await self.redis.zrem(WORKERS_KEY, self.member)
+
+
+def build_worker(settings: Settings, maker: BeatMaker, name: str | None = None) -> Worker:
+    """An arq worker that makes beats with `maker`, one at a time, from `settings.queue_url`."""
+    name = name or f"{socket.gethostname()}:{os.getpid()}"
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="beatbot-worker")
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx["heartbeat"] = Heartbeat(ctx["redis"], name, slots=1)
+        await ctx["heartbeat"].start()
+        log.info("worker %s ready; model %s", name, maker.generator.name)
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        if "heartbeat" in ctx:
+            await ctx["heartbeat"].stop()
+        executor.shutdown(wait=False, cancel_futures=True)
+
+    redis = RedisSettings.from_dsn(settings.queue_url.get_secret_value())
+    worker = Worker(
+        functions=[func(make_beat, name=MAKE_JOB, timeout=JOB_TIMEOUT_S, max_tries=MAX_TRIES)],
+        queue_name=QUEUE_NAME, redis_settings=redis,
+        max_jobs=1, poll_delay=POLL_S, keep_result=KEEP_RESULT_S, max_tries=MAX_TRIES,
+        on_startup=startup, on_shutdown=shutdown, ctx={"maker": maker, "executor": executor},
+        health_check_interval=60,
+    )
+    worker.in_progress_timeout_s = LEASE_S  # renewed by make_beat; arq's default is 70 s
+    return worker
