@@ -52,8 +52,9 @@ for _, member in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
   slots = slots + tonumber(string.match(member, '|(%d+)$'))
 end
 if slots == 0 then return {'no_workers', 0, 0} end
-local waiting = math.max(0, redis.call('ZCARD', KEYS[3]) - slots)
-if waiting >= tonumber(ARGV[3]) then return {'full', waiting, slots} end
+local queued = redis.call('ZCARD', KEYS[3])
+local waiting = math.max(0, queued - slots)
+if queued >= slots and waiting >= tonumber(ARGV[3]) then return {'full', waiting, slots} end
 if tonumber(ARGV[2]) > 0 then
   local used = redis.call('INCR', KEYS[2])
   if used == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end

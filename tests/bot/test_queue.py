@@ -1,0 +1,361 @@
+"""The distributed back end against real parts: a private redis-server, real `beatbot worker`
+subprocesses, and the bot through simcord.
+
+Covered: a beat through the queue (the same MIDI as one made in-process), a worker killed
+mid-job (its job is tried once more on another; twice killed, the user gets one line), Redis
+stopped or unreachable (one line, logged, the bot lives on), and the limits held in Redis
+across two bot instances (each with its own event loop and simcord, sharing one Redis).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+import simcord
+from pydantic import SecretStr
+from simcord.backend.models.user import User
+from simcord.builders import UserHandle
+
+from bench.servers import RedisServer, WorkerProcess, free_port
+from bot.app import create_bot
+from bot.worker import QUEUE_NAME
+from engine.beat.request import BeatRequest
+from tests.bot.conftest import log_rows
+
+QUEUE_DOWN = ("I can't reach my drummers right now (the job queue is down); please try again "
+              "in a minute.")
+NO_DRUMMERS = "No drummer is on duty right now; please try again in a minute."
+FAILED_LINE = ("Your beat could not be made: something broke on my side (it has been logged). "
+               "Please try again.")
+LONG_BEAT = "!beat bars=16 bpm=60 seed=9"
+"""About a second of work: long enough to be killed mid-job."""
+IN_PROGRESS = "arq:in-progress:*"
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A private redis-server on a free loopback port; skips (fails in CI) without one."""
+    if shutil.which("redis-server") is None:
+        reason = "redis-server is not installed (apt-get install redis-server)"
+        if os.environ.get("CI"):
+            pytest.fail(reason + "; CI must install it")
+        pytest.skip(reason)
+    with RedisServer(tmp_path / "redis") as server:
+        yield server
+
+
+@pytest.fixture
+def settings(settings, redis_server):
+    """The bot's test settings, with beats going to the private Redis."""
+    return settings.model_copy(update={"queue_url": SecretStr(redis_server.url)})
+
+
+@pytest.fixture
+def workers(redis_server, tmp_path) -> Iterator[Callable[[str], WorkerProcess]]:
+    """Start `beatbot worker` subprocesses by name; all are stopped afterwards."""
+    started: list[WorkerProcess] = []
+
+    def start(name: str) -> WorkerProcess:
+        worker = WorkerProcess(redis_server.url, name, tmp_path / f"{name}.log").start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture
+async def queue(redis_server):
+    """An asyncio client of the private Redis, to watch the queue."""
+    client = aioredis.Redis.from_url(redis_server.url)
+    yield client
+    await client.aclose()
+
+
+async def _claimed(queue, *, after: set[bytes] | None = None, timeout: float = 20.0) -> bytes:
+    """Wait until a worker holds a job (an in-progress key other than those in `after`)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            keys = set(await queue.keys(IN_PROGRESS)) - (after or set())
+            if keys:
+                return keys.pop()
+            await asyncio.sleep(0.01)
+
+
+async def _released(queue, key: bytes, timeout: float = 20.0) -> None:
+    """Wait until a job's in-progress key is gone (its dead worker's lease ran out)."""
+    async with asyncio.timeout(timeout):
+        while await queue.exists(key):
+            await asyncio.sleep(0.02)
+
+
+def _beats(channel) -> list:
+    """The bot's messages in `channel` that carry a beat."""
+    return [m for m in channel.history() if m.attachments]
+
+
+# --- a beat through the queue -----------------------------------------------------------
+
+
+async def test_beat_through_the_queue_is_the_same_beat(simcord_env, channel, alice, db_path,
+                                                       maker, workers, tmp_path):
+    workers("w1")
+
+    await alice.send(channel, "!beat seed=5 bars=2")
+
+    beat = channel.last_message
+    assert {a.filename for a in beat.attachments} == {"beat.mp3", "beat.mid", "grid.png"}
+    midi = next(a for a in beat.attachments if a.filename == "beat.mid")
+    local = maker.make(BeatRequest(bars=2, bpm=120.0, seed=5))
+    assert await midi.read() == local.midi  # made in another process, byte for byte the same
+    (row,) = log_rows(db_path)
+    assert row["outcome"] == "ok" and row["seed"] == 5 and row["render_ms"] > 0
+    assert "make_beat" in (tmp_path / "w1.log").read_text()
+
+
+async def test_bad_primer_found_on_the_worker_is_its_own_line(simcord_env, channel, alice,
+                                                              db_path, workers):
+    workers("w1")
+
+    await alice.send(channel, "!beat bars=63", attachments=[("loop.mid", _two_bar_drums())])
+
+    assert channel.last_message.content.startswith("`bars` can't be `63`: use at most 62")
+    assert [r["outcome"] for r in log_rows(db_path)] == ["user_error"]
+    assert simcord_env.errors
+
+
+def _two_bar_drums() -> bytes:
+    from tests.bot.conftest import drum_midi
+
+    return drum_midi(bars=2)
+
+
+# --- workers that die --------------------------------------------------------------------
+
+
+@pytest.mark.simcord(settle_timeout=40)
+async def test_worker_killed_mid_job_is_retried_once_on_another(simcord_env, channel, alice,
+                                                                db_path, workers, queue,
+                                                                tmp_path):
+    first = workers("first")
+    request = asyncio.create_task(alice.send(channel, LONG_BEAT))
+    key = await _claimed(queue)
+    first.kill()
+    workers("second")
+    await request
+
+    assert len(_beats(channel)) == 1  # one reply: never lost, never doubled
+    assert channel.last_message.attachments
+    (row,) = log_rows(db_path)
+    assert row["outcome"] == "ok" and row["seed"] == 9
+    assert "try=2" in (tmp_path / "second.log").read_text()
+    assert not await queue.exists(key) and not await queue.zcard(QUEUE_NAME)
+
+
+@pytest.mark.slow
+@pytest.mark.simcord(settle_timeout=60)
+async def test_job_whose_workers_die_twice_is_one_line(simcord_env, channel, alice, db_path,
+                                                       workers, queue):
+    request = asyncio.create_task(alice.send(channel, LONG_BEAT))
+    for name in ("first", "second"):
+        worker = workers(name)
+        key = await _claimed(queue)
+        worker.kill()
+        await _released(queue, key)
+    workers("third")  # finds the job tried twice already, and fails it
+    await request
+
+    assert channel.last_message.content == FAILED_LINE
+    assert not _beats(channel)
+    (row,) = log_rows(db_path)
+    assert row["outcome"] == "failed" and "max 2 retries exceeded" in row["error"]
+    assert simcord_env.errors
+
+
+# --- Redis away --------------------------------------------------------------------------
+
+
+async def test_redis_stopped_is_one_line_logged_and_the_bot_lives_on(
+        simcord_env, channel, alice, db_path, workers, redis_server):
+    workers("w1")
+    await alice.send(channel, "!beat")
+    redis_server.stop()
+
+    await alice.send(channel, "!beat")
+    down = channel.last_message.content
+    await alice.send(channel, "!styles")
+
+    assert down == QUEUE_DOWN
+    assert "trap" in channel.last_message.content  # still answering
+    rows = log_rows(db_path)
+    assert [r["outcome"] for r in rows] == ["ok", "failed"]
+    assert rows[1]["error"] == QUEUE_DOWN
+    assert simcord_env.errors
+
+
+@pytest.mark.parametrize("where", ["no server", "no worker"])
+async def test_no_queue_or_no_worker_is_one_line(maker, settings, db_path, redis_server, where):
+    if where == "no server":
+        url = SecretStr(f"redis://127.0.0.1:{free_port()}/0")
+        settings = settings.model_copy(update={"queue_url": url})
+    bot = await create_bot(settings, maker)
+    try:
+        async with simcord.run(bot, shard_count=1) as env:
+            channel = env.create_guild().create_text_channel("beats")
+            alice = env.guild.add_member(env.create_user("alice"))
+            await alice.send(channel, "!beat")
+            line = channel.last_message.content
+            assert env.errors
+    finally:
+        await bot.close()
+
+    expected = QUEUE_DOWN if where == "no server" else NO_DRUMMERS
+    assert line == expected
+    (row,) = log_rows(db_path)
+    assert row["error"] == expected
+    assert row["outcome"] == ("failed" if where == "no server" else "busy")
+
+
+# --- limits across two bot instances ------------------------------------------------------
+
+
+class OtherBot:
+    """A second bot instance on its own thread and event loop, with its own simcord, sharing
+    the first one's Redis. Its `alice` has the same user id as the first bot's."""
+
+    def __init__(self, settings, maker, alice_id: int) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.settings, self.maker, self.alice_id = settings, maker, alice_id
+        self.call(self._start)
+
+    def call(self, job: Callable[[OtherBot], Awaitable[Any]]) -> Any:
+        """Run `job(self)` on the other bot's loop and wait for its result (blocking)."""
+        future: Future = asyncio.run_coroutine_threadsafe(job(self), self.loop)
+        return future.result(timeout=60)
+
+    async def _start(self, _: OtherBot) -> None:
+        self.bot = await create_bot(self.settings, self.maker)
+        self.env = simcord.Env(self.bot, shard_count=1, settle_timeout=20)
+        await self.env.start()
+        self.channel = self.env.create_guild().create_text_channel("beats")
+        self.alice = self._member(self.alice_id, "alice")
+        self.carol = self._member(self.alice_id + 1000, "carol")  # nobody in the first bot
+
+    def _member(self, user_id: int, name: str):
+        """A member with a chosen id (both simcords hand out the same ids on their own)."""
+        user = User(id=user_id, name=name)
+        self.env.backend.users[user.id] = user
+        return self.env.guild.add_member(UserHandle(self.env, user))
+
+    def close(self) -> None:
+        """Stop its simcord, close the bot, and end its loop."""
+        async def stop(_: OtherBot) -> None:
+            self.env.errors  # noqa: B018 - refusals are errors to simcord; acknowledged
+            await self.env.shutdown()
+            await self.bot.close()
+
+        self.call(stop)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+@pytest.fixture
+def other_bot(settings, maker, alice) -> Iterator[OtherBot]:
+    other = OtherBot(settings.model_copy(update={"database": settings.database.with_name(
+        "other.db")}), maker, alice.id)
+    yield other
+    other.close()
+
+
+async def _send_on(other: OtherBot, text: str, sender: str = "alice") -> str:
+    """Alice (or carol) sends `text` to the other bot; its last message there."""
+    async def send(bot: OtherBot) -> str:
+        await getattr(bot, sender).send(bot.channel, text)
+        return bot.channel.last_message.content
+
+    return await asyncio.to_thread(other.call, send)
+
+
+@pytest.mark.bot_settings(cooldown_s=60, cooldown_rate=1)
+async def test_cooldown_holds_across_bots(simcord_env, channel, alice, db_path, workers,
+                                          other_bot):
+    workers("w1")
+
+    await alice.send(channel, "!beat")
+    refused = await _send_on(other_bot, "!beat")
+
+    assert channel.last_message.attachments
+    assert refused.startswith("Slow down: you can ask again in ")
+    assert [r["outcome"] for r in log_rows(db_path)] == ["ok"]
+    assert [r["outcome"] for r in log_rows(other_bot.settings.database)] == ["cooldown"]
+
+
+@pytest.mark.simcord(settle_timeout=30)
+@pytest.mark.bot_settings(queue_size=0)
+async def test_one_in_flight_and_a_full_line_hold_across_bots(simcord_env, channel, alice, bob,
+                                                              db_path, workers, queue,
+                                                              other_bot):
+    workers("w1")
+    request = asyncio.create_task(alice.send(channel, LONG_BEAT))
+    await _claimed(queue)  # alice's beat is on the one worker: no place is left in line
+
+    twice = await _send_on(other_bot, "!beat")  # alice again, through the other bot
+    await request
+    await bob.send(channel, LONG_BEAT)
+
+    assert twice.startswith("You already have a beat cooking")
+    assert len(_beats(channel)) == 2
+    assert [r["outcome"] for r in log_rows(db_path)] == ["ok", "ok"]
+    assert [r["outcome"] for r in log_rows(other_bot.settings.database)] == ["busy"]
+
+
+@pytest.mark.simcord(settle_timeout=30)
+@pytest.mark.bot_settings(queue_size=0)
+async def test_busy_holds_across_bots(simcord_env, channel, bob, db_path, workers, queue,
+                                      other_bot):
+    workers("w1")
+    request = asyncio.create_task(bob.send(channel, LONG_BEAT))
+    await _claimed(queue)
+
+    busy = await _send_on(other_bot, "!beat")
+    await request
+
+    assert busy.startswith("Busy: every drummer is playing. Try again in ")
+    assert [r["outcome"] for r in log_rows(other_bot.settings.database)] == ["busy"]
+
+
+@pytest.mark.simcord(settle_timeout=30)
+@pytest.mark.bot_settings(queue_size=2)
+async def test_queue_position_holds_across_bots(simcord_env, channel, alice, db_path, workers,
+                                                queue, other_bot):
+    workers("w1")
+    request = asyncio.create_task(alice.send(channel, LONG_BEAT))
+    await _claimed(queue)
+
+    await _send_on(other_bot, "!beat", sender="carol")  # waits behind alice's, on the other bot
+    await request
+
+    posts = [r.json.get("content") for r in other_bot.env.http_requests
+             if r.method == "POST" and r.path.endswith("/messages") and r.json]
+    assert "Queued: position 1. Your beat starts when a drummer is free." in posts
+    assert other_bot.channel.last_message.attachments
+    assert [r["outcome"] for r in log_rows(other_bot.settings.database)] == ["ok"]
+    assert row_queue_ms(other_bot.settings.database) > 0
+
+
+def row_queue_ms(database: Path) -> float:
+    """The queue wait of the only request in a log."""
+    (row,) = log_rows(database)
+    return row["queue_ms"]
