@@ -16,6 +16,7 @@ from bot.errors import ShuttingDown
 from bot.help import BeatHelp
 from bot.jobs import BeatJobs, JobQueue, LocalJobs
 from bot.settings import Settings
+from bot.text import NO_PINGS
 from engine.beat.maker import SOUNDFONT_DIR, BeatMaker
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class BeatBot(commands.AutoShardedBot):
         intents = discord.Intents.default()
         intents.message_content = True  # prefix commands read the text
         super().__init__(command_prefix=commands.when_mentioned_or(settings.prefix),
-                         intents=intents, allowed_mentions=discord.AllowedMentions.none(),
+                         intents=intents, allowed_mentions=NO_PINGS,
                          help_command=BeatHelp(), case_insensitive=True,
                          shard_count=settings.shard_count, shard_ids=settings.shard_ids)
         self.settings = settings

@@ -19,12 +19,11 @@ from discord.ext import commands
 from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
 
-from bot.errors import AlreadyMaking, BotUserError, QueueFull
+from bot.errors import AlreadyMaking, NoDrummers, QueueDown, QueueFull
 from bot.jobs import DEFAULT_JOB_S, OnQueued, Ran
 from bot.worker import JOB_TIMEOUT_S, LEASE_S, MAKE_JOB, MAX_TRIES, QUEUE_NAME, WORKERS_KEY
 
 if TYPE_CHECKING:
-    from bot.database import Outcome
     from bot.settings import Settings
     from engine.beat.maker import Beat
     from engine.beat.request import BeatRequest
@@ -64,25 +63,6 @@ redis.call('SET', KEYS[1], '1', 'PX', ARGV[4])
 return {'ok', waiting, slots}
 """
 """Admit one request, or say why not; the same order of checks as LocalJobs.admit."""
-
-
-class QueueDown(BotUserError):
-    """Redis (the job queue) can't be reached."""
-
-    outcome: Outcome = "failed"
-
-    def __init__(self) -> None:
-        super().__init__("I can't reach my drummers right now (the job queue is down); "
-                         "please try again in a minute.")
-
-
-class NoDrummers(BotUserError):
-    """No worker is alive to make beats."""
-
-    outcome: Outcome = "busy"
-
-    def __init__(self) -> None:
-        super().__init__("No drummer is on duty right now; please try again in a minute.")
 
 
 class BeatTimedOut(Exception):
