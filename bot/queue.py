@@ -3,25 +3,38 @@
 Every limit users see lives in Redis, so it holds across bot processes: one admission
 script checks, in one atomic round trip, the user's job in flight, the line (jobs queued
 beyond the live workers' slots) and the cooldown. The beat comes back through arq's own
-result handling; only the bot that took a request ever answers it.
+result handling; only the bot that took a request ever answers it. A bot hears that a job
+ended on its own pub/sub channel (the worker publishes the job id), then reads the result
+once; it also looks every CHECK_S seconds, in case a notice was lost.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import math
+import uuid
 from collections import deque
 from typing import TYPE_CHECKING
 
 from arq.connections import ArqRedis
+from arq.jobs import Job
 from discord.ext import commands
-from redis.asyncio import ConnectionPool
+from redis.asyncio import ConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from bot.errors import AlreadyMaking, NoDrummers, QueueDown, QueueFull
 from bot.jobs import DEFAULT_JOB_S, OnQueued, Ran
-from bot.worker import JOB_TIMEOUT_S, LEASE_S, MAKE_JOB, MAX_TRIES, QUEUE_NAME, WORKERS_KEY
+from bot.worker import (
+    DONE_PREFIX,
+    JOB_TIMEOUT_S,
+    LEASE_S,
+    MAKE_JOB,
+    MAX_TRIES,
+    QUEUE_NAME,
+    WORKERS_KEY,
+)
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -30,8 +43,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-RESULT_POLL_S = 0.05
-"""How often a bot asks Redis whether a beat is done (one round trip each)."""
+NOTICE_POLL_S = 0.05
+"""How often a waiting request looks whether its end notice has come (in memory, no Redis)."""
+CHECK_S = 2.0
+"""How often a bot looks for a result it has heard nothing about (a lost notice, a job that
+failed without one)."""
+LISTEN_RETRY_S = 1.0
+"""Pause before subscribing again after the pub/sub connection dropped."""
 RESULT_WAIT_S = 30.0 + MAX_TRIES * (JOB_TIMEOUT_S + LEASE_S)
 """The longest a bot waits for one beat: a full line, then every try running to its timeout."""
 MAKING_TTL_S = RESULT_WAIT_S + 30.0
@@ -74,11 +92,17 @@ class RedisJobs:
 
     Args:
         redis: arq's Redis client (no connection is made until the first request).
+        listener: a client for the pub/sub channel (no read timeout: it waits for notices).
         settings: `queue_size` (places in line beyond the workers) and the cooldown.
     """
 
-    def __init__(self, redis: ArqRedis, settings: Settings) -> None:
+    def __init__(self, redis: ArqRedis, listener: Redis, settings: Settings) -> None:
         self.redis = redis
+        self.listener = listener
+        self.channel = f"{DONE_PREFIX}{uuid.uuid4().hex}"
+        self._ended: set[str] = set()
+        self._waiting: set[str] = set()
+        self._listening: asyncio.Task[None] | None = None
         self.max_waiting = settings.queue_size
         self.cooldown = commands.Cooldown(settings.cooldown_rate, settings.cooldown_s)
         self.window_ms = int(settings.cooldown_s * 1000)
@@ -88,11 +112,15 @@ class RedisJobs:
 
     @classmethod
     def connect(cls, settings: Settings) -> RedisJobs:
-        """A client for `settings.queue_url`; a Redis that is down shows at the first request."""
+        """A client for `settings.queue_url`, listening for end notices (call in the event
+        loop). A Redis that is down shows at the first request."""
         url = settings.queue_url.get_secret_value()
         pool = ConnectionPool.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_S,
                                        socket_timeout=SOCKET_TIMEOUT_S)
-        return cls(ArqRedis(pool, default_queue_name=QUEUE_NAME), settings)
+        listener = Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_S)
+        jobs = cls(ArqRedis(pool, default_queue_name=QUEUE_NAME), listener, settings)
+        jobs._listen()
+        return jobs
 
     async def admit(self, user_id: int) -> None:
         """Refuse a second job, no worker, a full line, or a user over their rate (BeatJobs).
@@ -123,18 +151,61 @@ class RedisJobs:
             BeatTimedOut: no worker finished it in time (the job is taken off the queue).
             EngineError: the engine refused the request on the worker.
         """
-        job = await self._redis(self.redis.enqueue_job(MAKE_JOB, request))
-        place = await self._redis(self.redis.zrank(QUEUE_NAME, job.job_id))
-        if on_queued is not None and place is not None and place >= self.slots:
-            await on_queued(place - self.slots + 1)
+        self._listen()
+        job_id = uuid.uuid4().hex
+        self._waiting.add(job_id)  # before the job exists, so that no notice is missed
         try:
-            ran = await self._redis(job.result(timeout=RESULT_WAIT_S, poll_delay=RESULT_POLL_S))
-        except TimeoutError:
-            with contextlib.suppress(RedisError):
-                await self.redis.zrem(QUEUE_NAME, job.job_id)
-            raise BeatTimedOut(f"no worker made the beat in {RESULT_WAIT_S:.0f} s") from None
+            job = await self._redis(self.redis.enqueue_job(MAKE_JOB, request, _job_id=job_id,
+                                                           reply_to=self.channel))
+            place = await self._redis(self.redis.zrank(QUEUE_NAME, job_id))
+            if on_queued is not None and place is not None and place >= self.slots:
+                await on_queued(place - self.slots + 1)
+            ran = await self._redis(self._result(job))
+        finally:
+            self._waiting.discard(job_id)
+            self._ended.discard(job_id)
         self._recent_s.append(ran.result.timings_ms.get("total", 0.0) / 1000)
         return ran
+
+    async def _result(self, job: Job) -> Ran[Beat]:
+        """Wait for the job's end notice (or CHECK_S), then read its result; repeat until done.
+
+        The wait is a short sleep that looks at memory only: a plain sleep is what discord.py
+        test harnesses (simcord) know how to wait on, and it costs no Redis round trip.
+
+        Raises:
+            BeatTimedOut: not done in RESULT_WAIT_S (the job is taken off the queue).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + RESULT_WAIT_S
+        while loop.time() < deadline:
+            check_at = loop.time() + CHECK_S
+            while job.job_id not in self._ended and loop.time() < check_at:
+                await asyncio.sleep(NOTICE_POLL_S)
+            with contextlib.suppress(TimeoutError):  # not done yet
+                return await job.result(timeout=0, poll_delay=0)
+        with contextlib.suppress(RedisError):
+            await self.redis.zrem(QUEUE_NAME, job.job_id)
+        raise BeatTimedOut(f"no worker made the beat in {RESULT_WAIT_S:.0f} s")
+
+    def _listen(self) -> None:
+        """Start hearing this bot's end notices (once; again if the listener stopped)."""
+        if self._listening is None or self._listening.done():
+            self._listening = asyncio.get_running_loop().create_task(self._hear())
+
+    async def _hear(self) -> None:
+        """Note each of our jobs whose end is announced; resubscribe after a drop."""
+        while True:
+            try:
+                async with self.listener.pubsub() as pubsub:
+                    await pubsub.subscribe(self.channel)
+                    async for message in pubsub.listen():
+                        job_id = message["data"].decode() if message["type"] == "message" else ""
+                        if job_id in self._waiting:
+                            self._ended.add(job_id)
+            except (RedisError, OSError) as error:
+                log.debug("end notices: %s; subscribing again", error)
+            await asyncio.sleep(LISTEN_RETRY_S)
 
     async def release(self, user_id: int) -> None:
         """The user may ask again (if Redis is away, the mark expires by itself)."""
@@ -149,7 +220,12 @@ class RedisJobs:
         return max(1, math.ceil(job_s * (waiting + 1) / self.slots))
 
     async def close(self) -> None:
-        """Close the connections to Redis."""
+        """Stop listening and close the connections to Redis."""
+        if self._listening is not None:
+            self._listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._listening
+        await self.listener.aclose()
         await self.redis.aclose()
 
     @staticmethod

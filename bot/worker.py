@@ -5,7 +5,8 @@ GIL would make a second thread in the same process mostly wait). While a beat is
 worker renews the job's in-progress lease every LEASE_S / 3 s, so a worker that dies (even
 by SIGKILL) lets go of its job within LEASE_S and another worker tries it once more. Each
 worker also says it is alive in the WORKERS_KEY sorted set, which is how the bots know how
-many beats can be made at once.
+many beats can be made at once. When a job ends, the worker publishes its id on the
+channel the asking bot named (`reply_to`), so that bots wait for beats without polling.
 
 The names here (queue, keys, the job) are what the bot's `bot.queue.RedisJobs` uses too.
 """
@@ -54,6 +55,8 @@ KEEP_RESULT_S = 120
 """How long a finished beat waits in Redis for the bot that asked for it."""
 POLL_S = 0.02
 """How often an idle worker looks for a job (seconds); each look is one Redis round trip."""
+DONE_PREFIX = "beatbot:done:"
+"""Pub/sub channels on which a bot hears that its jobs ended (one channel per bot process)."""
 
 HEARTBEAT_LUA = """
 local now = tonumber(redis.call('TIME')[1])
@@ -62,8 +65,14 @@ redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2])
 """Say a worker is alive until Redis's clock + ARGV[1] s (the clock of one machine for all)."""
 
 
-async def make_beat(ctx: dict[str, Any], request: BeatRequest) -> Ran[Beat]:
+async def make_beat(ctx: dict[str, Any], request: BeatRequest,
+                    reply_to: str | None = None) -> Ran[Beat]:
     """The arq job: make one beat on the worker's thread, renewing the job's lease meanwhile.
+
+    Args:
+        ctx: arq's job context (the Redis client, the job id, the worker's maker, ...).
+        request: the validated request.
+        reply_to: the channel to tell when the job has ended (see `announce_end`).
 
     Returns:
         The beat, and how long the job waited in the queue (ms).
@@ -72,6 +81,7 @@ async def make_beat(ctx: dict[str, Any], request: BeatRequest) -> Ran[Beat]:
         EngineError: the engine refused the request (the bot shows the user why).
         WorkerDied: the engine raised a BaseException such as SystemExit.
     """
+    ctx["reply_to"] = reply_to
     wait_ms = max(0.0, time.time() * 1000 - ctx["enqueue_time"].timestamp() * 1000)
     lease = asyncio.create_task(_renew_lease(ctx["redis"], ctx["job_id"]))
     maker: BeatMaker = ctx["maker"]
@@ -81,6 +91,18 @@ async def make_beat(ctx: dict[str, Any], request: BeatRequest) -> Ran[Beat]:
     finally:
         lease.cancel()
     return Ran(beat, wait_ms)
+
+
+async def announce_end(ctx: dict[str, Any]) -> None:
+    """After a job's result is stored: publish its id to the bot that asked (if it said where).
+
+    A lost notice costs only time: the bot also looks for the result every few seconds.
+    """
+    if ctx.get("reply_to"):
+        try:
+            await ctx["redis"].publish(ctx["reply_to"], ctx["job_id"])
+        except Exception:
+            log.warning("could not announce the end of job %s", ctx["job_id"], exc_info=True)
 
 
 def _make_guarded(maker: BeatMaker, request: BeatRequest) -> Beat:
@@ -155,7 +177,8 @@ def build_worker(settings: Settings, maker: BeatMaker, name: str | None = None) 
         functions=[func(make_beat, name=MAKE_JOB, timeout=JOB_TIMEOUT_S, max_tries=MAX_TRIES)],
         queue_name=QUEUE_NAME, redis_settings=redis,
         max_jobs=1, poll_delay=POLL_S, keep_result=KEEP_RESULT_S, max_tries=MAX_TRIES,
-        on_startup=startup, on_shutdown=shutdown, ctx={"maker": maker, "executor": executor},
+        on_startup=startup, on_shutdown=shutdown, after_job_end=announce_end,
+        ctx={"maker": maker, "executor": executor},
         health_check_interval=60,
     )
     worker.in_progress_timeout_s = LEASE_S  # renewed by make_beat; arq's default is 70 s

@@ -1,0 +1,105 @@
+"""`beatbot bench --load --distributed`: the load benchmark with beats made by worker processes.
+
+It starts a private redis-server (as the tests do), then runs the load of `bench.load` (50
+users, 500 `!beat` in bursts of 25 a second, through simcord) against a bot whose beats go
+to the queue, first with 1 and then with 2 `beatbot worker` processes. The cooldown is off,
+so that the line in front of the workers stays full and beats per second measure the workers,
+not the users' rate. The request log is SQLite (the PostgreSQL back end is not on main yet).
+
+Figures:
+- beats_per_s_by_workers: beats posted per second, keyed by worker count; ratio_2_to_1;
+- sent, answered, logged, answered_twice: summed over the runs (each request is answered
+  and logged exactly once when answered == logged == sent and answered_twice == 0);
+- per run (runs[count]): bench.load's figures, plus the CPU seconds of the bot process and of
+  the workers, and Redis commands (all clients) per request and per beat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+from pydantic import SecretStr
+
+from bench.load import REQUESTS, measure_load
+from bench.servers import RedisServer, WorkerProcess
+from engine.beat.maker import BeatMaker
+
+WORKER_COUNTS = (1, 2)
+REQUEST_LOG = "sqlite"
+
+
+def run_distributed(requests: int = REQUESTS, counts: tuple[int, ...] = WORKER_COUNTS) -> dict:
+    """Run the distributed load benchmark in a fresh event loop (see the module)."""
+    return asyncio.run(measure_distributed(requests, counts))
+
+
+async def measure_distributed(requests: int = REQUESTS,
+                              counts: tuple[int, ...] = WORKER_COUNTS) -> dict:
+    """One private Redis; the load once per worker count; the figures of every run."""
+    maker = await asyncio.to_thread(BeatMaker.load)
+    runs: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        with RedisServer(folder / "redis") as server:
+            for count in counts:
+                runs[str(count)] = await _run(server, count, requests, maker, folder)
+            version = server.client().info("server")["redis_version"]
+    return _summary(runs, version)
+
+
+async def _run(server: RedisServer, count: int, requests: int, maker: BeatMaker,
+               folder: Path) -> dict[str, Any]:
+    """The load against `count` fresh workers on an emptied Redis."""
+    with server.client() as client:
+        client.flushall()
+    workers = [WorkerProcess(server.url, f"bench{count}-{n}", folder / f"w{count}-{n}.log")
+               for n in range(count)]
+    await asyncio.to_thread(lambda: [worker.start() for worker in workers])
+    try:
+        commands_before = _commands(server)
+        cpu_before = [_cpu_s(worker) for worker in workers], time.process_time()
+        figures = await measure_load(requests=requests, maker=maker, cooldown_s=0,
+                                     queue_url=SecretStr(server.url))
+        worker_cpu_s = sum(_cpu_s(w) for w in workers) - sum(cpu_before[0])
+        figures["bot_cpu_s"] = time.process_time() - cpu_before[1]
+        figures["worker_cpu_s"] = worker_cpu_s
+        commands = _commands(server) - commands_before
+    finally:
+        await asyncio.to_thread(lambda: [worker.stop() for worker in workers])
+    beats = figures["answers_beat"]
+    figures.update(worker_processes=count, redis_commands=commands,
+                   redis_commands_per_request=commands / max(1, figures["sent"]),
+                   redis_commands_per_beat=commands / max(1, beats),
+                   worker_cpu_ms_per_beat=1000 * worker_cpu_s / max(1, beats),
+                   bot_cpu_ms_per_request=1000 * figures["bot_cpu_s"] / max(1, figures["sent"]))
+    figures.pop("workers", None)  # the bot's thread count: unused with a queue
+    return figures
+
+
+def _cpu_s(worker: WorkerProcess) -> float:
+    """CPU seconds a worker process and its finished children (ffmpeg) have used so far."""
+    times = psutil.Process(worker.process.pid).cpu_times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def _commands(server: RedisServer) -> int:
+    with server.client() as client:
+        return int(client.info("stats")["total_commands_processed"])
+
+
+def _summary(runs: dict[str, dict[str, Any]], redis_version: str) -> dict[str, Any]:
+    rates = {count: run["beats_per_s"] for count, run in runs.items()}
+    summary: dict[str, Any] = {
+        "queue": f"arq on redis-server {redis_version}", "request_log": REQUEST_LOG,
+        "cooldown": "off", "beats_per_s_by_workers": rates,
+        "ratio_2_to_1": rates["2"] / rates["1"] if rates.get("1") and "2" in rates else None,
+    }
+    for key in ("sent", "answered", "logged", "answered_twice"):
+        summary[key] = sum(run[key] for run in runs.values())
+    summary["runs"] = runs
+    return summary
