@@ -5,7 +5,10 @@ script checks, in one atomic round trip, the user's job in flight, the line (job
 beyond the live workers' slots) and the cooldown. The beat comes back through arq's own
 result handling; only the bot that took a request ever answers it. A bot hears that a job
 ended on its own pub/sub channel (the worker publishes the job id), then reads the result
-once; it also looks every CHECK_S seconds, in case a notice was lost.
+once. One `EndWatch` per bot process does the hearing, and every CHECK_S seconds also looks
+for results it heard nothing about, so a waiting request makes no round trip of its own: it
+only looks at memory now and then (a plain sleep, which is also what simcord, the test
+harness, knows how to wait on).
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ import asyncio
 import contextlib
 import logging
 import math
+import time
 import uuid
 from collections import deque
 from typing import TYPE_CHECKING
 
 from arq.connections import ArqRedis
-from arq.jobs import Job
+from arq.constants import result_key_prefix
 from discord.ext import commands
 from redis.asyncio import ConnectionPool, Redis
 from redis.exceptions import RedisError
@@ -43,13 +47,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NOTICE_POLL_S = 0.05
-"""How often a waiting request looks whether its end notice has come (in memory, no Redis)."""
+NOTICE_POLL_S = (0.05, 0.2)
+"""A waiting request looks at memory for its notice first after 50 ms, then each time half
+as long again as the time before, at most every 200 ms."""
 CHECK_S = 2.0
 """How often a bot looks for a result it has heard nothing about (a lost notice, a job that
 failed without one)."""
 LISTEN_RETRY_S = 1.0
 """Pause before subscribing again after the pub/sub connection dropped."""
+NOTICE_WAIT_S = 0.5
+"""Longest a read of the pub/sub channel waits, so that the CHECK_S look comes on time."""
 RESULT_WAIT_S = 30.0 + MAX_TRIES * (JOB_TIMEOUT_S + LEASE_S)
 """The longest a bot waits for one beat: a full line, then every try running to its timeout."""
 MAKING_TTL_S = RESULT_WAIT_S + 30.0
@@ -93,16 +100,15 @@ class RedisJobs:
     Args:
         redis: arq's Redis client (no connection is made until the first request).
         listener: a client for the pub/sub channel (no read timeout: it waits for notices).
+
+    Call `connect` from inside the event loop: it starts the EndWatch there, before anything
+    else runs, and the watch lives as long as the bot.
         settings: `queue_size` (places in line beyond the workers) and the cooldown.
     """
 
     def __init__(self, redis: ArqRedis, listener: Redis, settings: Settings) -> None:
         self.redis = redis
-        self.listener = listener
-        self.channel = f"{DONE_PREFIX}{uuid.uuid4().hex}"
-        self._ended: set[str] = set()
-        self._waiting: set[str] = set()
-        self._listening: asyncio.Task[None] | None = None
+        self.ends = EndWatch(redis, listener)
         self.max_waiting = settings.queue_size
         self.cooldown = commands.Cooldown(settings.cooldown_rate, settings.cooldown_s)
         self.window_ms = int(settings.cooldown_s * 1000)
@@ -119,7 +125,7 @@ class RedisJobs:
                                        socket_timeout=SOCKET_TIMEOUT_S)
         listener = Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_S)
         jobs = cls(ArqRedis(pool, default_queue_name=QUEUE_NAME), listener, settings)
-        jobs._listen()
+        jobs.ends.start()
         return jobs
 
     async def admit(self, user_id: int) -> None:
@@ -151,61 +157,20 @@ class RedisJobs:
             BeatTimedOut: no worker finished it in time (the job is taken off the queue).
             EngineError: the engine refused the request on the worker.
         """
-        self._listen()
         job_id = uuid.uuid4().hex
-        self._waiting.add(job_id)  # before the job exists, so that no notice is missed
+        ended = self.ends.expect(job_id)  # before the job exists: its notice can't be missed
         try:
-            job = await self._redis(self.redis.enqueue_job(MAKE_JOB, request, _job_id=job_id,
-                                                           reply_to=self.channel))
+            job = await self._redis(self.redis.enqueue_job(
+                MAKE_JOB, request, _job_id=job_id, reply_to=self.ends.channel))
             place = await self._redis(self.redis.zrank(QUEUE_NAME, job_id))
             if on_queued is not None and place is not None and place >= self.slots:
                 await on_queued(place - self.slots + 1)
-            ran = await self._redis(self._result(job))
+            await _until_done(ended)
+            ran = await self._redis(job.result(timeout=0, poll_delay=0))  # there: one read
         finally:
-            self._waiting.discard(job_id)
-            self._ended.discard(job_id)
+            self.ends.forget(job_id)
         self._recent_s.append(ran.result.timings_ms.get("total", 0.0) / 1000)
         return ran
-
-    async def _result(self, job: Job) -> Ran[Beat]:
-        """Wait for the job's end notice (or CHECK_S), then read its result; repeat until done.
-
-        The wait is a short sleep that looks at memory only: a plain sleep is what discord.py
-        test harnesses (simcord) know how to wait on, and it costs no Redis round trip.
-
-        Raises:
-            BeatTimedOut: not done in RESULT_WAIT_S (the job is taken off the queue).
-        """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + RESULT_WAIT_S
-        while loop.time() < deadline:
-            check_at = loop.time() + CHECK_S
-            while job.job_id not in self._ended and loop.time() < check_at:
-                await asyncio.sleep(NOTICE_POLL_S)
-            with contextlib.suppress(TimeoutError):  # not done yet
-                return await job.result(timeout=0, poll_delay=0)
-        with contextlib.suppress(RedisError):
-            await self.redis.zrem(QUEUE_NAME, job.job_id)
-        raise BeatTimedOut(f"no worker made the beat in {RESULT_WAIT_S:.0f} s")
-
-    def _listen(self) -> None:
-        """Start hearing this bot's end notices (once; again if the listener stopped)."""
-        if self._listening is None or self._listening.done():
-            self._listening = asyncio.get_running_loop().create_task(self._hear())
-
-    async def _hear(self) -> None:
-        """Note each of our jobs whose end is announced; resubscribe after a drop."""
-        while True:
-            try:
-                async with self.listener.pubsub() as pubsub:
-                    await pubsub.subscribe(self.channel)
-                    async for message in pubsub.listen():
-                        job_id = message["data"].decode() if message["type"] == "message" else ""
-                        if job_id in self._waiting:
-                            self._ended.add(job_id)
-            except (RedisError, OSError) as error:
-                log.debug("end notices: %s; subscribing again", error)
-            await asyncio.sleep(LISTEN_RETRY_S)
 
     async def release(self, user_id: int) -> None:
         """The user may ask again (if Redis is away, the mark expires by itself)."""
@@ -220,12 +185,8 @@ class RedisJobs:
         return max(1, math.ceil(job_s * (waiting + 1) / self.slots))
 
     async def close(self) -> None:
-        """Stop listening and close the connections to Redis."""
-        if self._listening is not None:
-            self._listening.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._listening
-        await self.listener.aclose()
+        """Stop the EndWatch and close the connections to Redis."""
+        await self.ends.stop()
         await self.redis.aclose()
 
     @staticmethod
@@ -239,6 +200,122 @@ class RedisJobs:
         except OSError as error:  # a refused connection, before redis-py wraps it
             log.warning("the job queue can't be reached: %s", error)
             raise QueueDown() from error
+
+
+class EndWatch:
+    """Hears that jobs ended, for every request of one bot process that waits for a beat.
+
+    Each waiting request holds a future, resolved here when the job's end is announced on
+    `channel`, or found by the look every CHECK_S seconds; failed with BeatTimedOut after
+    RESULT_WAIT_S, or with QueueDown when Redis can't be reached.
+
+    Args:
+        redis: for the looks (and to take a job that timed out off the queue).
+        listener: for the pub/sub channel.
+    """
+
+    def __init__(self, redis: ArqRedis, listener: Redis) -> None:
+        self.redis = redis
+        self.listener = listener
+        self.channel = f"{DONE_PREFIX}{uuid.uuid4().hex}"
+        self._waiting: dict[str, tuple[asyncio.Future[None], float]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start watching (from inside the event loop)."""
+        self._task = asyncio.get_running_loop().create_task(self._watch())
+
+    def expect(self, job_id: str) -> asyncio.Future[None]:
+        """A future that resolves once the job `job_id` has ended."""
+        ended = asyncio.get_running_loop().create_future()
+        self._waiting[job_id] = (ended, time.perf_counter() + RESULT_WAIT_S)
+        return ended
+
+    def forget(self, job_id: str) -> None:
+        """Stop watching a job (its request has its answer)."""
+        self._waiting.pop(job_id, None)
+
+    async def stop(self) -> None:
+        """Stop watching; requests still waiting are told the queue is gone."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._fail_all(QueueDown())
+        await self.listener.aclose()
+
+    async def _watch(self) -> None:
+        """Hear notices; look every CHECK_S s. Real time (perf_counter), not the loop's clock,
+        which a test harness may run faster."""
+        next_look = time.perf_counter() + CHECK_S
+        pubsub = None
+        while True:
+            try:
+                if pubsub is None:
+                    pubsub = self.listener.pubsub()
+                    await pubsub.subscribe(self.channel)
+                await self._hear(pubsub)
+            except (RedisError, OSError) as error:
+                log.debug("end notices: %s; subscribing again", error)
+                pubsub = await _closed(pubsub)
+                await asyncio.sleep(LISTEN_RETRY_S)
+            if time.perf_counter() >= next_look:
+                await self._look(time.perf_counter())
+                next_look = time.perf_counter() + CHECK_S
+
+    async def _hear(self, pubsub) -> None:
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=NOTICE_WAIT_S)
+        if message is not None:
+            self._end(message["data"].decode())
+
+    async def _look(self, now: float) -> None:
+        """Resolve the jobs whose result is stored; time out those waiting too long."""
+        for job_id, (ended, deadline) in list(self._waiting.items()):
+            if now > deadline and not ended.done():
+                ended.set_exception(BeatTimedOut(f"no worker made it in {RESULT_WAIT_S:.0f} s"))
+                with contextlib.suppress(RedisError, OSError):
+                    await self.redis.zrem(QUEUE_NAME, job_id)
+        waiting = [job_id for job_id, (ended, _) in self._waiting.items() if not ended.done()]
+        if not waiting:
+            return
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for job_id in waiting:
+                    pipe.exists(result_key_prefix + job_id)
+                found = await pipe.execute()
+        except (RedisError, OSError) as error:
+            log.warning("the job queue can't be reached: %s", error)
+            self._fail_all(QueueDown())
+            return
+        for job_id, there in zip(waiting, found, strict=True):
+            if there:
+                self._end(job_id)
+
+    def _end(self, job_id: str) -> None:
+        ended, _ = self._waiting.get(job_id, (None, 0.0))
+        if ended is not None and not ended.done():
+            ended.set_result(None)
+
+    def _fail_all(self, error: Exception) -> None:
+        for ended, _ in self._waiting.values():
+            if not ended.done():
+                ended.set_exception(error)
+
+
+async def _until_done(ended: asyncio.Future[None]) -> None:
+    """Wait for an EndWatch future, looking at it after NOTICE_POLL_S sleeps (see the module)."""
+    pause, longest = NOTICE_POLL_S
+    while not ended.done():
+        await asyncio.sleep(pause)
+        pause = min(longest, pause * 1.5)
+    ended.result()  # raises what the watch failed it with
+
+
+async def _closed(pubsub) -> None:
+    """Close a pub/sub connection that failed (quietly: it is being replaced)."""
+    if pubsub is not None:
+        with contextlib.suppress(Exception):
+            await pubsub.aclose()
 
 
 def _key(kind: str, user_id: int) -> str:
