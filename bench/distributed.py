@@ -11,7 +11,7 @@ Figures:
 - sent, answered, logged, answered_twice: summed over the runs (each request is answered
   and logged exactly once when answered == logged == sent and answered_twice == 0);
 - per run (runs[count]): bench.load's figures, plus the CPU seconds of the bot process and of
-  the workers, and Redis commands (all clients) per request and per beat.
+  the workers, and Redis commands (all clients) per request, per beat and by command.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ async def _run(server: RedisServer, count: int, requests: int, maker: BeatMaker,
                for n in range(count)]
     await asyncio.to_thread(lambda: [worker.start() for worker in workers])
     try:
-        commands_before = _commands(server)
+        commands_before, stats_before = _commands(server), _command_stats(server)
         cpu_before = [_cpu_s(worker) for worker in workers], time.process_time()
         figures = await measure_load(requests=requests, maker=maker, cooldown_s=0,
                                      queue_url=SecretStr(server.url))
@@ -69,9 +69,13 @@ async def _run(server: RedisServer, count: int, requests: int, maker: BeatMaker,
         figures["bot_cpu_s"] = time.process_time() - cpu_before[1]
         figures["worker_cpu_s"] = worker_cpu_s
         commands = _commands(server) - commands_before
+        stats = _command_stats(server)
+        by_command = {name: calls - stats_before.get(name, 0) for name, calls in stats.items()}
     finally:
         await asyncio.to_thread(lambda: [worker.stop() for worker in workers])
     beats = figures["answers_beat"]
+    figures["redis_commands_by_name"] = {name: calls for name, calls in sorted(
+        by_command.items(), key=lambda item: -item[1]) if calls}
     figures.update(worker_processes=count, redis_commands=commands,
                    redis_commands_per_request=commands / max(1, figures["sent"]),
                    redis_commands_per_beat=commands / max(1, beats),
@@ -90,6 +94,13 @@ def _cpu_s(worker: WorkerProcess) -> float:
 def _commands(server: RedisServer) -> int:
     with server.client() as client:
         return int(client.info("stats")["total_commands_processed"])
+
+
+def _command_stats(server: RedisServer) -> dict[str, int]:
+    """Calls so far of each Redis command (`INFO commandstats`), e.g. {"evalsha": 12}."""
+    with server.client() as client:
+        stats = client.info("commandstats")
+    return {name.removeprefix("cmdstat_"): int(value["calls"]) for name, value in stats.items()}
 
 
 def _summary(runs: dict[str, dict[str, Any]], redis_version: str) -> dict[str, Any]:

@@ -167,10 +167,18 @@ class RedisJobs:
                 await on_queued(place - self.slots + 1)
             await _until_done(ended)
             ran = await self._redis(job.result(timeout=0, poll_delay=0))  # there: one read
+            await self._drop_result(job_id)
         finally:
             self.ends.forget(job_id)
         self._recent_s.append(ran.result.timings_ms.get("total", 0.0) / 1000)
         return ran
+
+    async def _drop_result(self, job_id: str) -> None:
+        """Free the result's memory in Redis now that it is read (a beat is up to 8 MB)."""
+        try:
+            await self.redis.delete(result_key_prefix + job_id)
+        except RedisError as error:  # it expires by itself after KEEP_RESULT_S
+            log.debug("could not drop the result of job %s: %s", job_id, error)
 
     async def release(self, user_id: int) -> None:
         """The user may ask again (if Redis is away, the mark expires by itself)."""

@@ -51,8 +51,8 @@ JOB_TIMEOUT_S = 60.0
 """The longest one beat may take (64 bars at 40 bpm take a few seconds)."""
 MAX_TRIES = 2
 """A job whose worker died is tried once more; after that the user is told it failed."""
-KEEP_RESULT_S = 120
-"""How long a finished beat waits in Redis for the bot that asked for it."""
+KEEP_RESULT_S = 60
+"""Longest a finished beat waits in Redis for the bot that asked (which drops it once read)."""
 POLL_S = 0.02
 """How often an idle worker looks for a job (seconds); each look is one Redis round trip."""
 DONE_PREFIX = "beatbot:done:"
