@@ -2,7 +2,7 @@
 FROM python:3.11-slim
 
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libfluidsynth3=2.* ffmpeg=7:* \
+    && apt-get install -y --no-install-recommends libfluidsynth3=2.* \
     && rm -rf /var/lib/apt/lists/*
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
