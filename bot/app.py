@@ -15,6 +15,7 @@ from bot.database import Database
 from bot.errors import ShuttingDown
 from bot.help import BeatHelp
 from bot.settings import Settings
+from bot.text import NO_PINGS
 from engine.beat.maker import SOUNDFONT_DIR, BeatMaker
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ class BeatBot(commands.Bot):
         intents = discord.Intents.default()
         intents.message_content = True  # prefix commands read the text
         super().__init__(command_prefix=commands.when_mentioned_or(settings.prefix),
-                         intents=intents, allowed_mentions=discord.AllowedMentions.none(),
+                         intents=intents, allowed_mentions=NO_PINGS,
                          help_command=BeatHelp(), case_insensitive=True)
         self.settings = settings
         self.maker = maker

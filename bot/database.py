@@ -11,18 +11,30 @@ import sqlite3
 import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Literal
 
 import aiosqlite
 
 log = logging.getLogger(__name__)
 
-Outcome = Literal["ok", "user_error", "busy", "cooldown", "failed"]
-OUTCOMES: tuple[str, ...] = ("ok", "user_error", "busy", "cooldown", "failed")
+
+
+class Outcome(StrEnum):
+    """What became of a request, as the log stores it (bot.errors maps errors to these)."""
+
+    OK = "ok"
+    USER_ERROR = "user_error"
+    BUSY = "busy"
+    COOLDOWN = "cooldown"
+    FAILED = "failed"
+
+
+OUTCOMES: tuple[str, ...] = tuple(Outcome)
+_OUTCOME_LIST = ", ".join(f"'{outcome}'" for outcome in OUTCOMES)
 
 MIGRATIONS: tuple[str, ...] = (
-    """
+    f"""
     CREATE TABLE requests (
         id INTEGER PRIMARY KEY,
         created_at TEXT NOT NULL,
@@ -30,10 +42,10 @@ MIGRATIONS: tuple[str, ...] = (
         channel_id INTEGER,
         user_id INTEGER NOT NULL,
         source TEXT NOT NULL,
-        params TEXT NOT NULL DEFAULT '{}',
+        params TEXT NOT NULL DEFAULT '{{}}',
         seed INTEGER,
         outcome TEXT NOT NULL
-            CHECK (outcome IN ('ok', 'user_error', 'busy', 'cooldown', 'failed')),
+            CHECK (outcome IN ({_OUTCOME_LIST})),
         error TEXT,
         queue_ms REAL,
         generate_ms REAL,
@@ -84,7 +96,7 @@ class RequestRecord:
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     params: dict[str, object] = field(default_factory=dict)
     seed: int | None = None
-    outcome: Outcome = "failed"
+    outcome: Outcome = Outcome.FAILED
     error: str | None = None
     queue_ms: float | None = None
     generate_ms: float | None = None
@@ -295,7 +307,7 @@ class Database:
     async def history(self, user_id: int, limit: int = 5) -> list[PastBeat]:
         """Return a user's last `limit` beats (outcome ok), newest first."""
         query = ("SELECT created_at, params, seed FROM requests"
-                 " WHERE user_id = ? AND outcome = 'ok' ORDER BY id DESC LIMIT ?")
+                 f" WHERE user_id = ? AND outcome = '{Outcome.OK}' ORDER BY id DESC LIMIT ?")
         async with self.connection.execute(query, (user_id, limit)) as cursor:
             rows = await cursor.fetchall()
         return [PastBeat(datetime.fromisoformat(at), json.loads(params), seed)
@@ -307,7 +319,7 @@ class Database:
                  " WHERE created_at >= ?")
         async with self.connection.execute(query, (since.astimezone(UTC).isoformat(),)) as cursor:
             rows = await cursor.fetchall()
-        beats = [(total, style) for outcome, total, style in rows if outcome == "ok"]
+        beats = [(total, style) for outcome, total, style in rows if outcome == Outcome.OK]
         totals = [total for total, _ in beats if total is not None]
         styles: dict[str, int] = {}
         for _, style in beats:

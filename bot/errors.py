@@ -1,21 +1,21 @@
-"""The bot's own errors, and how any error becomes one line for the user and an outcome."""
+"""The bot's own errors, and one table of how any error is logged and answered."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from discord import app_commands
 from discord.ext import commands
 
 from bot.database import Outcome
-from bot.text import inline, one_line
-from engine.errors import BadPrimer, BadValue, EngineError, ModelError, RenderError
+from bot.text import code, one_line
+from engine.errors import BadInput, BadPrimer, BadValue, EngineError, ModelError, RenderError
 
 
 class BotUserError(commands.CommandError):
-    """A refusal the user should read as is (`outcome` says how it is logged)."""
-
-    outcome: Outcome = "user_error"
+    """A refusal the user should read as is (ANSWERS says how it is logged)."""
 
 
 class QueueFull(BotUserError):
@@ -25,8 +25,6 @@ class QueueFull(BotUserError):
         retry_after_s: a guess of when to try again, whole seconds.
     """
 
-    outcome: Outcome = "busy"
-
     def __init__(self, retry_after_s: int) -> None:
         self.retry_after_s = retry_after_s
         super().__init__(f"Busy: every drummer is playing. Try again in {retry_after_s} s.")
@@ -35,16 +33,12 @@ class QueueFull(BotUserError):
 class AlreadyMaking(BotUserError):
     """The user already has a beat being made."""
 
-    outcome: Outcome = "busy"
-
     def __init__(self) -> None:
         super().__init__("You already have a beat cooking; wait for it to land, then ask again.")
 
 
 class ShuttingDown(BotUserError):
     """The bot is stopping: it finishes the beats it has started but takes no new ones."""
-
-    outcome: Outcome = "busy"
 
     def __init__(self) -> None:
         super().__init__("I'm restarting and not taking new beats; try again in a minute.")
@@ -56,8 +50,6 @@ class UploadFailed(BotUserError):
     Args:
         status: the HTTP status of the last refusal.
     """
-
-    outcome: Outcome = "failed"
 
     def __init__(self, status: int) -> None:
         self.status = status
@@ -94,56 +86,65 @@ def unwrap(error: BaseException) -> BaseException:
     return error
 
 
-def outcome_of(error: BaseException) -> Outcome:
-    """How a failed request is logged."""
+@dataclass(frozen=True)
+class Answer:
+    """How one kind of error is logged and answered.
+
+    Attributes:
+        outcome: how the request is logged.
+        expected: the user's doing or a known refusal (no traceback is logged).
+        line: the one line for the user, or None for no reply (an unknown command).
+    """
+
+    outcome: Outcome
+    expected: bool
+    line: Callable[[BaseException], str | None]
+
+
+def _said(prefix: str = "") -> Callable[[BaseException], str]:
+    return lambda error: one_line(prefix + str(error))
+
+
+def _fixed(line: str | None) -> Callable[[BaseException], str | None]:
+    return lambda error: line
+
+
+def _quoted(error: BaseException) -> str:
+    return one_line(error.line(code))  # BadValue and BadInput quote the user's text
+
+
+COOLDOWNS = (commands.CommandOnCooldown, app_commands.CommandOnCooldown)
+CHECKS = (commands.CheckFailure, app_commands.CheckFailure)
+ANSWERS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], Answer], ...] = (
+    (commands.CommandNotFound, Answer(Outcome.USER_ERROR, True, _fixed(None))),
+    (COOLDOWNS, Answer(Outcome.COOLDOWN, True, lambda error: (
+        f"Slow down: you can ask again in {math.ceil(error.retry_after)} s."))),
+    ((QueueFull, AlreadyMaking, ShuttingDown), Answer(Outcome.BUSY, True, _said())),
+    (UploadFailed, Answer(Outcome.FAILED, True, _said())),
+    (BotUserError, Answer(Outcome.USER_ERROR, True, _said())),
+    ((BadValue, BadInput), Answer(Outcome.USER_ERROR, True, _quoted)),
+    (BadPrimer, Answer(Outcome.USER_ERROR, True, _said("That MIDI file can't be continued: "))),
+    (RenderError, Answer(Outcome.FAILED, False, _said("The audio could not be made: "))),
+    (ModelError, Answer(Outcome.FAILED, False, _fixed(
+        "The beat model isn't available right now; please tell the bot's owner."))),
+    (EngineError, Answer(Outcome.FAILED, False, _said())),
+    (commands.UserInputError, Answer(Outcome.USER_ERROR, True, _said())),
+    (CHECKS, Answer(Outcome.FAILED, True, _fixed("You can't use that command here."))),
+    (JobFailed, Answer(Outcome.FAILED, False, _fixed(
+        "Your beat could not be made: something broke on my side (it has been logged). "
+        "Please try again."))),
+    (BaseException, Answer(Outcome.FAILED, False, _fixed(
+        "Something went wrong on my side; it has been logged. Please try again."))),
+)
+"""Error type -> how it is logged and answered; the first row that matches wins."""
+
+
+def answer_for(error: BaseException) -> Answer:
+    """The row of ANSWERS for an error, after peeling off discord.py's wrappers."""
     error = unwrap(error)
-    if isinstance(error, commands.CommandOnCooldown | app_commands.CommandOnCooldown):
-        return "cooldown"
-    if isinstance(error, BotUserError):
-        return error.outcome
-    if isinstance(error, BadValue | BadPrimer | commands.UserInputError):
-        return "user_error"
-    return "failed"
+    return next(answer for kinds, answer in ANSWERS if isinstance(error, kinds))
 
 
 def describe(error: BaseException) -> str | None:
-    """The one line to show for an error, or None when it deserves no reply (unknown command).
-
-    Unexpected errors get a generic line; the caller logs those (see `is_expected`).
-    """
-    error = unwrap(error)
-    if isinstance(error, commands.CommandNotFound):
-        return None
-    if isinstance(error, commands.CommandOnCooldown | app_commands.CommandOnCooldown):
-        return f"Slow down: you can ask again in {math.ceil(error.retry_after)} s."
-    if isinstance(error, EngineError):
-        return _engine_line(error)
-    if isinstance(error, commands.UserInputError | BotUserError):
-        return one_line(str(error))
-    if isinstance(error, commands.CheckFailure | app_commands.CheckFailure):
-        return "You can't use that command here."
-    if isinstance(error, JobFailed):
-        return ("Your beat could not be made: something broke on my side (it has been logged). "
-                "Please try again.")
-    return "Something went wrong on my side; it has been logged. Please try again."
-
-
-def is_expected(error: BaseException) -> bool:
-    """True for errors that are the user's doing or a known refusal (not worth a traceback)."""
-    error = unwrap(error)
-    expected = (commands.UserInputError, commands.CommandNotFound, commands.CheckFailure,
-                commands.CommandOnCooldown, app_commands.CheckFailure, BotUserError,
-                BadValue, BadPrimer)
-    return isinstance(error, expected)
-
-
-def _engine_line(error: EngineError) -> str:
-    if isinstance(error, BadValue):
-        return str(BadValue(error.field, inline(error.value), error.allowed))
-    if isinstance(error, BadPrimer):
-        return one_line(f"That MIDI file can't be continued: {error}")
-    if isinstance(error, RenderError):
-        return one_line(f"The audio could not be made: {error}")
-    if isinstance(error, ModelError):
-        return "The beat model isn't available right now; please tell the bot's owner."
-    return one_line(str(error))
+    """The one line to show for an error, or None when it deserves no reply."""
+    return answer_for(error).line(unwrap(error))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import discord
 from discord.ext import commands
 
+from bot.text import NO_PINGS
 from engine.beat.request import FIELDS, Field
 
-NO_PINGS = discord.AllowedMentions.none()
 SETTING_DEFAULTS = {"bpm": "default_bpm", "bars": "default_bars", "style": "default_style",
                     "kit": "default_kit", "format": "default_format"}
 """Keys whose default the bot's settings choose (instead of the engine's)."""
@@ -36,7 +35,8 @@ class BeatHelp(commands.MinimalHelpCommand):
         """The `help beat` text: usage, then one row per key with range, default and example."""
         prefix = self.context.clean_prefix
         rows = [("key", "aliases", "allowed", "default", "example")]
-        rows += [(f.key, ", ".join(f.aliases), f.allowed.replace("!", prefix),
+        listed = {"style": f"see {prefix}styles, or any", "kit": f"see {prefix}kits, or auto"}
+        rows += [(f.key, ", ".join(f.aliases), listed.get(f.key, f.allowed),
                   self._default(f), f.example) for f in FIELDS]
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))

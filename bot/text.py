@@ -6,7 +6,11 @@ import re
 
 import discord
 
-INLINE_LIMIT = 40
+from engine.errors import SHOWN_LIMIT, shown
+
+NO_PINGS = discord.AllowedMentions.none()
+"""Every message the bot sends mentions nobody (also the bot-wide default)."""
+INLINE_LIMIT = SHOWN_LIMIT
 """Longest piece of user text echoed back, in characters."""
 LINE_LIMIT = 200
 """Longest one-line answer (an error or a note), in characters."""
@@ -35,7 +39,12 @@ def _bounded(text: str, limit: int) -> str:
 
 def inline(value: object, limit: int = INLINE_LIMIT) -> str:
     """Render user text for an inline code span: one line, no backticks, no mentions."""
-    return _bounded(" ".join(str(value).split()).replace("`", "ˋ"), limit)
+    return _bounded(shown(value, limit=10**6), limit)
+
+
+def code(value: object) -> str:
+    """User text or a key as an inline code span (the bot's way to quote in error lines)."""
+    return f"`{inline(value)}`"
 
 
 def plain(value: object, limit: int = INLINE_LIMIT) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +22,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--count", type=int, default=1, help="how many beats (seeds follow on)")
     p.add_argument("--model", type=Path, default=None, help="model file (.npz)")
     p.add_argument("--primer", type=Path, default=None, help="a MIDI file to continue")
+    p.add_argument("--soundfonts", type=Path, default=None,
+                   help="folder of kits (default: $BEATBOT_SOUNDFONT_DIR, else ./soundfonts)")
     p.set_defaults(func=run)
 
 
@@ -35,8 +38,8 @@ def run(args: argparse.Namespace) -> int:
             request = replace(request, primer=args.primer.read_bytes())
         if not 1 <= args.count <= 100:
             raise EngineError("`--count` must be from 1 to 100.")
-        maker = BeatMaker.load(args.model)
-        requests = [request.validated(maker.styles, maker.kit_names)]
+        maker = BeatMaker.load(args.model, soundfont_dir(args.soundfonts))
+        requests = [maker.validate(request)]
         requests += [replace(requests[0], seed=(requests[0].seed + i) % 2**32)
                      for i in range(1, args.count)]
         beats = maker.make_many(requests)
@@ -45,9 +48,24 @@ def run(args: argparse.Namespace) -> int:
             stem = args.out / ("beat" if args.count == 1 else f"beat_{index:02d}")
             print(summary(beat, write_files(beat, stem)))
     except (EngineError, OSError) as error:
-        print(f"beatbot: {error}", file=sys.stderr)
+        print(f"beatbot: {error_line(error)}", file=sys.stderr)
         return 2
     return 0
+
+
+def soundfont_dir(given: Path | None) -> Path:
+    """The kits folder: the option, else BEATBOT_SOUNDFONT_DIR, else the checkout's own."""
+    from engine.beat.maker import SOUNDFONT_DIR
+
+    return given or Path(os.environ.get("BEATBOT_SOUNDFONT_DIR") or SOUNDFONT_DIR)
+
+
+def error_line(error: Exception) -> str:
+    """The one line for a refused beat: keys and the user's values quoted like `bpm`."""
+    from engine.errors import shown
+
+    line = getattr(error, "line", None)
+    return line(lambda piece: f"`{shown(piece)}`") if line else str(error)
 
 
 def write_files(beat, stem: Path) -> list[Path]:

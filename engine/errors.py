@@ -1,6 +1,30 @@
-"""Errors the engine raises; the bot turns each into one line for the user."""
+"""Errors the engine raises. They carry data; a front end (bot, command line) words them.
+
+`BadValue` and `BadInput` keep the user's text apart from the sentence around it, so the bot
+can show it as a code span and the command line as plain text, from one template.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+
+SHOWN_LIMIT = 40
+"""Longest piece of user text echoed back, in characters."""
+
+Quote = Callable[[object], str]
+"""How a front end shows a piece of user text or a key (a code span, quotes, ...)."""
+
+
+def shown(value: object, limit: int = SHOWN_LIMIT) -> str:
+    """User text made safe to echo: numbers as typed, one line, no backticks, bounded."""
+    text = f"{value:g}" if isinstance(value, float) else str(value)
+    text = " ".join(text.split()).replace("`", "ˋ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def plain_quote(value: object) -> str:
+    """The command line's quoting: the text as is, cleaned (see `shown`)."""
+    return shown(value)
 
 
 class EngineError(Exception):
@@ -13,15 +37,33 @@ class BadValue(EngineError):
     Args:
         field: the request key, as the user types it (`bpm`, `temp`, ...).
         value: what was given.
-        allowed: what is allowed, in words (`40-300`, `one of rock, trap`).
+        allowed: what is allowed, in words (`a number from 40 to 300`).
     """
 
     def __init__(self, field: str, value: object, allowed: str) -> None:
         self.field, self.value, self.allowed = field, value, allowed
-        shown = f"{value:g}" if isinstance(value, float) else str(value)
-        if len(shown) > 40:
-            shown = shown[:37] + "..."
-        super().__init__(f"`{field}` can't be `{shown}`: use {allowed}.")
+        super().__init__(self.line(plain_quote))
+
+    def line(self, quote: Quote) -> str:
+        """The sentence, with the key and the value shown by `quote`."""
+        return f"{quote(self.field)} can't be {quote(self.value)}: use {self.allowed}."
+
+
+class BadInput(EngineError):
+    """The `key=value` text could not be read (stray words, unknown or repeated keys).
+
+    Args:
+        template: the sentence, with one `{}` per piece.
+        pieces: keys, the user's text and examples, each shown quoted.
+    """
+
+    def __init__(self, template: str, *pieces: object) -> None:
+        self.template, self.pieces = template, pieces
+        super().__init__(self.line(plain_quote))
+
+    def line(self, quote: Quote) -> str:
+        """The sentence with each piece shown by `quote`."""
+        return self.template.format(*(quote(piece) for piece in self.pieces))
 
 
 class BadPrimer(EngineError):
@@ -34,7 +76,3 @@ class ModelError(EngineError):
 
 class RenderError(EngineError):
     """Audio could not be rendered or encoded (soundfont or encoder trouble)."""
-
-
-class BadInput(EngineError):
-    """The `key=value` text could not be read (stray words, unknown or repeated keys)."""

@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.errors import describe, is_expected, unwrap
-from bot.text import one_line
+from bot.errors import answer_for, describe, unwrap
+from bot.text import NO_PINGS, one_line
 
 if TYPE_CHECKING:
     from bot.app import BeatBot
 
 log = logging.getLogger(__name__)
-NO_PINGS = discord.AllowedMentions.none()
 
 
 class ErrorHandler(commands.Cog):
@@ -64,7 +63,7 @@ class ErrorHandler(commands.Cog):
 
     @staticmethod
     def _line(error: BaseException, where: str) -> str | None:
-        if not is_expected(error):
+        if not answer_for(error).expected:
             original = unwrap(error)
             log.error("unexpected error in %s", where,
                       exc_info=(type(original), original, original.__traceback__))

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.params import replay_args
+from bot.text import NO_PINGS
+from engine.beat.text import replay_text
 
 if TYPE_CHECKING:
     from bot.app import BeatBot
 
-NO_PINGS = discord.AllowedMentions.none()
 HISTORY_LENGTH = 5
 
 
@@ -32,7 +32,7 @@ class History(commands.Cog):
             await ctx.send(f"No beats yet. Try `{prefix}beat`.", allowed_mentions=NO_PINGS)
             return
         lines = [f"{discord.utils.format_dt(beat.created_at, 'R')}: `{prefix}beat "
-                 f"{replay_args(beat.params)}`" for beat in beats]
+                 f"{replay_text(beat.params)}`" for beat in beats]
         await ctx.send(f"Your last {_count(len(beats), 'beat')} (newest first); each line "
                        "replays one (same settings and `seed=`, same beat):\n" + "\n".join(lines),
                        allowed_mentions=NO_PINGS)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import discord
 from discord.ext import commands
 
-from bot.text import one_line
+from bot.text import NO_PINGS, one_line
 from engine.beat.request import ANY_STYLE, AUTO_KIT
 
 if TYPE_CHECKING:
     from bot.app import BeatBot
 
-NO_PINGS = discord.AllowedMentions.none()
 
 
 class Info(commands.Cog):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,10 +18,8 @@ from engine.sound.encode import EncodedAudio, encode
 from engine.sound.kits import Kit, load_kits, resolve_kit
 from engine.sound.render import Renderer
 
-SOUNDFONT_DIR = Path(
-    os.environ.get("BEATBOT_SOUNDFONT_DIR", Path(__file__).resolve().parents[2] / "soundfonts")
-)
-"""The kits: the repo's soundfonts/ folder unless BEATBOT_SOUNDFONT_DIR says otherwise."""
+SOUNDFONT_DIR = Path(__file__).resolve().parents[2] / "soundfonts"
+"""The kits of a source checkout: the repo's soundfonts/ folder."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +77,15 @@ class BeatMaker:
         """Kits a request may name (besides "auto")."""
         return tuple(self.kits)
 
+    def validate(self, request: BeatRequest) -> BeatRequest:
+        """The request checked against this maker's styles and kits (once: a request that is
+        already valid comes back as is).
+
+        Raises:
+            BadValue: a field is out of range.
+        """
+        return request if request.valid else request.validated(self.styles, self.kit_names)
+
     def make(self, request: BeatRequest) -> Beat:
         """Validate a request and make its beat.
 
@@ -91,7 +97,7 @@ class BeatMaker:
 
     def make_many(self, requests: list[BeatRequest]) -> list[Beat]:
         """Make several beats, generating their patterns in one batch."""
-        requests = [r.validated(self.styles, self.kit_names) for r in requests]
+        requests = [self.validate(r) for r in requests]
         specs = [self._spec(r) for r in requests]
         start = time.perf_counter()
         patterns = self.generator.generate(specs)

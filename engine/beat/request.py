@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import secrets
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 
 from engine.errors import BadValue
 from engine.music.drums import DEFAULT_BARS, DEFAULT_BPM
@@ -41,10 +41,10 @@ FIELDS: tuple[Field, ...] = (
     Field("bars", "bars", DEFAULT_BARS, "1-64", "length in 4/4 bars", "bars=8", ("length",)),
     Field("temp", "temperature", 1.0, "0.1-2.0", "wildness: low is safe, high is adventurous",
           "temp=1.0", ("temperature", "t")),
-    Field("style", "style", ANY_STYLE, "see !styles", "the style to play", "style=trap",
-          ("genre",)),
-    Field("kit", "kit", AUTO_KIT, "see !kits", "drum kit (auto picks one for the style)",
-          "kit=808", ("drums",)),
+    Field("style", "style", ANY_STYLE, "a style the model plays, or any", "the style to play",
+          "style=trap", ("genre",)),
+    Field("kit", "kit", AUTO_KIT, "an installed kit, or auto",
+          "drum kit (auto picks one for the style)", "kit=808", ("drums",)),
     Field("seed", "seed", None, "0-4294967295", "replay a beat: same seed, same beat",
           "seed=7"),
     Field("fills", "fills", 0, "0, 2, 4 or 8", "a fill in the last bar of every N bars",
@@ -90,6 +90,8 @@ class BeatRequest:
     audio_format: str = "mp3"
     primer: bytes | None = None
     vary: bytes | None = None
+    valid: bool = field(default=False, init=False, compare=False, repr=False)
+    """True on the copy `validated` returns; any `replace` makes a copy that is not."""
 
     def validated(self, styles: tuple[str, ...], kits: tuple[str, ...]) -> BeatRequest:
         """Check every field and resolve the seed.
@@ -118,11 +120,13 @@ class BeatRequest:
         if seed is None:
             seed = secrets.randbelow(SEED_RANGE[1] + 1)
         _whole("seed", seed, *SEED_RANGE)
-        if self.primer is not None and len(self.primer) > PRIMER_MAX_BYTES:
-            raise BadValue("primer", f"{len(self.primer)} bytes", "a MIDI file of at most 256 KB")
-        return replace(self, style=style, kit=kit, audio_format=audio_format, seed=seed,
-                       bpm=float(self.bpm), temperature=float(self.temperature),
-                       swing=float(self.swing), humanize=float(self.humanize))
+        if self.primer is not None:
+            check_primer_size(len(self.primer))
+        checked = replace(self, style=style, kit=kit, audio_format=audio_format, seed=seed,
+                          bpm=float(self.bpm), temperature=float(self.temperature),
+                          swing=float(self.swing), humanize=float(self.humanize))
+        object.__setattr__(checked, "valid", True)
+        return checked
 
     def params(self) -> dict[str, object]:
         """Return the fields as user keys (primer as its size), for logs and summaries."""
@@ -130,6 +134,17 @@ class BeatRequest:
         out["primer_bytes"] = len(self.primer) if self.primer else 0
         out["vary"] = self.vary is not None
         return out
+
+
+def check_primer_size(size: int) -> None:
+    """Refuse a primer larger than PRIMER_MAX_BYTES.
+
+    Raises:
+        BadValue: naming its size and the limit, in KB.
+    """
+    if size > PRIMER_MAX_BYTES:
+        raise BadValue("primer", f"{math.ceil(size / 1024)} KB",
+                       f"a MIDI file of at most {PRIMER_MAX_BYTES // 1024} KB")
 
 
 def field_for(key: str) -> Field | None:

@@ -1,7 +1,7 @@
-"""Read `key=value` text (`bpm=85 bars=8 style=trap`) into a BeatRequest, strictly.
+"""Read and write `key=value` text (`bpm=85 bars=8 style=trap`): the one home of that syntax.
 
 The command line uses this directly; the bot runs the same scan before discord.py's
-FlagConverter so that both give the same one-line errors.
+FlagConverter so that both give the same one-line errors, and replay lines come from here.
 """
 
 from __future__ import annotations
@@ -16,27 +16,22 @@ from engine.errors import BadInput, BadValue
 
 LOWERCASE_KEYS = ("style", "kit", "format")
 """Keys whose values are names, matched without regard to case."""
-SHOWN_LIMIT = 40
-"""Longest piece of user text echoed back in an error."""
 INTEGER_KEYS = ("bars", "seed", "fills")
 MAX_DIGITS = 20
 """Longer digit strings are refused before int() (which has its own limit on huge text)."""
-
-
-def shown(value: object, limit: int = SHOWN_LIMIT) -> str:
-    """User text made safe for an inline code span: one line, no backticks, bounded."""
-    text = " ".join(str(value).split()).replace("`", "ˋ")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+ALWAYS_SHOWN = ("bpm", "bars", "style", "kit", "seed")
+"""Keys every replay line names, even at their default, so the line stands on its own."""
+CLI_COMMAND = "beatbot beat"
 
 
 def scan(argument: str, words: Mapping[str, str] | None = None,
-         prefix: str = "!") -> list[tuple[str, str]]:
+         command: str = CLI_COMMAND) -> list[tuple[str, str]]:
     """Split `key=value ...` into (main key, value) pairs, refusing anything else.
 
     Args:
         argument: the settings text.
         words: bare words mapped to the key they suggest (`trap` -> `style`).
-        prefix: the bot's command prefix, for the hints ("" on the command line).
+        command: how the user runs a beat (`!beat`, `beatbot beat`), for the hints.
 
     Raises:
         BadInput: stray text, an unknown or repeated key, a missing value, spaces around `=`.
@@ -45,41 +40,40 @@ def scan(argument: str, words: Mapping[str, str] | None = None,
     pairs: dict[str, tuple[str, str]] = {}
     for index, token in enumerate(tokens):
         following = tokens[index + 1] if index + 1 < len(tokens) else ""
-        key, value = _split(token, following, words or {}, prefix)
+        key, value = _split(token, following, words or {}, command)
         field = known_field(key)
         if field.key in pairs:
             first = "=".join(pairs[field.key])
-            raise BadInput(f"`{field.key}` is set twice (`{shown(first)}` and `{shown(token)}`);"
-                           " give it once.")
+            raise BadInput("{} is set twice ({} and {}); give it once.", field.key, first, token)
         if not value:
-            raise BadInput(f"`{field.key}` needs a value, like `{field.example}`.")
+            raise BadInput("{} needs a value, like {}.", field.key, field.example)
         if "=" in value:
-            raise BadInput(f"`{field.key}` can't be `{shown(value)}`: a value can't hold `=`.")
+            raise BadInput("{} can't be {}: a value can't hold {}.", field.key, value, "=")
         pairs[field.key] = (key, value)
     return [(k, v.lower() if k in LOWERCASE_KEYS else v) for k, (_, v) in pairs.items()]
 
 
-def _split(token: str, following: str, words: Mapping[str, str], prefix: str) -> tuple[str, str]:
+def _split(token: str, following: str, words: Mapping[str, str], command: str
+           ) -> tuple[str, str]:
     """Split one token at its first `=`, explaining tokens that are not `key=value`."""
     key, equals, value = token.partition("=")
     if not equals and not following.startswith("="):
-        raise BadInput(_stray(token, words, prefix))
+        raise _stray(token, words, command)
     spaced = not equals or not key or (not value and following and "=" not in following)
     if spaced:
         example = known_field(key).example if key else "bpm=85"
-        raise BadInput(f"Write settings with no spaces around `=`, like `{example}`.")
+        raise BadInput("Write settings with no spaces around {}, like {}.", "=", example)
     return key, value
 
 
-def _stray(token: str, words: Mapping[str, str], prefix: str) -> str:
-    command = f"{prefix}beat" if prefix else "beatbot beat"
-    hint = f"write key=value, like `{command} bpm=85 style=trap`."
+def _stray(token: str, words: Mapping[str, str], command: str) -> BadInput:
     key = words.get(token.lower())
     if key is not None:
-        hint = f"did you mean `{key}={shown(token.lower())}`?"
-    elif _is_number(token):
-        hint = f"did you mean `bpm={shown(token)}`?"
-    return f"`{shown(token)}` isn't a setting: {hint}"
+        return BadInput("{} isn't a setting: did you mean {}?", token, f"{key}={token.lower()}")
+    if _is_number(token):
+        return BadInput("{} isn't a setting: did you mean {}?", token, f"bpm={token}")
+    return BadInput("{} isn't a setting: write key=value, like {}.", token,
+                    f"{command} bpm=85 style=trap")
 
 
 def known_field(key: str) -> Field:
@@ -93,9 +87,9 @@ def known_field(key: str) -> Field:
         return field
     names = [f.key for f in FIELDS] + [alias for f in FIELDS for alias in f.aliases]
     close = difflib.get_close_matches(key.lower(), names, n=1, cutoff=0.6)
-    hint = (f"did you mean `{known_field(close[0]).key}`?" if close
-            else "keys are " + ", ".join(f.key for f in FIELDS) + ".")
-    raise BadInput(f"`{shown(key)}` is not a key: {hint}")
+    if close:
+        raise BadInput("{} is not a key: did you mean {}?", key, known_field(close[0]).key)
+    raise BadInput("{} is not a key: keys are " + ", ".join(f.key for f in FIELDS) + ".", key)
 
 
 def _is_number(text: str) -> bool:
@@ -125,12 +119,18 @@ def convert(key: str, text: str) -> object:
             return number
     else:
         return text
-    bad = {field.attr: text}
+    raise bad_value(field.key, text)
+
+
+def bad_value(key: str, text: str) -> BadValue:
+    """The error for text that is not a value of the key's type (`bpm=fast`, `bars=2.5`),
+    naming what the request's own check allows."""
+    field = known_field(key)
     try:
-        BeatRequest(**bad).validated((), ())
+        BeatRequest(**{field.attr: text}).validated((), ())
     except BadValue as error:
-        raise BadValue(error.field, shown(text), error.allowed) from None
-    raise BadValue(field.key, shown(text), field.allowed)
+        return BadValue(error.field, text, error.allowed)
+    return BadValue(field.key, text, field.allowed)
 
 
 def parse_request(argument: str, base: BeatRequest | None = None,
@@ -141,5 +141,21 @@ def parse_request(argument: str, base: BeatRequest | None = None,
         BadInput: the text is not `key=value` pairs of known keys.
         BadValue: a value has the wrong type.
     """
-    given = {known_field(k).attr: convert(k, v) for k, v in scan(argument, words, "")}
+    given = {known_field(k).attr: convert(k, v) for k, v in scan(argument, words)}
     return replace(base or BeatRequest(), **given)
+
+
+def replay_text(params: Mapping[str, object]) -> str:
+    """Format request params (`BeatRequest.params()`) as `bpm=90 bars=8 ... seed=7`.
+
+    Keys at their engine default are left out, except those in ALWAYS_SHOWN.
+    """
+    parts = []
+    for field in FIELDS:
+        value = params.get(field.key)
+        if value is None:
+            continue
+        if field.key in ALWAYS_SHOWN or value != field.default:
+            text = f"{value:g}" if isinstance(value, float) else str(value)
+            parts.append(f"{field.key}={text}")
+    return " ".join(parts)

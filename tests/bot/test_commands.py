@@ -10,8 +10,10 @@ async def test_help_beat_lists_every_key_with_range_default_and_example(simcord_
     await alice.send(channel, "!help beat")
 
     text = channel.last_message.content
+    listed = {"style": "see !styles, or any", "kit": "see !kits, or auto"}
     for field in FIELDS:
-        assert field.key in text and field.example in text and field.allowed in text
+        allowed = listed.get(field.key, field.allowed)
+        assert field.key in text and field.example in text and allowed in text
     assert "temperature, t" in text  # aliases
     assert "random" in text  # seed's default
     lines = {line.split()[0]: line for line in text.splitlines() if line.split()}

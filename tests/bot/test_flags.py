@@ -6,8 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.exts.beat._flags import BadFlags, bad_value_line, hint_words, scan
+from bot.exts.beat._flags import BadFlags, hint_words, scan
+from bot.text import code
 from engine.beat.request import FIELDS
+from engine.beat.text import bad_value
 
 WORDS = hint_words(("rock", "trap"), ("808",))
 KEYS = [name for field in FIELDS for name in (field.key, *field.aliases)]
@@ -38,7 +40,7 @@ def test_any_text_gives_pairs_or_one_safe_line(text):
 
 @given(st.sampled_from([f.key for f in FIELDS]), st.text(max_size=80))
 def test_bad_value_lines_are_safe(key, value):
-    _assert_safe_line(bad_value_line(key, value))
+    _assert_safe_line(bad_value(key, value).line(code))
 
 
 def test_aliases_map_to_main_keys_and_names_are_lowercased():

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from bot.app import BeatBot, create_bot
-from bot.errors import is_expected
+from bot.errors import answer_for
 from bot.settings import Settings
 from bot.text import LINE_LIMIT
 from engine.beat.maker import BeatMaker
@@ -124,7 +124,7 @@ class Harness:
         replies = [r.json for r in self.env.http_requests[posted:]
                    if r.method == "POST" and r.path.endswith("/messages")]
         assert len(replies) == 1, replies
-        unexpected = [e for e in self.env.errors_since(errors) if not is_expected(e)]
+        unexpected = [e for e in self.env.errors_since(errors) if not answer_for(e).expected]
         assert not unexpected, unexpected
         self._stop_views()
         return replies[0]

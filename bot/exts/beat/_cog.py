@@ -12,11 +12,12 @@ from discord.ext import commands
 
 from bot.errors import LoggedFailure
 from bot.exts.beat._flags import BeatFlags
-from bot.exts.beat._origin import NO_PINGS, ContextOrigin
+from bot.exts.beat._origin import ContextOrigin
 from bot.exts.beat._service import BeatService
 from bot.exts.beat._view import token_of
-from engine.beat.request import ANY_STYLE, AUTO_KIT, PRIMER_MAX_BYTES
-from engine.errors import BadPrimer, BadValue
+from bot.text import NO_PINGS
+from engine.beat.request import ANY_STYLE, AUTO_KIT, check_primer_size
+from engine.errors import BadPrimer
 
 if TYPE_CHECKING:
     from bot.app import BeatBot
@@ -103,8 +104,7 @@ async def read_primer(attachment: discord.Attachment) -> bytes:
     """
     if not attachment.filename.lower().endswith(MIDI_SUFFIXES):
         raise BadPrimer("attach a drum .mid file to continue it")
-    if attachment.size > PRIMER_MAX_BYTES:
-        raise _too_big(attachment.size)
+    check_primer_size(attachment.size)
     if attachment.size == 0:
         raise BadPrimer("the file is empty")
     try:
@@ -112,14 +112,8 @@ async def read_primer(attachment: discord.Attachment) -> bytes:
     except discord.HTTPException as error:
         raise BadPrimer(f"it could not be downloaded (HTTP {error.status}); attach it "
                         "again") from error
-    if len(data) > PRIMER_MAX_BYTES:  # the size Discord announced was wrong
-        raise _too_big(len(data))
+    check_primer_size(len(data))  # the size Discord announced may be wrong
     return data
-
-
-def _too_big(size: int) -> BadValue:
-    return BadValue("primer", f"{size // 1024} KB",
-                    f"a MIDI file of at most {PRIMER_MAX_BYTES // 1024} KB")
 
 
 def _choices(names: tuple[str, ...], current: str) -> list[app_commands.Choice[str]]:

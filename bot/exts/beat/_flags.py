@@ -12,11 +12,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Literal
 
-import discord
 from discord.ext import commands
 
 from bot.settings import Settings
-from bot.text import inline
+from bot.text import code
 from engine.beat import text as request_text
 from engine.beat.request import (
     AUDIO_FORMATS,
@@ -31,7 +30,7 @@ from engine.beat.request import (
     Field,
     field_for,
 )
-from engine.errors import BadInput, BadValue
+from engine.errors import BadInput
 
 
 class BadFlags(commands.BadArgument):
@@ -76,11 +75,12 @@ class BeatFlags(commands.FlagConverter, delimiter="=", prefix="", case_insensiti
         """
         maker = getattr(ctx.bot, "maker", None)
         words = hint_words(maker.styles if maker else (), maker.kit_names if maker else ())
-        pairs = scan(argument, words, ctx.clean_prefix)
+        pairs = scan(argument, words, f"{ctx.clean_prefix}beat")
         try:
             return await super().convert(ctx, " ".join(f"{k}={v}" for k, v in pairs))
         except commands.BadFlagArgument as error:
-            raise BadFlags(bad_value_line(error.flag.name, error.argument)) from error
+            line = request_text.bad_value(error.flag.name, error.argument).line(code)
+            raise BadFlags(line) from error
 
     def to_request(self, settings: Settings) -> BeatRequest:
         """Build the engine request, taking unset keys from the settings' defaults."""
@@ -102,33 +102,16 @@ def hint_words(styles: tuple[str, ...], kits: tuple[str, ...]) -> dict[str, str]
     return words
 
 
-def scan(
-    argument: str, words: Mapping[str, str] | None = None, prefix: str = "!"
-) -> list[tuple[str, str]]:
+def scan(argument: str, words: Mapping[str, str] | None = None,
+         command: str = "!beat") -> list[tuple[str, str]]:
     """Split `key=value key=value ...` into (main key, value) pairs, refusing anything else.
 
-    The engine's own scan (shared with `beatbot beat`), with its one-line errors made safe
-    for chat.
-
-    Args:
-        argument: everything after the command name.
-        words: bare words mapped to the key they suggest (`trap` -> `style`).
-        prefix: the command prefix, for the hints.
+    The engine's own scan (shared with `beatbot beat`), its errors worded for chat.
 
     Raises:
         BadFlags: stray text, an unknown or repeated key, a missing value, spaces around `=`.
     """
     try:
-        return request_text.scan(argument, words, prefix)
+        return request_text.scan(argument, words, command)
     except BadInput as error:
-        raise BadFlags(discord.utils.escape_mentions(str(error))) from None
-
-
-def bad_value_line(key: str, argument: str) -> str:
-    """The engine's own line for a value that failed to convert (`bpm=fast`, `bars=2.5`)."""
-    field = _field(key)
-    try:
-        BeatRequest(**{field.attr: argument}).validated((), ())
-    except BadValue as error:
-        return str(BadValue(error.field, inline(argument), error.allowed))
-    return str(BadValue(field.key, inline(argument), field.allowed))
+        raise BadFlags(error.line(code)) from None

@@ -11,8 +11,9 @@ from typing import Any, Protocol
 import discord
 from discord.ext import commands
 
+from bot.text import NO_PINGS
+
 log = logging.getLogger(__name__)
-NO_PINGS = discord.AllowedMentions.none()
 
 
 class Origin(Protocol):

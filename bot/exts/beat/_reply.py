@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.params import replay_args
 from bot.text import one_line, plain
 from engine.beat.maker import Beat
+from engine.beat.text import replay_text
 
 GRID_NAME = "grid.png"
 MIDI_NAME = "beat.mid"
@@ -99,7 +99,7 @@ def _description(beat: Beat, prefix: str) -> str:
         label = "A variation; its settings"
     elif request.primer is not None:
         label = "Continued from a MIDI primer; its settings"
-    return f"{label}: `{prefix}beat {replay_args(request.params())}`"
+    return f"{label}: `{prefix}beat {replay_text(request.params())}`"
 
 
 def _bars(beat: Beat) -> str:

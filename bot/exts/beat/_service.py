@@ -12,16 +12,15 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.database import RequestRecord
+from bot.database import Outcome, RequestRecord
 from bot.errors import (
     AlreadyMaking,
     JobFailed,
     LoggedFailure,
     ShuttingDown,
     UploadFailed,
+    answer_for,
     describe,
-    is_expected,
-    outcome_of,
 )
 from bot.exts.beat._origin import InteractionOrigin, Origin
 from bot.exts.beat._reply import Reply, build_reply
@@ -85,7 +84,7 @@ class BeatService:
         self._started()
         try:
             await self._serve(origin, request, record)
-            record.outcome = "ok"
+            record.outcome = Outcome.OK
         except Exception as error:
             self.note_failure(record, error)
             raise LoggedFailure(error) from error
@@ -138,12 +137,13 @@ class BeatService:
     @staticmethod
     def note_failure(record: RequestRecord, error: BaseException) -> None:
         """Fill in a log row's outcome and error text from an error."""
-        record.outcome = outcome_of(error)
-        text = describe(error) if is_expected(error) else f"{type(error).__name__}: {error}"
+        answer = answer_for(error)
+        record.outcome = answer.outcome
+        text = describe(error) if answer.expected else f"{type(error).__name__}: {error}"
         record.error = (text or type(error).__name__)[:ERROR_TEXT_LIMIT]
 
     async def _serve(self, origin: Origin, request: BeatRequest, record: RequestRecord) -> None:
-        request = request.validated(self.maker.styles, self.maker.kit_names)
+        request = self.maker.validate(request)
         record.params, record.seed = request.params(), request.seed
         self._admit(origin.user.id)
         self.making.add(origin.user.id)
