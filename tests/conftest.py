@@ -1,4 +1,4 @@
-"""Shared fixtures: where the Groove data lives, and small real MIDI made on the fly."""
+"""Shared fixtures: where the Groove data lives, and a private PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -22,3 +22,17 @@ def groove_dir() -> Path:
             pytest.fail(reason + "; BEATBOT_REQUIRE_GROOVE=1 forbids skipping")
         pytest.skip(reason)
     return GROOVE_DIR
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A private PostgreSQL server for the session; skips (fails under CI) without one."""
+    from bench.postgres import PostgresServer, postgres_bin
+
+    if postgres_bin() is None:
+        reason = "PostgreSQL is not installed (apt-get install postgresql)"
+        if os.environ.get("CI"):
+            pytest.fail(reason + "; CI must install it")
+        pytest.skip(reason)
+    with PostgresServer() as server:
+        yield server

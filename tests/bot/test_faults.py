@@ -202,7 +202,9 @@ def _locked(path: Path):
 
 
 async def _read_only(database: Database, on: bool) -> None:
-    await database.connection.execute(f"PRAGMA query_only = {'ON' if on else 'OFF'}")
+    """Make SQLite refuse writes on the log's one connection (root ignores chmod)."""
+    async with database.engine.connect() as connection:
+        await connection.exec_driver_sql(f"PRAGMA query_only = {'ON' if on else 'OFF'}")
 
 
 async def test_locked_database_keeps_serving_and_writes_the_rows_later(
