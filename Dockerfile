@@ -16,6 +16,7 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY engine ./engine
 COPY bench ./bench
+COPY cli ./cli
 COPY soundfonts ./soundfonts
 RUN pip install --no-cache-dir . \
     && useradd --create-home --uid 10001 beatbot \

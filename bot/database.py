@@ -14,6 +14,7 @@ import json
 import logging
 import math
 import statistics
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy import exc
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,9 @@ FIRST_REVISION = "0001"
 """The table as it was before Alembic (PRAGMA user_version 1): such files get this stamp."""
 BUSY_TIMEOUT_S = 0.25
 """How long a SQLite write waits for another connection's lock before its rows wait in memory."""
-CONNECT_TIMEOUT_S = 5.0
-"""How long a PostgreSQL connection attempt may take before the rows wait in memory."""
+CONNECT_TIMEOUT_S = 3.0
+"""How long a PostgreSQL connection attempt may take before the rows wait in memory (a
+request's own write is the only one that can wait this long for an unreachable server)."""
 COMMAND_TIMEOUT_S = 10.0
 """Longest a PostgreSQL statement may run."""
 MIGRATION_LOCK = 0x6265_6174
@@ -98,6 +100,7 @@ REQUESTS = sa.Table(
     sa.Column("error", sa.Text()),
     *(sa.Column(f"{stage}_ms", sa.Float()) for stage in (
         "queue", "generate", "render", "encode", "upload", "total")),
+    sa.Column("request_key", sa.Text(), unique=True),
 )
 """The table as the queries see it; bot/migrations/versions makes it."""
 
@@ -124,6 +127,8 @@ class RequestRecord:
         seed: the seed, once known.
         outcome: what became of it.
         error: the one line the user saw, or an audio error on an otherwise good beat.
+        request_key: unique to this request, so that a row sent twice (a commit whose
+            acknowledgement was lost, a spill file loaded again) is stored once.
     """
 
     user_id: int
@@ -141,6 +146,7 @@ class RequestRecord:
     encode_ms: float | None = None
     upload_ms: float | None = None
     total_ms: float | None = None
+    request_key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 @dataclass(frozen=True)
@@ -306,8 +312,10 @@ class Database:
         return len(batch)
 
     async def _insert(self, batch: list[RequestRecord]) -> None:
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(REQUESTS).on_conflict_do_nothing(index_elements=["request_key"])
         async with self.engine.begin() as connection:
-            await connection.execute(REQUESTS.insert(), [_row(record) for record in batch])
+            await connection.execute(insert, [_row(record) for record in batch])
 
     def _note_outage(self, error: BaseException) -> None:
         if self.outage is None:
@@ -389,6 +397,12 @@ class Database:
 def spill_path(sqlite_file: Path) -> Path:
     """The JSON-lines file beside a SQLite file where rows one run could not write wait."""
     return sqlite_file.with_name(sqlite_file.name + SPILL_SUFFIX)
+
+
+def describe_target(target: Path | str) -> str:
+    """The log's place for people to read: a path, or a URL with its password hidden."""
+    text = str(target)
+    return sa.make_url(text).render_as_string(hide_password=True) if "://" in text else text
 
 
 def database_url(target: Path | str) -> str:

@@ -75,11 +75,12 @@ def _engine(settings: Settings) -> BeatMaker | None:
 def _serve(settings: Settings, maker: BeatMaker) -> int:
     """Run the bot until it is stopped; the exit code."""
     import asyncio
-    import sqlite3
 
     import discord
+    from sqlalchemy.exc import SQLAlchemyError
 
     from bot.app import run_bot
+    from bot.database import describe_target
     from engine.errors import EngineError
 
     discord.utils.setup_logging(level=settings.log_level, root=True)
@@ -88,8 +89,9 @@ def _serve(settings: Settings, maker: BeatMaker) -> int:
     except discord.LoginFailure:
         _fail("Discord refused the token; check DISCORD_TOKEN in .env.")
         return 1
-    except sqlite3.Error as error:
-        _fail(f"could not open the request log {settings.database}: {error}")
+    except SQLAlchemyError as error:
+        where = describe_target(settings.log_target)
+        _fail(f"could not open the request log {where}: {getattr(error, 'orig', error)}")
         return 1
     except (EngineError, OSError) as error:
         _fail(f"could not start: {error}")

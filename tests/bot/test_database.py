@@ -40,7 +40,7 @@ async def _column(database: Database, name: str) -> list[object]:
 async def test_a_new_log_is_migrated_to_the_head(log_target):
     database = await Database.open(log_target)
     try:
-        assert await database.schema_version() == _head() == "0001"
+        assert await database.schema_version() == _head() == "0002"
     finally:
         await database.close()
 
@@ -146,6 +146,19 @@ async def test_concurrent_writes_all_land_in_order(log_target):
         await database.close()
 
 
+async def test_a_row_sent_twice_is_stored_once(log_target):
+    """As when a commit went through but its acknowledgement was lost, and it is retried."""
+    database = await Database.open(log_target)
+    try:
+        record = _record(seed=1)
+        assert await database.log(record)
+        database.pending.append(record)
+        assert await database.log(_record(seed=2))
+        assert await _column(database, "seed") == [1, 2]
+    finally:
+        await database.close()
+
+
 async def test_two_bots_share_one_postgresql_log(postgres_server):
     """Two Database objects (as two bot processes have) write into and read one log."""
     url = postgres_server.create_database("shared")
@@ -189,5 +202,6 @@ async def test_a_log_from_before_alembic_is_stamped_and_keeps_its_rows(tmp_path)
         assert [beat.seed for beat in await database.history(1)] == [6, 5]
         since = datetime(2026, 11, 30, tzinfo=UTC)
         assert (await database.stats(since)).top_styles == [("rock", 2)]
+        assert (await _column(database, "request_key"))[0] is None
     finally:
         await database.close()
