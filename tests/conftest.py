@@ -1,4 +1,4 @@
-"""Shared fixtures: where the Groove data lives, and small real MIDI made on the fly."""
+"""Shared fixtures: the real engine, and where the Groove data lives."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
+
+from engine.beat.maker import BeatMaker
 
 GROOVE_DIR = Path(
     os.environ.get("BEATBOT_GROOVE", Path(__file__).resolve().parents[2] / "shared/data/groove")
@@ -22,3 +24,9 @@ def groove_dir() -> Path:
             pytest.fail(reason + "; BEATBOT_REQUIRE_GROOVE=1 forbids skipping")
         pytest.skip(reason)
     return GROOVE_DIR
+
+
+@pytest.fixture(scope="session")
+def maker() -> BeatMaker:
+    """The real engine, loaded once for the whole session (as the bot does at start-up)."""
+    return BeatMaker.load()
