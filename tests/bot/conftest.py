@@ -27,12 +27,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "bot_settings(**fields): override bot Settings fields")
 
 
-@pytest.fixture(scope="session")
-def maker() -> BeatMaker:
-    """The real engine, loaded once for the whole session (as the bot does at start-up)."""
-    return BeatMaker.load()
-
-
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "beatbot.db"
