@@ -105,6 +105,19 @@ REQUESTS = sa.Table(
 """The table as the queries see it; bot/migrations/versions makes it."""
 
 
+class LogOpenFailed(Exception):
+    """The request log could not be reached or migrated at start-up.
+
+    Args:
+        target: the path or URL (its password is never shown).
+        cause: what went wrong.
+    """
+
+    def __init__(self, target: Path | str, cause: BaseException) -> None:
+        super().__init__(f"could not open the request log {describe_target(target)}: "
+                         f"{_first_line(cause)}")
+
+
 class LogUnavailable(Exception):
     """The request log can't be read right now (its database is down or locked)."""
 
@@ -213,8 +226,8 @@ class Database:
                 and only in the application log for a server without one.
 
         Raises:
-            sqlalchemy.exc.SQLAlchemyError, OSError: the database can't be reached or
-                migrated at start-up (the bot then does not start).
+            LogOpenFailed: the database can't be reached or migrated (the bot then does not
+                start).
         """
         url = sa.make_url(database_url(target))
         if spill is None and url.get_backend_name() == "sqlite" and url.database:
@@ -222,9 +235,9 @@ class Database:
         database = cls(_engine(url), spill)
         try:
             await database.migrate()
-        except BaseException:
+        except Exception as error:
             await database.engine.dispose()
-            raise
+            raise LogOpenFailed(target, error) from error
         await database._load_spill()
         return database
 

@@ -77,10 +77,9 @@ def _serve(settings: Settings, maker: BeatMaker) -> int:
     import asyncio
 
     import discord
-    from sqlalchemy.exc import SQLAlchemyError
 
     from bot.app import run_bot
-    from bot.database import describe_target
+    from bot.database import LogOpenFailed
     from engine.errors import EngineError
 
     discord.utils.setup_logging(level=settings.log_level, root=True)
@@ -89,9 +88,8 @@ def _serve(settings: Settings, maker: BeatMaker) -> int:
     except discord.LoginFailure:
         _fail("Discord refused the token; check DISCORD_TOKEN in .env.")
         return 1
-    except SQLAlchemyError as error:
-        where = describe_target(settings.log_target)
-        _fail(f"could not open the request log {where}: {getattr(error, 'orig', error)}")
+    except LogOpenFailed as error:
+        _fail(str(error))
         return 1
     except (EngineError, OSError) as error:
         _fail(f"could not start: {error}")
