@@ -91,12 +91,19 @@ def test_each_format_decodes_back_with_the_right_duration(one_bar, audio_format,
         assert 0.6 * kbps * 1000 < decoded.bit_rate < 1.1 * kbps * 1000
 
 
-def test_mp3_has_exactly_the_rendered_samples_so_it_loops_without_a_gap(one_bar):
+@pytest.mark.parametrize(("max_bytes", "kbps", "rate"), [
+    (MAX_AUDIO_BYTES, 128, SAMPLE_RATE),
+    (21_000, 64, SAMPLE_RATE),
+    (9_000, LOW_KBPS, LOW_RATE),
+])
+def test_mp3_has_exactly_the_rendered_samples_so_it_loops_without_a_gap(one_bar, max_bytes,
+                                                                        kbps, rate):
     """The Info tag's delay and padding make a decoder drop LAME's silence at both ends."""
-    encoded = encode(one_bar, "mp3")
-    assert b"Info" in encoded.data[:64]
+    encoded = encode(one_bar, "mp3", max_bytes=max_bytes)
+    assert encoded.bitrate_kbps == kbps and b"Info" in encoded.data[:64]
     decoded = decode(encoded)
-    assert (decoded.frame_rate, decoded.samples.shape[1]) == (SAMPLE_RATE, len(one_bar))
+    assert (decoded.frame_rate, decoded.samples.shape[1]) == (
+        rate, len(one_bar) * rate // SAMPLE_RATE)
 
 
 def test_ogg_has_exactly_the_rendered_length_at_48_khz(one_bar):
