@@ -83,4 +83,4 @@ class ModelError(EngineError):
 
 
 class RenderError(EngineError):
-    """Audio could not be rendered or encoded (soundfont or ffmpeg trouble)."""
+    """Audio could not be rendered or encoded (soundfont or encoder trouble)."""
