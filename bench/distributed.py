@@ -1,10 +1,12 @@
 """`beatbot bench --load --distributed`: the load benchmark with beats made by worker processes.
 
-It starts a private redis-server (as the tests do), then runs the load of `bench.load` (50
-users, 500 `!beat` in bursts of 25 a second, through simcord) against a bot whose beats go
-to the queue, first with 1 and then with 2 `beatbot worker` processes. The cooldown is off,
-so that the line in front of the workers stays full and beats per second measure the workers,
-not the users' rate. The request log is SQLite (the PostgreSQL back end is not on main yet).
+It starts a private redis-server and a private PostgreSQL server (as the tests do), then
+runs the load of `bench.load` (50 users, 500 `!beat` in bursts of 25 a second, through
+simcord) against a bot whose beats go to the queue and whose request log is in PostgreSQL,
+first with 1 and then with 2 `beatbot worker` processes (a fresh log database each). The
+cooldown is off, so that the line in front of the workers stays full and beats per second
+measure the workers, not the users' rate. Without PostgreSQL installed the log is SQLite
+(`request_log` says which).
 
 Figures:
 - beats_per_s_by_workers: beats posted per second, keyed by worker count; ratio_2_to_1;
@@ -17,6 +19,7 @@ Figures:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import tempfile
 import time
 from pathlib import Path
@@ -26,11 +29,11 @@ import psutil
 from pydantic import SecretStr
 
 from bench.load import REQUESTS, measure_load
+from bench.postgres import PostgresServer, postgres_bin
 from bench.servers import RedisServer, WorkerProcess
 from engine.beat.maker import BeatMaker
 
 WORKER_COUNTS = (1, 2)
-REQUEST_LOG = "sqlite"
 
 
 def run_distributed(requests: int = REQUESTS, counts: tuple[int, ...] = WORKER_COUNTS) -> dict:
@@ -43,18 +46,22 @@ async def measure_distributed(requests: int = REQUESTS,
     """One private Redis; the load once per worker count; the figures of every run."""
     maker = await asyncio.to_thread(BeatMaker.load)
     runs: dict[str, dict[str, Any]] = {}
-    with tempfile.TemporaryDirectory() as scratch:
-        folder = Path(scratch)
-        with RedisServer(folder / "redis") as server:
-            for count in counts:
-                runs[str(count)] = await _run(server, count, requests, maker, folder)
-            version = server.client().info("server")["redis_version"]
-    return _summary(runs, version)
+    with contextlib.ExitStack() as servers:
+        folder = Path(servers.enter_context(tempfile.TemporaryDirectory()))
+        redis = servers.enter_context(RedisServer(folder / "redis"))
+        postgres = servers.enter_context(PostgresServer()) if postgres_bin() else None
+        for count in counts:
+            log = {"database_url": SecretStr(postgres.create_database(f"load{count}"))
+                   } if postgres else {}
+            runs[str(count)] = await _run(redis, count, requests, maker, folder, log)
+        version = redis.client().info("server")["redis_version"]
+    return _summary(runs, version, "postgresql" if postgres else "sqlite")
 
 
 async def _run(server: RedisServer, count: int, requests: int, maker: BeatMaker,
-               folder: Path) -> dict[str, Any]:
-    """The load against `count` fresh workers on an emptied Redis."""
+               folder: Path, log: dict[str, Any]) -> dict[str, Any]:
+    """The load against `count` fresh workers on an emptied Redis (`log`: where the request
+    log goes, as Settings fields)."""
     with server.client() as client:
         client.flushall()
     workers = [WorkerProcess(server.url, f"bench{count}-{n}", folder / f"w{count}-{n}.log")
@@ -64,7 +71,7 @@ async def _run(server: RedisServer, count: int, requests: int, maker: BeatMaker,
         commands_before, stats_before = _commands(server), _command_stats(server)
         cpu_before = [_cpu_s(worker) for worker in workers], time.process_time()
         figures = await measure_load(requests=requests, maker=maker, cooldown_s=0,
-                                     queue_url=SecretStr(server.url))
+                                     queue_url=SecretStr(server.url), **log)
         worker_cpu_s = sum(_cpu_s(w) for w in workers) - sum(cpu_before[0])
         figures["bot_cpu_s"] = time.process_time() - cpu_before[1]
         figures["worker_cpu_s"] = worker_cpu_s
@@ -103,10 +110,11 @@ def _command_stats(server: RedisServer) -> dict[str, int]:
     return {name.removeprefix("cmdstat_"): int(value["calls"]) for name, value in stats.items()}
 
 
-def _summary(runs: dict[str, dict[str, Any]], redis_version: str) -> dict[str, Any]:
+def _summary(runs: dict[str, dict[str, Any]], redis_version: str,
+             request_log: str) -> dict[str, Any]:
     rates = {count: run["beats_per_s"] for count, run in runs.items()}
     summary: dict[str, Any] = {
-        "queue": f"arq on redis-server {redis_version}", "request_log": REQUEST_LOG,
+        "queue": f"arq on redis-server {redis_version}", "request_log": request_log,
         "cooldown": "off", "beats_per_s_by_workers": rates,
         "ratio_2_to_1": rates["2"] / rates["1"] if rates.get("1") and "2" in rates else None,
     }

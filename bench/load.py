@@ -131,7 +131,7 @@ async def measure_load(users: int = USERS, requests: int = REQUESTS, workers: in
                                               seed, lags)
         finally:
             await bot.close()  # writes the request log out
-        outcomes = _outcomes(database)
+        outcomes = await _outcomes(config)
     return _figures(config, answers, outcomes, elapsed_s, lags, users, burst_size, burst_gap_s)
 
 
@@ -204,10 +204,20 @@ def _stop_views(bot: BeatBot) -> None:
     views.clear()
 
 
-def _outcomes(database: Path) -> dict[str, int]:
-    with sqlite3.connect(database) as connection:
-        rows = connection.execute("SELECT outcome, COUNT(*) FROM requests GROUP BY outcome")
-        found = dict(rows.fetchall())
+async def _outcomes(config: Settings) -> dict[str, int]:
+    """Log rows by outcome, read straight from the SQLite file or the PostgreSQL database."""
+    query = "SELECT outcome, COUNT(*) FROM requests GROUP BY outcome"
+    if config.database_url is not None:
+        import asyncpg
+
+        connection = await asyncpg.connect(config.database_url.get_secret_value())
+        try:
+            found = {row[0]: row[1] for row in await connection.fetch(query)}
+        finally:
+            await connection.close()
+    else:
+        with sqlite3.connect(config.database) as connection:
+            found = dict(connection.execute(query).fetchall())
     return {outcome: found.get(outcome, 0) for outcome in OUTCOMES}
 
 

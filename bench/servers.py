@@ -1,4 +1,5 @@
-"""Private servers for the tests and the distributed benchmark: Redis, and `beatbot worker`s.
+"""Private servers for the tests and the distributed benchmark: Redis, and `beatbot worker`s
+(PostgreSQL is in `bench.postgres`).
 
 Each runs as a real process from the machine's own packages (Debian's `redis-server`), on a
 free loopback port, with its files in a folder of the caller's, and is stopped afterwards.
@@ -10,7 +11,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,18 +18,12 @@ from pathlib import Path
 
 import redis
 
+from bench.postgres import free_port
 from bot.worker import WORKERS_KEY
 
 START_TIMEOUT_S = 20.0
 """Longest wait for a server or worker to be ready."""
 STOP_TIMEOUT_S = 10.0
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class RedisServer:

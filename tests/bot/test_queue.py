@@ -25,7 +25,8 @@ from pydantic import SecretStr
 from simcord.backend.models.user import User
 from simcord.builders import UserHandle
 
-from bench.servers import RedisServer, WorkerProcess, free_port
+from bench.postgres import free_port
+from bench.servers import RedisServer, WorkerProcess
 from bot.app import create_bot
 from bot.worker import QUEUE_NAME
 from engine.beat.request import BeatRequest
