@@ -13,7 +13,9 @@ Figures:
 - sent, answered, logged, answered_twice: summed over the runs (each request is answered
   and logged exactly once when answered == logged == sent and answered_twice == 0);
 - per run (runs[count]): bench.load's figures, plus the CPU seconds of the bot process and of
-  the workers, and Redis commands (all clients) per request, per beat and by command.
+  the workers, and Redis commands (all clients) per request, per beat and by command;
+  worker_cores_used, bot_cores_used and machine_cores_busy (every process on the machine,
+  other people's too) say how much CPU there was to go round.
 """
 
 from __future__ import annotations
@@ -70,17 +72,23 @@ async def _run(server: RedisServer, count: int, requests: int, maker: BeatMaker,
     try:
         commands_before, stats_before = _commands(server), _command_stats(server)
         cpu_before = [_cpu_s(worker) for worker in workers], time.process_time()
+        machine_before = _machine_busy_s()
         figures = await measure_load(requests=requests, maker=maker, cooldown_s=0,
                                      queue_url=SecretStr(server.url), **log)
         worker_cpu_s = sum(_cpu_s(w) for w in workers) - sum(cpu_before[0])
         figures["bot_cpu_s"] = time.process_time() - cpu_before[1]
         figures["worker_cpu_s"] = worker_cpu_s
         commands = _commands(server) - commands_before
+        machine_busy_s = _machine_busy_s() - machine_before
         stats = _command_stats(server)
         by_command = {name: calls - stats_before.get(name, 0) for name, calls in stats.items()}
     finally:
         await asyncio.to_thread(lambda: [worker.stop() for worker in workers])
     beats = figures["answers_beat"]
+    elapsed_s = max(figures["elapsed_s"], 1e-9)
+    figures.update(worker_cores_used=worker_cpu_s / elapsed_s,
+                   bot_cores_used=figures["bot_cpu_s"] / elapsed_s,
+                   machine_cores_busy=machine_busy_s / elapsed_s, machine_cores=psutil.cpu_count())
     figures["redis_commands_by_name"] = {name: calls for name, calls in sorted(
         by_command.items(), key=lambda item: -item[1]) if calls}
     figures.update(worker_processes=count, redis_commands=commands,
@@ -96,6 +104,12 @@ def _cpu_s(worker: WorkerProcess) -> float:
     """CPU seconds a worker process and its finished children (ffmpeg) have used so far."""
     times = psutil.Process(worker.process.pid).cpu_times()
     return times.user + times.system + times.children_user + times.children_system
+
+
+def _machine_busy_s() -> float:
+    """CPU seconds the whole machine has spent busy (every process, ours and others')."""
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
 
 
 def _commands(server: RedisServer) -> int:
