@@ -10,6 +10,8 @@ measure the workers, not the users' rate. Without PostgreSQL installed the log i
 
 Figures:
 - beats_per_s_by_workers: beats posted per second, keyed by worker count; ratio_2_to_1;
+- queue_only_beats_per_s_by_workers, queue_only_ratio_2_to_1: the same workers with no bot
+  and no simcord: QUEUE_ONLY_BEATS 8-bar beats sent at once straight through `RedisJobs`;
 - sent, answered, logged, answered_twice: summed over the runs (each request is answered
   and logged exactly once when answered == logged == sent and answered_twice == 0);
 - per run (runs[count]): bench.load's figures, plus the CPU seconds of the bot process and of
@@ -33,9 +35,14 @@ from pydantic import SecretStr
 from bench.load import REQUESTS, measure_load
 from bench.postgres import PostgresServer, postgres_bin
 from bench.servers import RedisServer, WorkerProcess
+from bot.queue import RedisJobs
+from bot.settings import Settings
 from engine.beat.maker import BeatMaker
+from engine.beat.request import BeatRequest
+from engine.music.drums import DEFAULT_BARS
 
 WORKER_COUNTS = (1, 2)
+QUEUE_ONLY_BEATS = 40
 
 
 def run_distributed(requests: int = REQUESTS, counts: tuple[int, ...] = WORKER_COUNTS) -> dict:
@@ -80,6 +87,7 @@ async def _run(server: RedisServer, count: int, requests: int, maker: BeatMaker,
         figures["worker_cpu_s"] = worker_cpu_s
         commands = _commands(server) - commands_before
         machine_busy_s = _machine_busy_s() - machine_before
+        figures["queue_only_beats_per_s"] = await _queue_only(server)
         stats = _command_stats(server)
         by_command = {name: calls - stats_before.get(name, 0) for name, calls in stats.items()}
     finally:
@@ -98,6 +106,20 @@ async def _run(server: RedisServer, count: int, requests: int, maker: BeatMaker,
                    bot_cpu_ms_per_request=1000 * figures["bot_cpu_s"] / max(1, figures["sent"]))
     figures.pop("workers", None)  # the bot's thread count: unused with a queue
     return figures
+
+
+async def _queue_only(server: RedisServer, beats: int = QUEUE_ONLY_BEATS) -> float:
+    """Beats per second made by the running workers for a client with no bot around it."""
+    settings = Settings(_env_file=None, queue_url=SecretStr(server.url), queue_size=beats,
+                        cooldown_s=0)
+    jobs = RedisJobs.connect(settings)
+    try:
+        start = time.perf_counter()
+        await asyncio.gather(*(jobs.make(BeatRequest(bars=DEFAULT_BARS, seed=n))
+                               for n in range(beats)))
+        return beats / (time.perf_counter() - start)
+    finally:
+        await jobs.close()
 
 
 def _cpu_s(worker: WorkerProcess) -> float:
@@ -127,12 +149,18 @@ def _command_stats(server: RedisServer) -> dict[str, int]:
 def _summary(runs: dict[str, dict[str, Any]], redis_version: str,
              request_log: str) -> dict[str, Any]:
     rates = {count: run["beats_per_s"] for count, run in runs.items()}
+    bare = {count: run["queue_only_beats_per_s"] for count, run in runs.items()}
     summary: dict[str, Any] = {
         "queue": f"arq on redis-server {redis_version}", "request_log": request_log,
         "cooldown": "off", "beats_per_s_by_workers": rates,
-        "ratio_2_to_1": rates["2"] / rates["1"] if rates.get("1") and "2" in rates else None,
+        "ratio_2_to_1": _ratio(rates), "queue_only_beats_per_s_by_workers": bare,
+        "queue_only_ratio_2_to_1": _ratio(bare),
     }
     for key in ("sent", "answered", "logged", "answered_twice"):
         summary[key] = sum(run[key] for run in runs.values())
     summary["runs"] = runs
     return summary
+
+
+def _ratio(rates: dict[str, float]) -> float | None:
+    return rates["2"] / rates["1"] if rates.get("1") and "2" in rates else None
