@@ -53,6 +53,8 @@ MAX_TRIES = 2
 """A job whose worker died is tried once more; after that the user is told it failed."""
 KEEP_RESULT_S = 60
 """Longest a finished beat waits in Redis for the bot that asked (which drops it once read)."""
+CONNECT_RETRIES = 5
+"""Tries (a second apart) to reach Redis at start-up before the worker gives up."""
 POLL_S = 0.02
 """How often an idle worker looks for a job (seconds); each look is one Redis round trip."""
 DONE_PREFIX = "beatbot:done:"
@@ -173,6 +175,7 @@ def build_worker(settings: Settings, maker: BeatMaker, name: str | None = None) 
         executor.shutdown(wait=False, cancel_futures=True)
 
     redis = RedisSettings.from_dsn(settings.queue_url.get_secret_value())
+    redis.conn_retries = CONNECT_RETRIES
     worker = Worker(
         functions=[func(make_beat, name=MAKE_JOB, timeout=JOB_TIMEOUT_S, max_tries=MAX_TRIES)],
         queue_name=QUEUE_NAME, redis_settings=redis,
