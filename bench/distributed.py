@@ -50,9 +50,9 @@ def run_distributed(requests: int = REQUESTS, counts: tuple[int, ...] = WORKER_C
     return asyncio.run(measure_distributed(requests, counts))
 
 
-async def measure_distributed(requests: int = REQUESTS,
-                              counts: tuple[int, ...] = WORKER_COUNTS) -> dict:
-    """One private Redis; the load once per worker count; the figures of every run."""
+async def measure_distributed(requests: int = REQUESTS, counts: tuple[int, ...] = WORKER_COUNTS,
+                              queue_only_beats: int = QUEUE_ONLY_BEATS) -> dict:
+    """One private Redis (and PostgreSQL); the load once per worker count; the figures."""
     maker = await asyncio.to_thread(BeatMaker.load)
     runs: dict[str, dict[str, Any]] = {}
     with contextlib.ExitStack() as servers:
@@ -62,13 +62,14 @@ async def measure_distributed(requests: int = REQUESTS,
         for count in counts:
             log = {"database_url": SecretStr(postgres.create_database(f"load{count}"))
                    } if postgres else {}
-            runs[str(count)] = await _run(redis, count, requests, maker, folder, log)
+            runs[str(count)] = await _run(redis, count, requests, maker, folder, log,
+                                          queue_only_beats)
         version = redis.client().info("server")["redis_version"]
     return _summary(runs, version, "postgresql" if postgres else "sqlite")
 
 
 async def _run(server: RedisServer, count: int, requests: int, maker: BeatMaker,
-               folder: Path, log: dict[str, Any]) -> dict[str, Any]:
+               folder: Path, log: dict[str, Any], queue_only_beats: int) -> dict[str, Any]:
     """The load against `count` fresh workers on an emptied Redis (`log`: where the request
     log goes, as Settings fields)."""
     with server.client() as client:
@@ -87,7 +88,7 @@ async def _run(server: RedisServer, count: int, requests: int, maker: BeatMaker,
         figures["worker_cpu_s"] = worker_cpu_s
         commands = _commands(server) - commands_before
         machine_busy_s = _machine_busy_s() - machine_before
-        figures["queue_only_beats_per_s"] = await _queue_only(server)
+        figures["queue_only_beats_per_s"] = await _queue_only(server, queue_only_beats)
         stats = _command_stats(server)
         by_command = {name: calls - stats_before.get(name, 0) for name, calls in stats.items()}
     finally:
@@ -108,7 +109,7 @@ async def _run(server: RedisServer, count: int, requests: int, maker: BeatMaker,
     return figures
 
 
-async def _queue_only(server: RedisServer, beats: int = QUEUE_ONLY_BEATS) -> float:
+async def _queue_only(server: RedisServer, beats: int) -> float:
     """Beats per second made by the running workers for a client with no bot around it."""
     settings = Settings(_env_file=None, queue_url=SecretStr(server.url), queue_size=beats,
                         cooldown_s=0)
