@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from arq.connections import ArqRedis
 from arq.constants import result_key_prefix
+from arq.jobs import Job
 from discord.ext import commands
 from redis.asyncio import ConnectionPool, Redis
 from redis.exceptions import RedisError
@@ -100,10 +101,10 @@ class RedisJobs:
     Args:
         redis: arq's Redis client (no connection is made until the first request).
         listener: a client for the pub/sub channel (no read timeout: it waits for notices).
-
-    Call `connect` from inside the event loop: it starts the EndWatch there, before anything
-    else runs, and the watch lives as long as the bot.
         settings: `queue_size` (places in line beyond the workers) and the cooldown.
+
+    Build it with `connect` from inside the event loop: that starts the EndWatch there,
+    before anything else runs, and the watch lives as long as the bot.
     """
 
     def __init__(self, redis: ArqRedis, listener: Redis, settings: Settings) -> None:
@@ -165,26 +166,34 @@ class RedisJobs:
             place = await self._redis(self.redis.zrank(QUEUE_NAME, job_id))
             if on_queued is not None and place is not None and place >= self.slots:
                 await on_queued(place - self.slots + 1)
-            await _until_done(ended)
-            ran = await self._redis(job.result(timeout=0, poll_delay=0))  # there: one read
+            ran = await self._redis(self._result(job, ended))
             await self._drop_result(job_id)
         finally:
             self.ends.forget(job_id)
         self._recent_s.append(ran.result.timings_ms.get("total", 0.0) / 1000)
         return ran
 
+    async def _result(self, job: Job, ended: asyncio.Future[None]) -> Ran[Beat]:
+        """The beat, once the job has ended. A job that ended without a result (its worker
+        was stopped, and arq queued it again) is waited for again."""
+        while True:
+            await _until_done(ended)
+            with contextlib.suppress(TimeoutError):  # no result yet: it runs again
+                return await job.result(timeout=0, poll_delay=0)  # one read
+            ended = self.ends.rearm(job.job_id)
+
     async def _drop_result(self, job_id: str) -> None:
         """Free the result's memory in Redis now that it is read (a beat is up to 8 MB)."""
         try:
             await self.redis.delete(result_key_prefix + job_id)
-        except RedisError as error:  # it expires by itself after KEEP_RESULT_S
+        except (RedisError, OSError) as error:  # it expires by itself after KEEP_RESULT_S
             log.debug("could not drop the result of job %s: %s", job_id, error)
 
     async def release(self, user_id: int) -> None:
         """The user may ask again (if Redis is away, the mark expires by itself)."""
         try:
             await self.redis.delete(_key("making", user_id))
-        except RedisError as error:
+        except (RedisError, OSError) as error:
             log.warning("could not clear user %s's job mark: %s", user_id, error)
 
     def retry_after_s(self, waiting: int) -> int:
@@ -202,10 +211,7 @@ class RedisJobs:
         """Await a Redis call; a Redis that can't be reached becomes QueueDown."""
         try:
             return await call
-        except RedisError as error:
-            log.warning("the job queue can't be reached: %s", error)
-            raise QueueDown() from error
-        except OSError as error:  # a refused connection, before redis-py wraps it
+        except (RedisError, OSError) as error:  # OSError: refused before redis-py wraps it
             log.warning("the job queue can't be reached: %s", error)
             raise QueueDown() from error
 
@@ -237,6 +243,13 @@ class EndWatch:
         """A future that resolves once the job `job_id` has ended."""
         ended = asyncio.get_running_loop().create_future()
         self._waiting[job_id] = (ended, time.perf_counter() + RESULT_WAIT_S)
+        return ended
+
+    def rearm(self, job_id: str) -> asyncio.Future[None]:
+        """A fresh future for a job that ended without a result, with the same deadline."""
+        _, deadline = self._waiting[job_id]
+        ended = asyncio.get_running_loop().create_future()
+        self._waiting[job_id] = (ended, deadline)
         return ended
 
     def forget(self, job_id: str) -> None:

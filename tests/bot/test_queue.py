@@ -163,6 +163,22 @@ async def test_worker_killed_mid_job_is_retried_once_on_another(simcord_env, cha
     assert not await queue.exists(key) and not await queue.zcard(QUEUE_NAME)
 
 
+@pytest.mark.simcord(settle_timeout=40)
+async def test_worker_stopped_mid_job_hands_it_to_another(simcord_env, channel, alice, db_path,
+                                                          workers, queue, tmp_path):
+    first = workers("first")
+    request = asyncio.create_task(alice.send(channel, LONG_BEAT))
+    await _claimed(queue)
+    first.stop()  # SIGTERM: arq cancels the job and queues it again
+    workers("second")
+    await request
+
+    assert len(_beats(channel)) == 1
+    assert [r["outcome"] for r in log_rows(db_path)] == ["ok"]
+    assert "cancelled, will be run again" in (tmp_path / "first.log").read_text()
+    assert "try=2" in (tmp_path / "second.log").read_text()
+
+
 @pytest.mark.slow
 @pytest.mark.simcord(settle_timeout=60)
 async def test_job_whose_workers_die_twice_is_one_line(simcord_env, channel, alice, db_path,
