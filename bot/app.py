@@ -84,8 +84,9 @@ class BeatBot(commands.AutoShardedBot):
                  f"to guild {guild.id}" if guild else "globally")
 
     async def on_ready(self) -> None:
-        """Log who we are."""
-        log.info("ready as %s in %d guilds; model %s", self.user, len(self.guilds),
+        """Log who we are, and which shards this process runs."""
+        log.info("ready as %s in %d guilds on shards %s of %s; model %s", self.user,
+                 len(self.guilds), sorted(self.shards), self.shard_count,
                  self.maker.generator.name)
 
     @tasks.loop(seconds=LOG_RETRY_S)
