@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 import simcord
+from arq.constants import in_progress_key_prefix, retry_key_prefix
 from pydantic import SecretStr
 from simcord.backend.models.user import User
 from simcord.builders import UserHandle
@@ -39,7 +40,7 @@ FAILED_LINE = ("Your beat could not be made: something broke on my side (it has 
                "Please try again.")
 LONG_BEAT = "!beat bars=16 bpm=60 seed=9"
 """About a second of work: long enough to be killed mid-job."""
-IN_PROGRESS = "arq:in-progress:*"
+IN_PROGRESS = in_progress_key_prefix + "*"
 
 
 @pytest.fixture
@@ -83,13 +84,25 @@ async def queue(redis_server):
     await client.aclose()
 
 
-async def _claimed(queue, *, after: set[bytes] | None = None, timeout: float = 20.0) -> bytes:
-    """Wait until a worker holds a job (an in-progress key other than those in `after`)."""
+async def _claimed(queue, timeout: float = 20.0) -> bytes:
+    """Wait until a worker holds a job; its in-progress key."""
     async with asyncio.timeout(timeout):
         while True:
-            keys = set(await queue.keys(IN_PROGRESS)) - (after or set())
+            keys = await queue.keys(IN_PROGRESS)
             if keys:
-                return keys.pop()
+                return keys[0]
+            await asyncio.sleep(0.01)
+
+
+async def _started(queue, tries: int = 1, timeout: float = 20.0) -> bytes:
+    """Wait until a worker runs a job for the `tries`-th time (arq counted the try, so the
+    job is past its claim); its in-progress key."""
+    async with asyncio.timeout(timeout):
+        while True:
+            key = await _claimed(queue)
+            job_id = key.decode().removeprefix(in_progress_key_prefix)
+            if int(await queue.get(retry_key_prefix + job_id) or 0) >= tries:
+                return key
             await asyncio.sleep(0.01)
 
 
@@ -150,7 +163,7 @@ async def test_worker_killed_mid_job_is_retried_once_on_another(simcord_env, cha
                                                                 tmp_path):
     first = workers("first")
     request = asyncio.create_task(alice.send(channel, LONG_BEAT))
-    key = await _claimed(queue)
+    key = await _started(queue)
     first.kill()
     workers("second")
     await request
@@ -168,7 +181,7 @@ async def test_worker_stopped_mid_job_hands_it_to_another(simcord_env, channel, 
                                                           workers, queue, tmp_path):
     first = workers("first")
     request = asyncio.create_task(alice.send(channel, LONG_BEAT))
-    await _claimed(queue)
+    await _started(queue)
     first.stop()  # SIGTERM: arq cancels the job and queues it again
     workers("second")
     await request
@@ -184,9 +197,9 @@ async def test_worker_stopped_mid_job_hands_it_to_another(simcord_env, channel, 
 async def test_job_whose_workers_die_twice_is_one_line(simcord_env, channel, alice, db_path,
                                                        workers, queue):
     request = asyncio.create_task(alice.send(channel, LONG_BEAT))
-    for name in ("first", "second"):
+    for tries, name in enumerate(("first", "second"), start=1):
         worker = workers(name)
-        key = await _claimed(queue)
+        key = await _started(queue, tries)
         worker.kill()
         await _released(queue, key)
     workers("third")  # finds the job tried twice already, and fails it
