@@ -45,9 +45,10 @@ WORKER_COUNTS = (1, 2)
 QUEUE_ONLY_BEATS = 40
 
 
-def run_distributed(requests: int = REQUESTS, counts: tuple[int, ...] = WORKER_COUNTS) -> dict:
+def run_distributed(requests: int = REQUESTS, counts: tuple[int, ...] = WORKER_COUNTS,
+                    queue_only_beats: int = QUEUE_ONLY_BEATS) -> dict:
     """Run the distributed load benchmark in a fresh event loop (see the module)."""
-    return asyncio.run(measure_distributed(requests, counts))
+    return asyncio.run(measure_distributed(requests, counts, queue_only_beats))
 
 
 async def measure_distributed(requests: int = REQUESTS, counts: tuple[int, ...] = WORKER_COUNTS,
