@@ -137,6 +137,21 @@ async def test_beat_through_the_queue_is_the_same_beat(simcord_env, channel, ali
     assert "make_beat" in (tmp_path / "w1.log").read_text()
 
 
+async def test_a_button_press_goes_through_the_queue_too(simcord_env, channel, alice, db_path,
+                                                         workers, tmp_path):
+    workers("w1")
+    await alice.send(channel, "!beat seed=5 bars=2")
+    first = channel.last_message
+
+    await alice.click(first, label="Variation")
+
+    variation = channel.last_message
+    assert variation.id != first.id and variation.attachments
+    assert variation.embeds[0].description.startswith("A variation")
+    assert [r["outcome"] for r in log_rows(db_path)] == ["ok", "ok"]
+    assert (tmp_path / "w1.log").read_text().count("make_beat ●") == 2  # both made there
+
+
 async def test_bad_primer_found_on_the_worker_is_its_own_line(simcord_env, channel, alice,
                                                               db_path, workers):
     workers("w1")
