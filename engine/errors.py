@@ -70,6 +70,20 @@ class BadPrimer(EngineError):
     """The primer MIDI could not be used (not MIDI, no drums, too large, ...)."""
 
 
+class TooLong(EngineError):
+    """A beat would pass the longest there is (Extend pressed once too often).
+
+    Args:
+        bars: how long the beat already is, in bars.
+        limit: the most bars a beat may have.
+    """
+
+    def __init__(self, bars: int, limit: int) -> None:
+        self.bars, self.limit = bars, limit
+        super().__init__(f"the beat is already {bars} bars and {limit} is the longest, so it "
+                         "can't be extended")
+
+
 class ModelError(EngineError):
     """The model file is missing or unreadable."""
 
