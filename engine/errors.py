@@ -71,17 +71,18 @@ class BadPrimer(EngineError):
 
 
 class TooLong(EngineError):
-    """A beat would pass the longest there is (Extend pressed once too often).
+    """Extending a beat would pass the longest a beat may be.
 
     Args:
         bars: how long the beat already is, in bars.
+        adding: the bars the extension adds.
         limit: the most bars a beat may have.
     """
 
-    def __init__(self, bars: int, limit: int) -> None:
-        self.bars, self.limit = bars, limit
-        super().__init__(f"the beat is already {bars} bars and {limit} is the longest, so it "
-                         "can't be extended")
+    def __init__(self, bars: int, adding: int, limit: int) -> None:
+        self.bars, self.adding, self.limit = bars, adding, limit
+        super().__init__(f"the beat is {bars} bars; extending it adds {adding} and {limit} is "
+                         "the longest a beat can be")
 
 
 class ModelError(EngineError):

@@ -200,7 +200,7 @@ def _check_primer_room(request: BeatRequest, primer_bars: int) -> None:
     """
     limit = BARS_RANGE[1]
     if primer_bars >= limit:
-        raise TooLong(primer_bars, limit)
+        raise TooLong(primer_bars, request.bars, limit)
     if primer_bars + request.bars > limit:
         raise BadValue("bars", request.bars, f"at most {limit - primer_bars} after a "
                        f"{primer_bars}-bar primer")
@@ -220,8 +220,8 @@ def _remarks(primer: MidiBeat | None) -> tuple[str, ...]:
     """What to tell the user about how their primer was read."""
     if primer is None or primer.guessed_channel is None:
         return ()
-    return (f"Your MIDI file has no channel-10 or drum track, so the notes on channel "
-            f"{primer.guessed_channel} were read as drums.",)
+    return (f"No channel-10 or drum track in your MIDI file, so channel "
+            f"{primer.guessed_channel} was read as drums.",)
 
 
 class _Clock:

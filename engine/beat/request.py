@@ -195,7 +195,7 @@ def check_edits(edits: tuple[Edit, ...], bars: int, primer_bars: int = 0) -> Non
         _whole("seed", edit.seed, *SEED_RANGE)
         if edit.action == "extend":
             if total + EXTEND_BARS > BARS_RANGE[1]:
-                raise TooLong(total, BARS_RANGE[1])
+                raise TooLong(total, EXTEND_BARS, BARS_RANGE[1])
             total += EXTEND_BARS
 
 
