@@ -147,16 +147,19 @@ def convert(key: str, text: str) -> object:
 
 
 def canonical(key: str, text: str) -> str:
-    """The value's text in its plain form (`4.0` -> `4`, `30%` -> `30.0`), for parsers
-    stricter than `convert` (discord.py's flags).
+    """The value's text in its plain form (`4.0` -> `4`, `30%` -> `30`, else as typed), for
+    parsers stricter than `convert` (discord.py's flags).
 
     Raises:
         BadValue: as `convert`.
     """
     value = convert(key, text)
-    if isinstance(value, tuple):
-        return text
-    return repr(value) if isinstance(value, float) else str(value)
+    text = clean(text).strip()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return text.removesuffix("%")
+    return text
 
 
 def parse_edits(text: str) -> tuple[Edit, ...]:

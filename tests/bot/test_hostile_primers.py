@@ -77,8 +77,8 @@ def _type_2() -> bytes:
 HOSTILE = {
     # name: (file bytes, a piece of the line the user must get)
     "empty": (b"", "empty"),
-    "not MIDI": (b"RIFF\x00\x00\x00\x00WAVEfmt " + bytes(range(256)) * 8, "not a readable MIDI"),
-    "truncated": (drum_midi()[:40], "not a readable MIDI"),
+    "not MIDI": (b"RIFF\x00\x00\x00\x00WAVEfmt " + bytes(range(256)) * 8, "not a MIDI file"),
+    "truncated": (drum_midi()[:40], "damaged or cut short"),
     "no drums": (_piano_only(), "no drum notes"),
     "type 2": (_type_2(), "type-2"),
     "10,000 tracks": (_file([END] * 10_000), "10,000 tracks"),

@@ -22,7 +22,7 @@ async def test_attached_midi_is_continued(simcord_env, channel, alice, db_path):
     message = channel.last_message
     fields = {field.name: field.value for field in message.embeds[0].fields}
     assert fields["Bars"] == "4 (2 primer + 2 new)"
-    assert message.embeds[0].description.startswith("Continued from a MIDI primer")
+    assert message.embeds[0].description.startswith("Continued from your MIDI file")
     given, made = read_midi(primer).pattern, read_midi(await _beat_midi(message)).pattern
     assert made.steps == 2 * given.steps
     assert made.slice(0, given.steps) == given
