@@ -105,7 +105,8 @@ def _channel_one_clip() -> bytes:
 
 async def test_a_drum_clip_on_channel_1_is_read_as_drums_and_said_so(simcord_env, channel,
                                                                      alice):
-    await alice.send(channel, "!beat bars=1 seed=1", attachments=[("clip.mid", _channel_one_clip())])
+    clip = _channel_one_clip()
+    await alice.send(channel, "!beat bars=1 seed=1", attachments=[("clip.mid", clip)])
 
     message = channel.last_message
     fields = {field.name: field.value for field in message.embeds[0].fields}
