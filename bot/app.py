@@ -15,7 +15,7 @@ from bot.database import Database
 from bot.errors import ShuttingDown
 from bot.help import BeatHelp
 from bot.settings import Settings
-from bot.text import NO_PINGS
+from bot.text import NO_PINGS, one_line
 from engine.beat.maker import SOUNDFONT_DIR, BeatMaker
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,10 @@ class BeatBot(commands.Bot):
             await self.load_extension(extension)
         self.retry_log.start()
         if self.settings.sync_commands:
-            await self.sync_commands()
+            try:
+                await self.sync_commands()
+            except discord.HTTPException as error:  # the bot still works with prefix commands
+                log.warning(sync_refused_line(error, self.settings))
 
     async def sync_commands(self) -> None:
         """Publish the slash commands: instantly to `guild_id`, else globally (slow to show)."""
@@ -138,6 +141,17 @@ class BeatBot(commands.Bot):
         finally:
             await self.database.close()
             self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def sync_refused_line(error: discord.HTTPException, settings: Settings) -> str:
+    """One line for slash commands Discord would not take (a wrong guild id, a missing
+    `applications.commands` scope), saying the bot runs on without them."""
+    where = (f"to guild {settings.guild_id} (check BEATBOT_GUILD_ID: the bot must be in that "
+             "server)" if settings.guild_id else "globally")
+    return (f"Discord refused the slash commands {where}; HTTP {error.status}: "
+            f"{one_line(error.text or 'no reason given', 80)}. Invite the bot with the "
+            f"applications.commands scope. Running without slash commands; "
+            f"{settings.prefix}beat still works.")
 
 
 def make_executor(settings: Settings) -> ThreadPoolExecutor:
