@@ -2,7 +2,7 @@
 FROM python:3.11-slim
 
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libfluidsynth3=2.* ffmpeg=7:* \
+    && apt-get install -y --no-install-recommends libfluidsynth3=2.* \
     && rm -rf /var/lib/apt/lists/*
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -16,6 +16,7 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY engine ./engine
 COPY bench ./bench
+COPY cli ./cli
 COPY soundfonts ./soundfonts
 RUN pip install --no-cache-dir . \
     && useradd --create-home --uid 10001 beatbot \

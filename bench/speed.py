@@ -7,6 +7,8 @@ Figures, all for 8 bars at 85 bpm:
   last 256 steps once per step (12 steps timed, the median extrapolated to 128). With the
   Keras figures, gen_ms_p50 comes from runs interleaved with these timings;
 - e2e_ms_p50 and stages_ms: request to files, with the p50 of each stage;
+- cpu_ms_per_beat: CPU time (user + system, this process and any children) per beat over the
+  same end-to-end loop, and cpu_vs_render: that over stages_ms.render, the FluidSynth time;
 - ready_s and rss_mb: a fresh process importing and loading the engine until it has made one
   beat, and its resident memory then; python_start_s is the bare interpreter's start-up.
 """
@@ -14,6 +16,7 @@ Figures, all for 8 bars at 85 bpm:
 from __future__ import annotations
 
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -67,20 +70,27 @@ def generation(maker: BeatMaker, repeats: int) -> float:
         [GenerationSpec(STEPS, "any", 1.0, next(seeds))]), repeats)
 
 
-def end_to_end(maker: BeatMaker, repeats: int) -> tuple[float, dict[str, float]]:
-    """p50 of request-to-files and of each stage."""
+def end_to_end(maker: BeatMaker, repeats: int) -> tuple[float, dict[str, float], float]:
+    """p50 of request-to-files and of each stage, and the CPU ms per beat."""
     stages: dict[str, list[float]] = {}
     totals = []
-    for seed in range(repeats + 1):
+    maker.make(BeatRequest(bpm=BPM, bars=BARS, seed=0))  # warm-up
+    cpu_start = cpu_seconds()
+    for seed in range(1, repeats + 1):
         start = time.perf_counter()
         beat = maker.make(BeatRequest(bpm=BPM, bars=BARS, seed=seed))
-        total = (time.perf_counter() - start) * 1000
-        if seed == 0:
-            continue  # warm-up
-        totals.append(total)
+        totals.append((time.perf_counter() - start) * 1000)
         for stage, ms in beat.timings_ms.items():
             stages.setdefault(stage, []).append(ms)
-    return statistics.median(totals), {k: statistics.median(v) for k, v in stages.items()}
+    cpu_ms = (cpu_seconds() - cpu_start) * 1000 / repeats
+    return statistics.median(totals), {k: statistics.median(v) for k, v in stages.items()}, cpu_ms
+
+
+def cpu_seconds() -> float:
+    """User + system CPU of this process (all threads) and its waited-for children, s."""
+    own, children = (resource.getrusage(who)
+                     for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def keras_figures(maker: BeatMaker, model_path: Path, rounds: int) -> dict[str, float]:
@@ -139,7 +149,9 @@ def run_bench(repeats: int = 30, keras: bool = True) -> dict:
         result["speedup_vs_keras_step"] = result["keras_step_ms"] / result["gen_ms_p50"]
     else:
         result["gen_ms_p50"] = generation(maker, repeats)
-    result["e2e_ms_p50"], result["stages_ms"] = end_to_end(maker, repeats)
+    result["e2e_ms_p50"], result["stages_ms"], result["cpu_ms_per_beat"] = end_to_end(
+        maker, repeats)
+    result["cpu_vs_render"] = result["cpu_ms_per_beat"] / result["stages_ms"]["render"]
     result["audio_s"] = BARS * 4 * 60 / BPM
     result["e2e_realtime_ratio"] = result["audio_s"] * 1000 / result["e2e_ms_p50"]
     result.update(cold_start())

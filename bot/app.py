@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import discord
 from discord.ext import commands, tasks
 
-from bot.database import Database
+from bot.database import Database, spill_path
 from bot.errors import ShuttingDown
 from bot.help import BeatHelp
 from bot.settings import Settings
@@ -181,7 +181,7 @@ async def create_bot(settings: Settings, maker: BeatMaker | None = None) -> Beat
     executor = make_executor(settings)
     if maker is None:
         maker = await asyncio.get_running_loop().run_in_executor(executor, load_maker, settings)
-    database = await Database.open(settings.database)
+    database = await Database.open(settings.log_target, spill_path(settings.database))
     return BeatBot(settings, maker, database, executor)
 
 

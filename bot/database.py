@@ -1,4 +1,10 @@
-"""The request log: one SQLite row per beat request, whatever became of it (aiosqlite, WAL)."""
+"""The request log: one row per beat request, whatever became of it.
+
+SQLAlchemy Core on its async engine, over aiosqlite (the default: a SQLite file in WAL mode)
+or asyncpg (`BEATBOT_DATABASE_URL=postgresql://...`: one log shared by every bot process).
+One table definition and one Alembic migration chain (`bot/migrations`) serve both; see
+docs/database.md for why.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +13,19 @@ import dataclasses
 import json
 import logging
 import math
-import sqlite3
 import statistics
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-import aiosqlite
+import sqlalchemy as sa
+from sqlalchemy import exc
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 log = logging.getLogger(__name__)
-
 
 
 class Outcome(StrEnum):
@@ -31,46 +39,91 @@ class Outcome(StrEnum):
 
 
 OUTCOMES: tuple[str, ...] = tuple(Outcome)
-_OUTCOME_LIST = ", ".join(f"'{outcome}'" for outcome in OUTCOMES)
 
-MIGRATIONS: tuple[str, ...] = (
-    f"""
-    CREATE TABLE requests (
-        id INTEGER PRIMARY KEY,
-        created_at TEXT NOT NULL,
-        guild_id INTEGER,
-        channel_id INTEGER,
-        user_id INTEGER NOT NULL,
-        source TEXT NOT NULL,
-        params TEXT NOT NULL DEFAULT '{{}}',
-        seed INTEGER,
-        outcome TEXT NOT NULL
-            CHECK (outcome IN ({_OUTCOME_LIST})),
-        error TEXT,
-        queue_ms REAL,
-        generate_ms REAL,
-        render_ms REAL,
-        encode_ms REAL,
-        upload_ms REAL,
-        total_ms REAL
-    );
-    CREATE INDEX requests_user ON requests (user_id, id);
-    CREATE INDEX requests_created ON requests (created_at);
-    """,
-)
-"""Schema migrations; `PRAGMA user_version` is how many have run. Only ever append."""
-
-INSERT = (
-    "INSERT INTO requests (created_at, guild_id, channel_id, user_id, source, params, seed,"
-    " outcome, error, queue_ms, generate_ms, render_ms, encode_ms, upload_ms, total_ms)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+FIRST_REVISION = "0001"
+"""The table as it was before Alembic (PRAGMA user_version 1): such files get this stamp."""
 BUSY_TIMEOUT_S = 0.25
-"""How long a write waits for another connection's lock before its rows wait in memory."""
+"""How long a SQLite write waits for another connection's lock before its rows wait in memory."""
+CONNECT_TIMEOUT_S = 3.0
+"""How long a PostgreSQL connection attempt may take before the rows wait in memory (a
+request's own write is the only one that can wait this long for an unreachable server)."""
+COMMAND_TIMEOUT_S = 10.0
+"""Longest a PostgreSQL statement may run."""
+MIGRATION_LOCK = 0x6265_6174
+"""PostgreSQL advisory lock key: bots starting at once migrate one after the other."""
 CLOSE_RETRIES_S = (0.1, 0.5, 1.0, 2.0)
 """Pauses between the tries `close()` makes to write pending rows before spilling them."""
 SPILL_SUFFIX = ".unsaved.jsonl"
-"""Appended to the database's file name for rows one run could not write."""
+"""Appended to the SQLite file's name for rows one run could not write."""
+
+
+class UtcTime(sa.types.TypeDecorator):
+    """An aware time in UTC: timestamptz on PostgreSQL, ISO 8601 text on SQLite (which sorts
+    and compares as time does, since every value is UTC in the one format)."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine:
+        """timestamptz on PostgreSQL, text elsewhere."""
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.TIMESTAMP(timezone=True))
+        return dialect.type_descriptor(sa.Text())
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> object:
+        """The time in UTC, as text for SQLite."""
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        return value if dialect.name == "postgresql" else value.isoformat()
+
+    def process_result_value(self, value: object, dialect: sa.Dialect) -> datetime | None:
+        """An aware datetime, whichever way it was stored."""
+        if value is None or isinstance(value, datetime):
+            return value
+        return datetime.fromisoformat(str(value))
+
+
+METADATA = sa.MetaData()
+REQUESTS = sa.Table(
+    "requests", METADATA,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Column("created_at", UtcTime(), nullable=False),
+    sa.Column("guild_id", sa.BigInteger()),
+    sa.Column("channel_id", sa.BigInteger()),
+    sa.Column("user_id", sa.BigInteger(), nullable=False),
+    sa.Column("source", sa.Text(), nullable=False),
+    sa.Column("params", sa.JSON(), nullable=False),
+    sa.Column("seed", sa.BigInteger()),
+    sa.Column("outcome", sa.Text(), nullable=False),
+    sa.Column("error", sa.Text()),
+    *(sa.Column(f"{stage}_ms", sa.Float()) for stage in (
+        "queue", "generate", "render", "encode", "upload", "total")),
+    sa.Column("request_key", sa.Text(), unique=True),
+)
+"""The table as the queries see it; bot/migrations/versions makes it."""
+
+
+class LogOpenFailed(Exception):
+    """The request log could not be reached or migrated at start-up.
+
+    Args:
+        target: the path or URL (its password is never shown).
+        cause: what went wrong.
+    """
+
+    def __init__(self, target: Path | str, cause: BaseException) -> None:
+        super().__init__(f"could not open the request log {describe_target(target)}: "
+                         f"{_first_line(cause)}")
+
+
+class LogUnavailable(Exception):
+    """The request log can't be read right now (its database is down or locked)."""
+
+    def __init__(self) -> None:
+        super().__init__("The request log can't be read right now; beats still work, so try "
+                         "this again in a minute.")
 
 
 @dataclass
@@ -87,6 +140,8 @@ class RequestRecord:
         seed: the seed, once known.
         outcome: what became of it.
         error: the one line the user saw, or an audio error on an otherwise good beat.
+        request_key: unique to this request, so that a row sent twice (a commit whose
+            acknowledgement was lost, a spill file loaded again) is stored once.
     """
 
     user_id: int
@@ -104,6 +159,7 @@ class RequestRecord:
     encode_ms: float | None = None
     upload_ms: float | None = None
     total_ms: float | None = None
+    request_key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 @dataclass(frozen=True)
@@ -132,18 +188,25 @@ class Stats:
     top_styles: list[tuple[str, int]]
 
 
-class Database:
-    """The request log. Open with `await Database.open(path)`; close with `close()`.
 
-    Writes never cost a request its answer: rows wait in `pending`, in order, while the file is
-    locked by another connection or read-only, and go in with the next write, the next
-    `flush()`, or `close()`. Rows still unwritten at `close()` are spilled to a JSON-lines file
-    beside the database and loaded back by the next `open()`, so none is lost.
+
+class Database:
+    """The request log. Open with `await Database.open(target)`; close with `close()`.
+
+    Writes never cost a request its answer: rows wait in `pending`, in order, while the
+    database can't take them (a SQLite file locked by another connection or read-only, a
+    PostgreSQL server that is down or unreachable), and go in with the next write, the next
+    `flush()`, or `close()`. Rows still unwritten at `close()` are spilled to a JSON-lines
+    file and loaded back by the next `open()`, so none is lost.
+
+    Args:
+        engine: the async engine.
+        spill_path: the JSON-lines file for rows a run could not write, or None.
     """
 
-    def __init__(self, connection: aiosqlite.Connection, path: Path | None = None) -> None:
-        self.connection = connection
-        self.path = path
+    def __init__(self, engine: AsyncEngine, spill_path: Path | None = None) -> None:
+        self.engine = engine
+        self.spill_path = spill_path
         self.pending: list[RequestRecord] = []
         self.outage: str | None = None
         """Why the last write failed, while rows are waiting; None when all is written."""
@@ -153,26 +216,33 @@ class Database:
         self.close_retries_s = CLOSE_RETRIES_S
 
     @classmethod
-    async def open(cls, path: Path | str) -> Database:
-        """Open (or create) the log at `path` in WAL mode, migrated to the newest schema.
+    async def open(cls, target: Path | str, spill: Path | None = None) -> Database:
+        """Open (or create) the log, migrated to the newest schema, and write the rows a
+        previous run could not (its spill file).
 
-        Rows a previous run could not write (its spill file) are queued and written now.
+        Args:
+            target: a SQLite file's path, or a postgresql:// (or sqlite://) URL.
+            spill: where unwritten rows wait between runs; beside a SQLite file unless given,
+                and only in the application log for a server without one.
+
+        Raises:
+            LogOpenFailed: the database can't be reached or migrated (the bot then does not
+                start).
         """
-        connection = await aiosqlite.connect(path, timeout=BUSY_TIMEOUT_S)
-        await connection.execute("PRAGMA journal_mode=WAL")
-        await connection.execute("PRAGMA synchronous=NORMAL")
-        database = cls(connection, Path(path))
-        await database.migrate()
+        url = sa.make_url(database_url(target))
+        if spill is None and url.get_backend_name() == "sqlite" and url.database:
+            spill = spill_path(Path(url.database))
+        database = cls(_engine(url), spill)
+        try:
+            await database.migrate()
+        except Exception as error:
+            await database.engine.dispose()
+            raise LogOpenFailed(target, error) from error
         await database._load_spill()
         return database
 
-    @property
-    def spill_path(self) -> Path | None:
-        """Where rows that could not be written are kept between runs."""
-        return self.path.with_name(self.path.name + SPILL_SUFFIX) if self.path else None
-
     async def close(self) -> None:
-        """Write what is pending (retrying for a moment), spill the rest, close the connection.
+        """Write what is pending (retrying for a moment), spill the rest, close the engine.
 
         Safe to call more than once, and from two tasks at a time.
         """
@@ -189,90 +259,82 @@ class Database:
             await self.flush()
         self._closed = True
         self._spill()
-        await self.connection.close()
+        await self.engine.dispose()
 
-    async def schema_version(self) -> int:
-        """Return `PRAGMA user_version`: how many migrations have run."""
-        async with self.connection.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+    async def schema_version(self) -> str | None:
+        """The Alembic revision the database is at (None before any migration)."""
+        async with self.engine.connect() as connection:
+            return await connection.run_sync(_current_revision)
 
     async def migrate(self) -> None:
-        """Run the migrations this file has not seen yet, each in its own transaction."""
-        version = await self.schema_version()
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            # executescript commits first; the pragma makes the version part of the script.
-            await self.connection.executescript(
-                f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;"
-            )
+        """Run the migrations the database has not seen yet, in one transaction."""
+        async with self.engine.begin() as connection:
+            await connection.run_sync(_upgrade)
 
     async def log(self, record: RequestRecord) -> bool:
         """Queue one request and write everything queued.
 
         Returns:
-            True when it is on disk; False when the database refused the write (locked,
-            read-only, ...) and the row waits in `pending` for the next try.
+            True when it is written. False when the database could not take it now (it
+            waits in `pending` for the next try), or while another write is under way:
+            that write takes this row too, and a slow server never makes requests queue up.
         """
         self.pending.append(record)
         if self._closed:  # a request that outlived the bot: keep it for the next start
             self._spill()
             return False
+        if self._writing.locked():
+            return False
         return await self.flush()
 
     async def flush(self) -> bool:
-        """Write every pending row in one transaction; True when nothing is left pending."""
+        """Write every pending row, and those that come in meanwhile; True when none is left."""
         async with self._writing:
-            batch = list(self.pending)
-            if not batch or self._closed:
-                return not self.pending
-            try:
-                await self._insert(batch)
-                done = len(batch)
-            except sqlite3.OperationalError as error:  # locked, read-only, disk full, I/O
-                await self._rollback()
-                self._note_outage(error)
-                return False
-            except sqlite3.Error:  # a row SQLite will never take: write the others
-                await self._rollback()
-                done = await self._insert_one_by_one(batch)
-            del self.pending[:done]
-            if done == len(batch):
+            while self.pending and not self._closed:
+                batch = list(self.pending)
+                done = await self._write(batch)
+                del self.pending[:done]
+                if done < len(batch):
+                    return False
                 self._note_recovery(done)
             return not self.pending
 
-    async def _insert(self, batch: list[RequestRecord]) -> None:
-        await self.connection.executemany(INSERT, [_row(record) for record in batch])
-        await self.connection.commit()
-
-    async def _insert_one_by_one(self, batch: list[RequestRecord]) -> int:
-        """Write rows singly, dropping (and logging in full) any that SQLite refuses outright.
+    async def _write(self, batch: list[RequestRecord]) -> int:
+        """Write a batch in one transaction, or row by row when the database refuses a row.
 
         Returns:
-            How many rows were dealt with before the database stopped taking writes (all of
-            them unless it did).
+            How many rows were dealt with (written, or dropped and logged in full as refused)
+            before the database stopped taking writes: all of them unless it did.
         """
+        try:
+            await self._insert(batch)
+            return len(batch)
+        except Exception as error:
+            if _is_outage(error):
+                self._note_outage(error)
+                return 0
         for done, record in enumerate(batch):
             try:
                 await self._insert([record])
-            except sqlite3.OperationalError as error:
-                await self._rollback()
-                self._note_outage(error)
-                return done
-            except sqlite3.Error:
-                await self._rollback()
-                log.exception("dropped a request-log row SQLite refuses: %r", record)
+            except Exception as error:
+                if _is_outage(error):
+                    self._note_outage(error)
+                    return done
+                log.error("dropped a request-log row the database refuses (%s): %r",
+                          _first_line(error), record)
         return len(batch)
 
-    async def _rollback(self) -> None:
-        try:
-            await self.connection.rollback()
-        except sqlite3.Error as error:
-            log.debug("rollback failed: %s", error)
+    async def _insert(self, batch: list[RequestRecord]) -> None:
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(REQUESTS).on_conflict_do_nothing(index_elements=["request_key"])
+        async with self.engine.begin() as connection:
+            await connection.execute(insert, [_row(record) for record in batch])
 
-    def _note_outage(self, error: sqlite3.Error) -> None:
+    def _note_outage(self, error: BaseException) -> None:
         if self.outage is None:
-            log.warning("the request log can't be written (%s); keeping rows in memory", error)
-        self.outage = str(error)
+            log.warning("the request log can't be written (%s); keeping rows in memory",
+                        _first_line(error))
+        self.outage = _first_line(error)
 
     def _note_recovery(self, written: int) -> None:
         if self.outage is not None:
@@ -288,7 +350,7 @@ class Database:
         lines = [_to_json(record) for record in self.pending]
         try:
             if self.spill_path is None:
-                raise OSError("the database has no file path")
+                raise OSError("the database has no spill file")
             self.spill_path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
         except OSError as error:  # the application log is the last resort
             log.error("could not save %d request-log rows (%s): %s", len(lines), error, lines)
@@ -305,20 +367,26 @@ class Database:
         await self.flush()
 
     async def history(self, user_id: int, limit: int = 5) -> list[PastBeat]:
-        """Return a user's last `limit` beats (outcome ok), newest first."""
-        query = ("SELECT created_at, params, seed FROM requests"
-                 f" WHERE user_id = ? AND outcome = '{Outcome.OK}' ORDER BY id DESC LIMIT ?")
-        async with self.connection.execute(query, (user_id, limit)) as cursor:
-            rows = await cursor.fetchall()
-        return [PastBeat(datetime.fromisoformat(at), json.loads(params), seed)
-                for at, params, seed in rows]
+        """Return a user's last `limit` beats (outcome ok), newest first.
+
+        Raises:
+            LogUnavailable: the database can't be read now.
+        """
+        query = (sa.select(REQUESTS.c.created_at, REQUESTS.c.params, REQUESTS.c.seed)
+                 .where(REQUESTS.c.user_id == user_id, REQUESTS.c.outcome == Outcome.OK)
+                 .order_by(REQUESTS.c.id.desc()).limit(limit))
+        return [PastBeat(at, params, seed) for at, params, seed in await self._read(query)]
 
     async def stats(self, since: datetime) -> Stats:
-        """Summarise the requests logged at or after `since` (an aware datetime)."""
-        query = ("SELECT outcome, total_ms, json_extract(params, '$.style') FROM requests"
-                 " WHERE created_at >= ?")
-        async with self.connection.execute(query, (since.astimezone(UTC).isoformat(),)) as cursor:
-            rows = await cursor.fetchall()
+        """Summarise the requests logged at or after `since` (an aware datetime).
+
+        Raises:
+            LogUnavailable: the database can't be read now.
+        """
+        query = (sa.select(REQUESTS.c.outcome, REQUESTS.c.total_ms,
+                           REQUESTS.c.params["style"].as_string())
+                 .where(REQUESTS.c.created_at >= since))
+        rows = await self._read(query)
         beats = [(total, style) for outcome, total, style in rows if outcome == Outcome.OK]
         totals = [total for total, _ in beats if total is not None]
         styles: dict[str, int] = {}
@@ -328,12 +396,112 @@ class Database:
         p50 = statistics.median(totals) if totals else None
         return Stats(len(beats), len(rows), p50, top)
 
+    async def _read(self, query: sa.Select) -> list[sa.Row]:
+        try:
+            async with self.engine.connect() as connection:
+                return list((await connection.execute(query)).all())
+        except Exception as error:
+            if not _is_outage(error):
+                raise
+            log.warning("the request log can't be read (%s)", _first_line(error))
+            raise LogUnavailable() from error
 
-def _row(record: RequestRecord) -> tuple[object, ...]:
-    return (record.created_at.isoformat(), record.guild_id, record.channel_id, record.user_id,
-            record.source, _json(record.params), record.seed, record.outcome, record.error,
-            record.queue_ms, record.generate_ms, record.render_ms, record.encode_ms,
-            record.upload_ms, record.total_ms)
+
+def spill_path(sqlite_file: Path) -> Path:
+    """The JSON-lines file beside a SQLite file where rows one run could not write wait."""
+    return sqlite_file.with_name(sqlite_file.name + SPILL_SUFFIX)
+
+
+def describe_target(target: Path | str) -> str:
+    """The log's place for people to read: a path, or a URL with its password hidden."""
+    text = str(target)
+    return sa.make_url(text).render_as_string(hide_password=True) if "://" in text else text
+
+
+def database_url(target: Path | str) -> str:
+    """The SQLAlchemy URL, with its async driver, for a SQLite path or a database URL."""
+    text = str(target)
+    if "://" not in text:
+        return f"sqlite+aiosqlite:///{text}"
+    scheme, rest = text.split("://", 1)
+    drivers = {"postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg",
+               "sqlite": "sqlite+aiosqlite"}
+    return f"{drivers.get(scheme, scheme)}://{rest}"
+
+
+def _engine(url: sa.URL) -> AsyncEngine:
+    """One connection for SQLite (writes and reads take turns on it, as with sqlite3); a
+    small pool for PostgreSQL that checks a connection before use, so a restarted server is
+    reconnected to."""
+    if url.get_backend_name() == "sqlite":
+        engine = create_async_engine(url, json_serializer=_json, pool_size=1, max_overflow=0,
+                                     connect_args={"timeout": BUSY_TIMEOUT_S})
+        sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(
+        url, json_serializer=_json, pool_pre_ping=True, pool_size=2, max_overflow=2,
+        pool_timeout=CONNECT_TIMEOUT_S,
+        connect_args={"timeout": CONNECT_TIMEOUT_S, "command_timeout": COMMAND_TIMEOUT_S})
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _current_revision(connection: sa.Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _upgrade(connection: sa.Connection) -> None:
+    """Alembic's upgrade to head; a log made before Alembic is stamped with its revision."""
+    from alembic import command
+    from alembic.config import Config
+
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    if _current_revision(connection) is None and sa.inspect(connection).has_table("requests"):
+        command.stamp(config, FIRST_REVISION)
+    command.upgrade(config, "head")
+
+
+def _is_outage(error: BaseException) -> bool:
+    """True when the database can't be used now (down, unreachable, locked, read-only, full);
+    False when it refused these particular rows (a CHECK, a value it can't store)."""
+    if isinstance(error, exc.IntegrityError | exc.DataError):
+        return False
+    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None) or ""
+    if sqlstate[:2] in ("22", "23"):  # PostgreSQL's data exception and integrity classes
+        return False
+    if isinstance(error, exc.StatementError) and not isinstance(error, exc.DBAPIError):
+        return False  # a value the driver could not send (an int past 64 bits)
+    return isinstance(error, exc.SQLAlchemyError | OSError | TimeoutError)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(getattr(error, "orig", None) or error) or type(error).__name__
+    return text.splitlines()[0][:200]
+
+
+_COLUMNS = tuple(column.name for column in REQUESTS.columns if column.name != "id")
+
+
+def _row(record: RequestRecord) -> dict[str, object]:
+    row = {column: getattr(record, column) for column in _COLUMNS}
+    row["source"], row["error"] = _text(record.source), _text(record.error)
+    return row
+
+
+def _text(value: str | None) -> str | None:
+    """Text as both databases take it: PostgreSQL refuses NUL characters."""
+    return value.replace("\0", "") if value else value
 
 
 def _to_json(record: RequestRecord) -> str:
@@ -350,8 +518,11 @@ def _from_json(line: str) -> RequestRecord:
 
 
 def _json(params: dict[str, object]) -> str:
-    """Params as strict JSON (NaN and infinities, which SQLite's JSON can't read, as strings)."""
-    def finite(value: object) -> object:
-        return str(value) if isinstance(value, float) and not math.isfinite(value) else value
-    return json.dumps({key: finite(value) for key, value in params.items()}, default=str,
-                      allow_nan=False)
+    """Params as strict JSON that both databases take: NaN and infinities (which SQLite's JSON
+    can't read) as strings, and no NUL characters (which PostgreSQL refuses)."""
+    def clean(value: object) -> object:
+        if isinstance(value, float) and not math.isfinite(value):
+            return str(value)
+        return _text(value) if isinstance(value, str) else value
+    return json.dumps({_text(str(key)): clean(value) for key, value in params.items()},
+                      default=lambda value: _text(str(value)), allow_nan=False)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from discord import app_commands
 from discord.ext import commands
 
-from bot.database import Outcome
+from bot.database import LogUnavailable, Outcome
 from bot.text import code, one_line
 from engine.errors import (
     BadInput,
@@ -158,6 +158,7 @@ ANSWERS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], Answ
         f"Slow down: you can ask again in {math.ceil(error.retry_after)} s."))),
     ((QueueFull, AlreadyMaking, ShuttingDown), Answer(Outcome.BUSY, True, _said())),
     ((UploadFailed, MissingPermission), Answer(Outcome.FAILED, True, _said())),
+    (LogUnavailable, Answer(Outcome.FAILED, True, _said())),
     (BotUserError, Answer(Outcome.USER_ERROR, True, _said())),
     ((BadValue, BadInput), Answer(Outcome.USER_ERROR, True, _quoted)),
     (BadPrimer, Answer(Outcome.USER_ERROR, True, _said("That MIDI file can't be continued: "))),

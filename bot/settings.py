@@ -33,6 +33,8 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("DISCORD_TOKEN", "BEATBOT_TOKEN")
     )
     database: Path = Path("beatbot.db")
+    database_url: SecretStr | None = Field(
+        default=None, description="postgresql://...: a log shared by every bot process")
     workers: int = Field(default=2, ge=1, le=32, description="beats made at once")
     queue_size: int = Field(default=8, ge=0, le=1000, description="requests that may wait")
     cooldown_rate: int = Field(default=3, ge=1, description="beats per user per cooldown window")
@@ -49,6 +51,11 @@ class Settings(BaseSettings):
     model_path: Path | None = None
     soundfont_dir: Path | None = None
     log_level: str = "INFO"
+
+    @property
+    def log_target(self) -> Path | str:
+        """Where the request log lives: the database URL when set, else the SQLite file."""
+        return self.database_url.get_secret_value() if self.database_url else self.database
 
     @field_validator("default_format")
     @classmethod

@@ -75,11 +75,11 @@ def _engine(settings: Settings) -> BeatMaker | None:
 def _serve(settings: Settings, maker: BeatMaker) -> int:
     """Run the bot until it is stopped; the exit code."""
     import asyncio
-    import sqlite3
 
     import discord
 
     from bot.app import run_bot
+    from bot.database import LogOpenFailed
     from engine.errors import EngineError
 
     discord.utils.setup_logging(level=settings.log_level, root=True)
@@ -88,8 +88,8 @@ def _serve(settings: Settings, maker: BeatMaker) -> int:
     except discord.LoginFailure:
         _fail("Discord refused the token; check DISCORD_TOKEN in .env.")
         return 1
-    except sqlite3.Error as error:
-        _fail(f"could not open the request log {settings.database}: {error}")
+    except LogOpenFailed as error:
+        _fail(str(error))
         return 1
     except (EngineError, OSError) as error:
         _fail(f"could not start: {error}")

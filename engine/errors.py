@@ -90,4 +90,4 @@ class ModelError(EngineError):
 
 
 class RenderError(EngineError):
-    """Audio could not be rendered or encoded (soundfont or ffmpeg trouble)."""
+    """Audio could not be rendered or encoded (soundfont or encoder trouble)."""

@@ -1,4 +1,5 @@
-"""Shared fixtures: where the Groove data lives, and small real MIDI made on the fly."""
+"""Shared fixtures: the real engine, where the Groove data lives, and a private PostgreSQL
+server."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
+
+from engine.beat.maker import BeatMaker
 
 GROOVE_DIR = Path(
     os.environ.get("BEATBOT_GROOVE", Path(__file__).resolve().parents[2] / "shared/data/groove")
@@ -22,3 +25,23 @@ def groove_dir() -> Path:
             pytest.fail(reason + "; BEATBOT_REQUIRE_GROOVE=1 forbids skipping")
         pytest.skip(reason)
     return GROOVE_DIR
+
+
+@pytest.fixture(scope="session")
+def maker() -> BeatMaker:
+    """The real engine, loaded once for the whole session (as the bot does at start-up)."""
+    return BeatMaker.load()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A private PostgreSQL server for the session; skips (fails under CI) without one."""
+    from bench.postgres import PostgresServer, postgres_bin
+
+    if postgres_bin() is None:
+        reason = "PostgreSQL is not installed (apt-get install postgresql)"
+        if os.environ.get("CI"):
+            pytest.fail(reason + "; CI must install it")
+        pytest.skip(reason)
+    with PostgresServer() as server:
+        yield server

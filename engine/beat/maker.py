@@ -14,9 +14,9 @@ from engine.music.drums import STEPS_PER_BAR
 from engine.music.midi_io import MidiBeat, read_midi, write_midi
 from engine.music.notes import Note, perform
 from engine.music.pattern import Pattern
-from engine.sound.encode import EncodedAudio, Encoding
+from engine.sound.encode import EncodedAudio, encode
 from engine.sound.kits import Kit, load_kits, resolve_kit
-from engine.sound.render import SAMPLE_RATE, Renderer, loop_frames
+from engine.sound.render import Renderer
 
 SOUNDFONT_DIR = Path(__file__).resolve().parents[2] / "soundfonts"
 """The kits of a source checkout: the repo's soundfonts/ folder."""
@@ -140,53 +140,28 @@ class BeatMaker:
 
     def _finish(self, request: BeatRequest, pattern: Pattern, gen_ms: float,
                 remarks: tuple[str, ...] = ()) -> Beat:
-        """Perform, write, render, encode and draw one pattern.
-
-        ffmpeg starts first so that its start-up overlaps the MIDI and the render, and the
-        picture is drawn while it encodes; each stage's time is what it adds to the request.
-        """
+        """Perform, write, render, encode and draw one pattern, timing each stage."""
         timings = {"generate": gen_ms}
         clock = _Clock(timings)
         kit = resolve_kit(self.kits, request.kit, request.style)
-        encoding, audio_error = self._start_encoding(request, pattern.steps)
         with clock("midi"):
             notes = perform(pattern, request.bpm, kit.pitches, request.swing,
                             request.humanize, request.seed)
             midi = write_midi(notes, request.bpm, pattern.steps)
-        if encoding is not None:
-            audio_error = self._render(notes, request, pattern.steps, kit, encoding, clock)
+        audio, audio_error = self._audio(notes, request, pattern.steps, kit, clock)
         with clock("image"):
             image = draw_grid(pattern)
-        audio = None
-        if encoding is not None and audio_error is None:
-            audio, audio_error = self._encoded(encoding, clock)
         timings["total"] = sum(timings.values())
         return Beat(replace(request, kit=kit.name), kit, pattern, notes, midi, audio,
                     audio_error, image, timings, self.generator.name, remarks)
 
-    def _start_encoding(self, request: BeatRequest, steps: int
-                        ) -> tuple[Encoding | None, str | None]:
-        seconds = loop_frames(steps, request.bpm) / SAMPLE_RATE
-        try:
-            return Encoding(request.audio_format, seconds), None
-        except RenderError as error:
-            return None, str(error)
-
-    def _render(self, notes, request, steps, kit, encoding: Encoding, clock) -> str | None:
-        """Render into the encoder; returns why audio failed, or None."""
+    def _audio(self, notes, request, steps, kit, clock) -> tuple[EncodedAudio | None, str | None]:
+        """Render and encode; returns the file, or None and why audio failed."""
         try:
             with clock("render"):
-                encoding.feed(self.renderer.render(notes, request.bpm, steps, kit))
-        except RenderError as error:
-            encoding.cancel()
-            return str(error)
-        return None
-
-    @staticmethod
-    def _encoded(encoding: Encoding, clock) -> tuple[EncodedAudio | None, str | None]:
-        try:
+                samples = self.renderer.render(notes, request.bpm, steps, kit)
             with clock("encode"):
-                return encoding.result(), None
+                return encode(samples, request.audio_format), None
         except RenderError as error:
             return None, str(error)
 

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass, field, fields, replace
 
 from engine.errors import BadValue, TooLong
-from engine.music.drums import DEFAULT_BARS, DEFAULT_BPM
+from engine.music.drums import ANY_STYLE, DEFAULT_BARS, DEFAULT_BPM
 
 BPM_RANGE = (40.0, 300.0)
 BARS_RANGE = (1, 64)
@@ -18,7 +18,6 @@ HUMANIZE_RANGE = (0.0, 1.0)
 SEED_RANGE = (0, 2**32 - 1)
 FILL_EVERY = (0, 2, 4, 8)
 AUDIO_FORMATS = ("mp3", "ogg", "wav")
-ANY_STYLE = "any"
 AUTO_KIT = "auto"
 PRIMER_MAX_BYTES = 256 * 1024
 EDIT_ACTIONS = ("vary", "extend")

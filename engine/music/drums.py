@@ -55,6 +55,8 @@ ROLL_HITS = (1, 2, 3, 4)
 
 DEFAULT_BPM = 90.0
 DEFAULT_BARS = 8
+ANY_STYLE = "any"
+"""The style that asks for no style in particular; every model knows it."""
 
 
 def class_of(pitch: int) -> int | None:

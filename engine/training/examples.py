@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.beat.request import ANY_STYLE
 from engine.data.dataset import Corpus, Performance
 from engine.model.features import IGNORE, INPUT_NAMES, sequence_inputs, sequence_targets
-from engine.music.drums import STEPS_PER_BAR
+from engine.music.drums import ANY_STYLE, STEPS_PER_BAR
 from engine.music.pattern import Pattern
 
 MIN_STYLE_FILES = 10

@@ -15,8 +15,8 @@ from engine.data.dataset import Corpus, Performance, load_folder
 from engine.model.config import ModelConfig
 from engine.model.features import INPUT_NAMES
 from engine.model.lstm import DrumLSTM
-from engine.model.style_prior import style_prior
 from engine.training.examples import examples, style_vocabulary, windows
+from engine.training.style_prior import style_prior
 
 TRAP_LOOPS = 400
 """Trap loops recombined from our own parts for training (see engine.data.trap)."""

@@ -7,6 +7,7 @@ Per-test settings go through the `bot_settings` marker, e.g.
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -26,15 +27,19 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "bot_settings(**fields): override bot Settings fields")
 
 
-@pytest.fixture(scope="session")
-def maker() -> BeatMaker:
-    """The real engine, loaded once for the whole session (as the bot does at start-up)."""
-    return BeatMaker.load()
-
-
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "beatbot.db"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def log_target(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a test's request log lives: a SQLite file, or a new database on the session's
+    private PostgreSQL server (its URL)."""
+    if request.param == "sqlite":
+        return tmp_path / "log.db"
+    server = request.getfixturevalue("postgres_server")
+    return server.create_database(f"log_{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Faults: in each, the user gets one clear line, the request is logged, the next one is served.
 
-Each fault is the real thing where that is cheap (a soundfont folder with a broken kit, a PATH
-without ffmpeg, a second SQLite connection holding the lock, simcord's HTTP fault injection, a
+Each fault is the real thing where that is cheap (a soundfont folder with a broken kit, a WAV
+too large to send, a second SQLite connection holding the lock, simcord's HTTP fault injection, a
 shut-down thread pool) and an injected exception where it is not (a renderer or a worker that
 dies mid-job).
 """
@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -95,33 +94,23 @@ async def test_broken_soundfont_still_posts_midi_and_says_audio_failed(
     assert all(why in row["error"] for row in rows)
 
 
-# --- ffmpeg -------------------------------------------------------------------------------
+# --- audio too large -----------------------------------------------------------------------
 
 
-@pytest.fixture
-def no_ffmpeg(tmp_path, monkeypatch):
-    """A PATH with nothing on it, so ffmpeg can't be found."""
-    empty = tmp_path / "empty-path"
-    empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
-    assert shutil.which("ffmpeg") is None
-
-
-async def test_without_ffmpeg_audio_falls_back_to_wav_then_to_midi_only(
-        simcord_env, channel, alice, db_path, no_ffmpeg):
-    await alice.send(channel, "!beat format=mp3")
+async def test_a_wav_too_large_to_send_gives_the_midi_and_grid_with_one_line(
+        simcord_env, channel, alice, db_path):
+    await alice.send(channel, "!beat format=wav bars=1")
     fits = channel.last_message
-    await alice.send(channel, "!beat bars=16 bpm=40 format=ogg")  # 96 s: 17 MB of WAV
+    await alice.send(channel, "!beat bars=32 bpm=40 format=wav")  # 192 s: 8.5 MB even halved
     too_big = channel.last_message
 
     assert _beat_files(fits) == {"beat.wav", "beat.mid", "grid.png"}
-    assert fits.content == "MP3 encoding isn't available here right now, so the audio is WAV."
     assert _beat_files(too_big) == {"beat.mid", "grid.png"}
-    assert too_big.content.startswith("Audio failed (ffmpeg is missing and the WAV file is too")
+    assert too_big.content.startswith("Audio failed (the WAV file does not fit in 8192 KB")
     assert "\n" not in too_big.content and len(too_big.content) <= 200
     rows = log_rows(db_path)
     assert [row["outcome"] for row in rows] == ["ok", "ok"]
-    assert "ffmpeg is missing" in rows[1]["error"]
+    assert rows[0]["error"] is None and "does not fit" in rows[1]["error"]
 
 
 # --- the renderer and the workers ---------------------------------------------------------
@@ -213,7 +202,9 @@ def _locked(path: Path):
 
 
 async def _read_only(database: Database, on: bool) -> None:
-    await database.connection.execute(f"PRAGMA query_only = {'ON' if on else 'OFF'}")
+    """Make SQLite refuse writes on the log's one connection (root ignores chmod)."""
+    async with database.engine.connect() as connection:
+        await connection.exec_driver_sql(f"PRAGMA query_only = {'ON' if on else 'OFF'}")
 
 
 async def test_locked_database_keeps_serving_and_writes_the_rows_later(

@@ -84,7 +84,7 @@ def _audio(beat: Beat, room: int) -> tuple[str | None, tuple[bytes, str] | None]
 
 
 def _format_note(beat: Beat) -> str | None:
-    """Say so when the audio is not in the format asked for (no ffmpeg: WAV for MP3/Ogg)."""
+    """Say so when the audio is not in the format asked for."""
     asked, got = beat.request.audio_format, beat.audio.format if beat.audio else None
     if got is None or got == asked:
         return None

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from engine.data.dataset import Performance
-from engine.model.style_prior import style_prior
 from engine.music.drums import STEPS_PER_BAR
 from engine.music.pattern import Pattern
 from engine.training.evaluate import (
@@ -16,6 +15,7 @@ from engine.training.evaluate import (
     hits_per_bar,
 )
 from engine.training.ngram import PositionNgram
+from engine.training.style_prior import style_prior
 
 
 def _bars(*grids: list[int]) -> Pattern:

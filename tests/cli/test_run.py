@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import simcord
 
+from bench.postgres import free_port
 from bot.app import create_bot
 from bot.settings import Settings
 from cli.main import build_parser, main
 
 FAKE_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GfAkEt.this-is-not-a-real-token-1234567890"
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -59,6 +63,24 @@ def test_run_with_bad_settings_exits_1(no_token_env, monkeypatch, capsys):
     monkeypatch.setenv("BEATBOT_WORKERS", "0")
     assert main(["run"]) == 1
     assert "bad settings" in capsys.readouterr().err
+
+
+def test_an_unreachable_log_stops_beatbot_run_with_one_line_and_no_password(tmp_path):
+    port = free_port()  # nothing listens there
+    env = {key: value for key, value in os.environ.items() if not key.startswith("BEATBOT_")}
+    env.update({"DISCORD_TOKEN": FAKE_TOKEN, "BEATBOT_SYNC_COMMANDS": "false",
+                "BEATBOT_DATABASE": str(tmp_path / "beatbot.db"),
+                "BEATBOT_DATABASE_URL": f"postgresql://beatbot:s3cret@127.0.0.1:{port}/beatbot"})
+
+    result = subprocess.run(
+        [sys.executable, "-m", "cli.main", "run", "--env-file", str(tmp_path / "none.env")],
+        env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"beatbot: could not open the request log "
+                           f"postgresql://beatbot:***@127.0.0.1:{port}/beatbot: ")
+    assert "s3cret" not in result.stderr + result.stdout
 
 
 def test_run_is_registered_without_importing_discord():

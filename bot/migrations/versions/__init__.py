@@ -1,0 +1,1 @@
+"""The migrations, oldest first (Alembic finds them by file; this makes them package data)."""
