@@ -209,3 +209,19 @@ async def test_a_recipe_too_long_for_a_custom_id_is_read_from_the_embed(
     second = channel.last_message
     assert "then=vary:" in second.embeds[0].description
     assert "humanize=0.25" in second.embeds[0].description
+
+
+async def test_a_button_from_an_older_version_says_how_to_make_it_again(simcord_env, channel,
+                                                                        alice, db_path):
+    import discord
+
+    old = discord.ui.View(timeout=None)
+    old.add_item(discord.ui.Button(label="Extend", custom_id="beatbot:extend:0123456789abcdef"))
+    embed = discord.Embed(description="Replay: `!beat bpm=100 bars=1 style=rock kit=808 seed=11`")
+    posted = await simcord_env.bot.get_channel(channel.id).send(embed=embed, view=old)
+
+    result = await alice.click(posted, label="Extend")
+
+    assert result.ephemeral and "older version" in result.response.content
+    assert "`!beat bpm=100 bars=1 style=rock kit=808 seed=11`" in result.response.content
+    assert log_rows(db_path)[-1]["outcome"] == "user_error"
