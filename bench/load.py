@@ -45,6 +45,8 @@ BURST_GAP_S = 1.0
 TICK_S = 0.010
 """The lag ticker's sleep."""
 ANSWER_TIMEOUT_S = 120.0
+QUEUE_NOTICE = "Queued: "
+"""How a queue notice starts (it replies to the request it is about)."""
 """Longest wait for the last answer and log row after the last burst; past it, the figures
 show the requests left unanswered or unlogged."""
 ANSWER_KINDS = {"Busy:": "busy", "You already have a beat": "busy", "Slow down:": "cooldown"}
@@ -75,8 +77,8 @@ class Answers:
             return
         reference = payload.get("message_reference") or {}
         request = self.requests.get(int(reference.get("message_id") or 0))
-        if request is None:
-            return  # a queue notice: not an answer
+        if request is None or str(payload.get("content") or "").startswith(QUEUE_NOTICE):
+            return  # not a reply to a request, or a queue notice (a reply, but not an answer)
         request.answers += 1
         if request.answered_at is None:
             request.answered_at = time.perf_counter()
