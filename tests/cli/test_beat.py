@@ -62,6 +62,17 @@ def test_a_missing_primer_is_one_line_without_python_names(tmp_path, capsys):
     assert "no such file" in err and "Error" not in err and "Errno" not in err
 
 
+def test_a_damaged_model_is_one_line_without_python_names(tmp_path, capsys):
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"not a model")
+
+    code = main(["beat", "--model", str(junk), "--out", str(tmp_path)])
+
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "unreadable" in err
+    assert not any(name in err for name in ("Error", "Exception", "Errno"))
+
+
 def _cli(*args: str, cwd) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "cli.main", "beat", *args], cwd=cwd,
                           capture_output=True, text=True)
