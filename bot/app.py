@@ -17,6 +17,7 @@ from bot.help import BeatHelp
 from bot.settings import Settings
 from bot.text import NO_PINGS, one_line
 from engine.beat.maker import SOUNDFONT_DIR, BeatMaker
+from engine.beat.text import clean
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,15 @@ class BeatBot(commands.Bot):
         self.executor = executor
         self.closing = False
         self.shutdown_task: asyncio.Task[bool] | None = None
+
+    async def get_context(self, origin: discord.Message | discord.Interaction, /, *,
+                          cls: type[commands.Context] = commands.Context) -> commands.Context:
+        """discord.py's context, for a message read as its author meant it: invisible
+        characters (zero-width spaces, BOMs) gone, odd spaces plain, so `!beat` after a
+        zero-width space is still `!beat`."""
+        if isinstance(origin, discord.Message) and origin.content:
+            origin.content = clean(origin.content).strip()
+        return await super().get_context(origin, cls=cls)
 
     async def setup_hook(self) -> None:
         """Load the extensions, start the log retry, sync slash commands (if configured)."""

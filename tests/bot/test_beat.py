@@ -183,6 +183,7 @@ def _settings_of(message) -> dict[str, str]:
 @pytest.mark.parametrize("text", [
     "!beat bpm=85\u200b seed=1", "!beat \u200bbpm=85 seed=1", "!beat bpm=85\u00a0seed=1",
     "!beat bpm=\u206085 seed=1", "!beat\u2009bpm=85 seed=1\ufeff",
+    "!beat\u200b bpm=85 seed=1", "\u200b!beat bpm=85 seed=1", "!\u200bbeat bpm=85 seed=1",
 ])
 async def test_invisible_characters_are_ignored(simcord_env, channel, alice, text):
     await alice.send(channel, text)
