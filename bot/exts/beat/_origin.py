@@ -60,7 +60,8 @@ class Origin(Protocol):
 POSTING = ("attach_files", "embed_links")
 """What any beat needs: its files, and its embed (the grid and the settings)."""
 REPLYING = ("send_messages", "read_message_history")
-"""What a reply in the channel needs besides (a `!beat`; interactions answer by webhook)."""
+"""What a reply in the channel needs besides (a `!beat`; interactions answer by webhook).
+Send Messages comes first: in a thread it is Send Messages in Threads."""
 
 
 def missing(permissions: discord.Permissions, needed: tuple[str, ...]) -> tuple[str, ...]:
@@ -119,9 +120,11 @@ class ContextOrigin:
     def missing_permissions(self) -> tuple[str, ...]:
         """What the bot lacks in this channel to post a beat (a slash reply needs no more
         than any interaction answer)."""
-        needed = POSTING if self.ctx.interaction else REPLYING + POSTING
         if self.ctx.interaction:
-            return missing(self.ctx.interaction.app_permissions, needed)
+            return missing(self.ctx.interaction.app_permissions, POSTING)
+        needed = REPLYING + POSTING
+        if isinstance(self.ctx.channel, discord.Thread):  # threads have a send flag of their own
+            needed = ("send_messages_in_threads", *needed[1:])
         return missing(self.ctx.bot_permissions, needed)
 
     def _reply_to(self) -> dict[str, Any]:
