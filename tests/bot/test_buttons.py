@@ -225,3 +225,18 @@ async def test_a_button_from_an_older_version_says_how_to_make_it_again(simcord_
     assert result.ephemeral and "older version" in result.response.content
     assert "`!beat bpm=100 bars=1 style=rock kit=808 seed=11`" in result.response.content
     assert log_rows(db_path)[-1]["outcome"] == "user_error"
+
+
+async def test_a_digest_whose_embed_is_gone_is_refused_not_guessed(simcord_env, channel, alice,
+                                                                   db_path):
+    import discord
+
+    view = discord.ui.View(timeout=None)
+    view.add_item(discord.ui.Button(label="Variation",
+                                    custom_id="beatbot:variation:#0123456789abcdef0123"))
+    posted = await simcord_env.bot.get_channel(channel.id).send("a beat", view=view)
+
+    result = await alice.click(posted, label="Variation")
+
+    assert result.ephemeral and "older version" in result.response.content
+    assert log_rows(db_path)[-1]["outcome"] == "user_error"

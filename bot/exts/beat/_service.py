@@ -154,6 +154,8 @@ class BeatService:
         if recipe.startswith(DIGEST_MARK):  # too long for the custom_id: the embed holds it
             recipe = replay if replay is not None and digest(replay) == recipe else ""
         try:
+            if not recipe:
+                raise EngineError("no recipe")
             request = parse_request(recipe)
         except EngineError:
             raise OldButton(replay and f"{self.settings.prefix}beat {replay}") from None
