@@ -82,7 +82,8 @@ class MissingPermission(BotUserError):
 
 
 class OldButton(BotUserError):
-    """A button from an older version of the bot, whose custom_id holds no recipe.
+    """A button whose recipe can't be read: from an older version of the bot (its custom_id
+    holds none), or carrying a digest whose embed was removed.
 
     Args:
         replay: the beat's replay line (`!beat bpm=90 ... seed=7`), when its embed has one.
@@ -90,8 +91,8 @@ class OldButton(BotUserError):
 
     def __init__(self, replay: str | None) -> None:
         again = f" Make it again with `{replay}`." if replay else ""
-        super().__init__("These buttons are from an older version of the bot and no longer "
-                         "work." + again)
+        super().__init__("These buttons no longer work: they are from an older version of the "
+                         "bot, or the beat's embed was removed." + again)
 
 
 class JobFailed(commands.CommandError):
