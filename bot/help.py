@@ -58,4 +58,6 @@ class BeatHelp(commands.MinimalHelpCommand):
         value = getattr(settings, SETTING_DEFAULTS.get(field.key, ""), field.default)
         if value is None:
             return "random"
+        if value == "":
+            return "none"
         return f"{value:g}" if isinstance(value, float) else str(value)
