@@ -196,3 +196,27 @@ async def test_a_request_refused_for_its_primer_is_never_queued(simcord_env, cha
     assert "no drum notes" in channel.last_message.content
     assert not _notices(simcord_env)
     simcord_env.errors  # noqa: B018
+
+
+@pytest.mark.bot_settings(workers=1, queue_size=3)
+async def test_a_queued_press_that_fails_leaves_no_notice(simcord_env, channel, alice, db_path):
+    await alice.send(channel, "!beat")
+    first = channel.last_message
+    queue, gate = _queue(simcord_env), threading.Event()
+    held = await _hold(queue, gate, 1)
+
+    def refuse_then_release() -> None:  # the notice is up; then Discord refuses the beat
+        simcord_env.backend.faults.append({"method": "POST", "path": "/webhooks/*",
+                                           "status": 403, "code": 50013, "times": 1,
+                                           "message": "Missing Permissions"})
+        gate.set()
+
+    threading.Timer(0.5, refuse_then_release).start()
+    result = await alice.click(first, label="Variation")
+    await asyncio.gather(*held)
+
+    assert not any(m.content.startswith("Queued") for m in channel.history())
+    assert channel.last_message.id == first.id  # nothing public was left behind
+    assert log_rows(db_path)[-1]["outcome"] == "failed"
+    assert result.acknowledged
+    simcord_env.errors  # noqa: B018
