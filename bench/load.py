@@ -44,10 +44,9 @@ BURST_GAP_S = 1.0
 """Seconds between the starts of two bursts."""
 TICK_S = 0.010
 """The lag ticker's sleep."""
-VIEW_SWEEP_TICKS = 10
-"""Posted beats' buttons are stopped every this many ticks: nobody presses them, and each
-live view makes simcord's bookkeeping (on the same event loop) slower."""
 ANSWER_TIMEOUT_S = 120.0
+QUEUE_NOTICE = "Queued: "
+"""How a queue notice starts (it replies to the request it is about)."""
 """Longest wait for the last answer and log row after the last burst; past it, the figures
 show the requests left unanswered or unlogged."""
 ANSWER_KINDS = {"Busy:": "busy", "You already have a beat": "busy", "Slow down:": "cooldown"}
@@ -78,8 +77,8 @@ class Answers:
             return
         reference = payload.get("message_reference") or {}
         request = self.requests.get(int(reference.get("message_id") or 0))
-        if request is None:
-            return  # a queue notice: not an answer
+        if request is None or str(payload.get("content") or "").startswith(QUEUE_NOTICE):
+            return  # not a reply to a request, or a queue notice (a reply, but not an answer)
         request.answers += 1
         if request.answered_at is None:
             request.answered_at = time.perf_counter()
@@ -158,7 +157,6 @@ async def _drive(bot: BeatBot, users: int, requests: int, burst_size: int, burst
         with contextlib.suppress(TimeoutError):  # the figures then show what is missing
             await asyncio.wait_for(_finished(answers, bot), ANSWER_TIMEOUT_S)
         elapsed_s = time.perf_counter() - start
-        _stop_views(bot)
         env.errors  # noqa: B018 - busy and cooldown refusals are errors to simcord; acknowledged
     finally:
         stop.set()
@@ -176,16 +174,11 @@ def _bursts(members: list, requests: int, size: int, seed: int) -> Iterator[list
 
 
 async def _tick(bot: BeatBot, lags: list[float], stop: asyncio.Event) -> None:
-    """Sleep TICK_S again and again, noting how late each wake-up is (ms); stop the buttons
-    of new beats every VIEW_SWEEP_TICKS ticks."""
-    ticks = 0
+    """Sleep TICK_S again and again, noting how late each wake-up is (ms)."""
     while not stop.is_set():
         start = time.perf_counter()
         await asyncio.sleep(TICK_S)
         lags.append((time.perf_counter() - start - TICK_S) * 1000)
-        ticks += 1
-        if ticks % VIEW_SWEEP_TICKS == 0:
-            _stop_views(bot)
 
 
 async def _finished(answers: Answers, bot: BeatBot) -> None:
@@ -194,14 +187,6 @@ async def _finished(answers: Answers, bot: BeatBot) -> None:
     service = bot.get_cog("Beats").service
     while service.in_flight:
         await asyncio.sleep(0.01)
-
-
-def _stop_views(bot: BeatBot) -> None:
-    """Stop the buttons of posted beats (see VIEW_SWEEP_TICKS)."""
-    views = bot.get_cog("Beats").service.live_views
-    for view in views.values():
-        view.stop()
-    views.clear()
 
 
 async def _outcomes(config: Settings) -> dict[str, int]:

@@ -16,8 +16,9 @@ from bot.errors import ShuttingDown
 from bot.help import BeatHelp
 from bot.jobs import BeatJobs, JobQueue, LocalJobs
 from bot.settings import Settings
-from bot.text import NO_PINGS
+from bot.text import NO_PINGS, one_line
 from engine.beat.maker import SOUNDFONT_DIR, BeatMaker
+from engine.beat.text import clean
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +67,25 @@ class BeatBot(commands.AutoShardedBot):
         self.closing = False
         self.shutdown_task: asyncio.Task[bool] | None = None
 
+    async def get_context(self, origin: discord.Message | discord.Interaction, /, *,
+                          cls: type[commands.Context] = commands.Context) -> commands.Context:
+        """discord.py's context, for a message read as its author meant it: invisible
+        characters (zero-width spaces, BOMs) gone, odd spaces plain, so `!beat` after a
+        zero-width space is still `!beat`."""
+        if isinstance(origin, discord.Message) and origin.content:
+            origin.content = clean(origin.content).strip()
+        return await super().get_context(origin, cls=cls)
+
     async def setup_hook(self) -> None:
         """Load the extensions, start the log retry, sync slash commands (if configured)."""
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.retry_log.start()
         if self.settings.sync_commands:
-            await self.sync_commands()
+            try:
+                await self.sync_commands()
+            except discord.HTTPException as error:  # the bot still works with prefix commands
+                log.warning(sync_refused_line(error, self.settings))
 
     async def sync_commands(self) -> None:
         """Publish the slash commands: instantly to `guild_id`, else globally (slow to show)."""
@@ -151,6 +164,17 @@ class BeatBot(commands.AutoShardedBot):
             await self.database.close()
             await self.jobs.close()
             self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def sync_refused_line(error: discord.HTTPException, settings: Settings) -> str:
+    """One line for slash commands Discord would not take (a wrong guild id, a missing
+    `applications.commands` scope), saying the bot runs on without them."""
+    where = (f"to guild {settings.guild_id} (check BEATBOT_GUILD_ID: the bot must be in that "
+             "server)" if settings.guild_id else "globally")
+    return (f"Discord refused the slash commands {where}; HTTP {error.status}: "
+            f"{one_line(error.text or 'no reason given', 80)}. Invite the bot with the "
+            f"applications.commands scope. Running without slash commands; "
+            f"{settings.prefix}beat still works.")
 
 
 def make_executor(settings: Settings) -> ThreadPoolExecutor:

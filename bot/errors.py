@@ -11,7 +11,15 @@ from discord.ext import commands
 
 from bot.database import LogUnavailable, Outcome
 from bot.text import code, one_line
-from engine.errors import BadInput, BadPrimer, BadValue, EngineError, ModelError, RenderError
+from engine.errors import (
+    BadInput,
+    BadPrimer,
+    BadValue,
+    EngineError,
+    ModelError,
+    RenderError,
+    TooLong,
+)
 
 
 class BotUserError(commands.CommandError):
@@ -70,6 +78,36 @@ class UploadFailed(BotUserError):
         self.status = status
         super().__init__(f"Discord would not take the upload (HTTP {status}), even without the "
                          "audio. Please try again in a moment.")
+
+
+class MissingPermission(BotUserError):
+    """The bot lacks a channel permission it needs to post a beat (Discord's 403, 50013).
+
+    Args:
+        names: the permissions, as Discord's settings name them (`Attach Files`).
+    """
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+        wanted = " and ".join(names)
+        plural, them = ("s", "them") if len(names) > 1 else ("", "it")
+        super().__init__(f"I can't post beats in this channel: I need the {wanted} "
+                         f"permission{plural} here. A server admin can grant {them} in the "
+                         "channel's settings.")
+
+
+class OldButton(BotUserError):
+    """A button whose recipe can't be read: from an older version of the bot (its custom_id
+    holds none), or carrying a digest whose embed was removed.
+
+    Args:
+        replay: the beat's replay line (`!beat bpm=90 ... seed=7`), when its embed has one.
+    """
+
+    def __init__(self, replay: str | None) -> None:
+        again = f" Make it again with `{replay}`." if replay else ""
+        super().__init__("These buttons no longer work: they are from an older version of the "
+                         "bot, or the beat's embed was removed." + again)
 
 
 class JobFailed(commands.CommandError):
@@ -135,11 +173,14 @@ ANSWERS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], Answ
     (COOLDOWNS, Answer(Outcome.COOLDOWN, True, lambda error: (
         f"Slow down: you can ask again in {math.ceil(error.retry_after)} s."))),
     ((QueueFull, AlreadyMaking, ShuttingDown, NoDrummers), Answer(Outcome.BUSY, True, _said())),
-    ((UploadFailed, QueueDown), Answer(Outcome.FAILED, True, _said())),
+    ((UploadFailed, QueueDown, MissingPermission), Answer(Outcome.FAILED, True, _said())),
     (LogUnavailable, Answer(Outcome.FAILED, True, _said())),
     (BotUserError, Answer(Outcome.USER_ERROR, True, _said())),
     ((BadValue, BadInput), Answer(Outcome.USER_ERROR, True, _quoted)),
     (BadPrimer, Answer(Outcome.USER_ERROR, True, _said("That MIDI file can't be continued: "))),
+    (TooLong, Answer(Outcome.USER_ERROR, True, lambda error: (
+        f"That beat is {error.bars} bars; extending it adds {error.adding}, and {error.limit} "
+        "bars is the longest a beat can be."))),
     (RenderError, Answer(Outcome.FAILED, False, _said("The audio could not be made: "))),
     (ModelError, Answer(Outcome.FAILED, False, _fixed(
         "The beat model isn't available right now; please tell the bot's owner."))),

@@ -18,6 +18,10 @@ class BeatHelp(commands.MinimalHelpCommand):
     def __init__(self) -> None:
         super().__init__(command_attrs={"help": "Show help; `help beat` lists every beat key."})
 
+    def get_destination(self) -> commands.Context:
+        """Answer where asked: the channel for `!help`, the interaction for `/help`."""
+        return self.context
+
     async def send_command_help(self, command: commands.Command) -> None:
         """Show a key table for `beat`, the usual help for anything else."""
         if command.qualified_name != "beat":
@@ -33,7 +37,8 @@ class BeatHelp(commands.MinimalHelpCommand):
 
     def beat_help(self) -> str:
         """The `help beat` text: usage, then one row per key with range, default and example."""
-        prefix = self.context.clean_prefix
+        prefix = getattr(self.context.bot, "settings", None)
+        prefix = prefix.prefix if prefix else self.context.clean_prefix  # as typed, even in /help
         rows = [("key", "aliases", "allowed", "default", "example")]
         listed = {"style": f"see {prefix}styles, or any", "kit": f"see {prefix}kits, or auto"}
         rows += [(f.key, ", ".join(f.aliases), listed.get(f.key, f.allowed),
@@ -53,4 +58,6 @@ class BeatHelp(commands.MinimalHelpCommand):
         value = getattr(settings, SETTING_DEFAULTS.get(field.key, ""), field.default)
         if value is None:
             return "random"
+        if value == "":
+            return "none"
         return f"{value:g}" if isinstance(value, float) else str(value)

@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-DEFAULT_JOB_S = 5.0
-"""Guess of one job's length (seconds) before any has finished, for the retry hint."""
+FIRST_JOB_S = 1.0
+"""Guess of one job's length (seconds) before any has finished or run that long."""
 
 
 class WorkerDied(Exception):
@@ -158,6 +158,8 @@ class JobQueue:
         self._running = 0
         self._waiting = 0
         self._recent_s: deque[float] = deque(maxlen=20)
+        self._started: dict[int, float] = {}
+        """perf_counter() at the start of each running job, by a key of its own."""
 
     @property
     def waiting(self) -> int:
@@ -179,8 +181,13 @@ class JobQueue:
             raise QueueFull(self.retry_after_s())
 
     def retry_after_s(self) -> int:
-        """A fair guess, in whole seconds, of when a place will free up."""
-        job_s = sum(self._recent_s) / len(self._recent_s) if self._recent_s else DEFAULT_JOB_S
+        """A fair guess, in whole seconds, of when a place will free up: from the jobs that
+        finished lately, or before any has, from how long the running ones have taken."""
+        if self._recent_s:
+            job_s = sum(self._recent_s) / len(self._recent_s)
+        else:
+            now = time.perf_counter()
+            job_s = max([now - start for start in self._started.values()] + [FIRST_JOB_S])
         return max(1, math.ceil(job_s * (self._waiting + 1) / self.workers))
 
     async def run(self, job: Callable[[], T], on_queued: OnQueued | None = None) -> Ran[T]:
@@ -214,6 +221,8 @@ class JobQueue:
     async def _execute(self, job: Callable[[], T]) -> T:
         self._running += 1
         start = time.perf_counter()
+        key = id(asyncio.current_task())
+        self._started[key] = start
         future = self._submit(job)
         try:
             return await future
@@ -226,6 +235,7 @@ class JobQueue:
             raise
         finally:
             self._running -= 1
+            self._started.pop(key, None)
             self._recent_s.append(time.perf_counter() - start)
 
     def _submit(self, job: Callable[[], T]) -> asyncio.Future[T]:

@@ -30,7 +30,7 @@ from redis.asyncio import ConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from bot.errors import AlreadyMaking, NoDrummers, QueueDown, QueueFull
-from bot.jobs import DEFAULT_JOB_S, OnQueued, Ran
+from bot.jobs import FIRST_JOB_S, OnQueued, Ran
 from bot.worker import (
     DONE_PREFIX,
     JOB_TIMEOUT_S,
@@ -198,7 +198,7 @@ class RedisJobs:
 
     def retry_after_s(self, waiting: int) -> int:
         """A fair guess, in whole seconds, of when a place will free up."""
-        job_s = sum(self._recent_s) / len(self._recent_s) if self._recent_s else DEFAULT_JOB_S
+        job_s = sum(self._recent_s) / len(self._recent_s) if self._recent_s else FIRST_JOB_S
         return max(1, math.ceil(job_s * (waiting + 1) / self.slots))
 
     async def close(self) -> None:

@@ -39,7 +39,6 @@ class Settings(BaseSettings):
     queue_size: int = Field(default=8, ge=0, le=1000, description="requests that may wait")
     cooldown_rate: int = Field(default=3, ge=1, description="beats per user per cooldown window")
     cooldown_s: float = Field(default=30.0, ge=0, description="cooldown window; 0 turns it off")
-    button_timeout_s: float = Field(default=900.0, ge=900, description="how long buttons work")
     default_bpm: float = Field(default=DEFAULT_BPM, ge=BPM_RANGE[0], le=BPM_RANGE[1])
     default_bars: int = Field(default=DEFAULT_BARS, ge=BARS_RANGE[0], le=BARS_RANGE[1])
     default_style: str = ANY_STYLE

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         request = parse_request(" ".join(args.settings))
         if args.primer:
-            request = replace(request, primer=args.primer.read_bytes())
+            request = replace(request, primer=_read(args.primer))
         if not 1 <= args.count <= 100:
             raise EngineError("`--count` must be from 1 to 100.")
         maker = BeatMaker.load(args.model, soundfont_dir(args.soundfonts))
@@ -51,6 +51,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"beatbot: {error_line(error)}", file=sys.stderr)
         return 2
     return 0
+
+
+def _read(path: Path) -> bytes:
+    """A primer's bytes.
+
+    Raises:
+        BadPrimer: the file can't be read (saying why in words).
+    """
+    from engine.errors import BadPrimer
+
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        reason = (error.strerror or "it can't be opened").lower()
+        raise BadPrimer(f"{path} can't be read: {reason}") from None
 
 
 def soundfont_dir(given: Path | None) -> Path:
@@ -84,5 +99,6 @@ def summary(beat, paths: list[Path]) -> str:
     stages = " ".join(f"{k}={v:.0f}ms" for k, v in beat.timings_ms.items())
     audio = "" if beat.audio else f" (no audio: {beat.audio_error})"
     names = ", ".join(p.name for p in paths)
+    remarks = "".join(f" ({remark})" for remark in beat.remarks)
     return (f"{names}: seed={r.seed} style={r.style} kit={beat.kit.name} bpm={r.bpm:g} "
-            f"bars={beat.pattern.bars} model={beat.model} | {stages}{audio}")
+            f"bars={beat.pattern.bars} model={beat.model} | {stages}{audio}{remarks}")

@@ -24,8 +24,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one subcommand; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    """Run one subcommand; returns the exit code.
+
+    Settings of `beatbot beat` may come before or after its options
+    (`beatbot beat bpm=85 --out DIR bars=2`): argparse leaves those after an option over.
+    """
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and hasattr(args, "settings") and not any(w.startswith("-") for w in extra):
+        args.settings += extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     return int(args.func(args) or 0)
 
 

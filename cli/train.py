@@ -27,11 +27,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Train, then print where the model went."""
+    from engine.errors import EngineError
     from engine.training.train import TrainPlan, train
 
     plan = TrainPlan(tuple(args.data), CONFIGS[args.config], args.run_dir, args.out,
                      trap=not args.no_trap, seed=args.seed, max_epochs=args.epochs)
-    meta = train(plan, sys.argv[2:])
+    try:
+        meta = train(plan, sys.argv[2:])
+    except EngineError as error:
+        print(f"beatbot: {error}", file=sys.stderr)
+        return 2
     print(f"model written to {args.out}: {meta['epochs']} epochs, best val loss "
           f"{meta['best_val_loss']:.4f} at epoch {meta['best_epoch']}, "
           f"{meta['train_seconds'] / 60:.1f} min")

@@ -78,6 +78,21 @@ class BadPrimer(EngineError):
     """The primer MIDI could not be used (not MIDI, no drums, too large, ...)."""
 
 
+class TooLong(EngineError):
+    """Extending a beat would pass the longest a beat may be.
+
+    Args:
+        bars: how long the beat already is, in bars.
+        adding: the bars the extension adds.
+        limit: the most bars a beat may have.
+    """
+
+    def __init__(self, bars: int, adding: int, limit: int) -> None:
+        self.bars, self.adding, self.limit = bars, adding, limit
+        super().__init__(f"the beat is {bars} bars; extending it adds {adding} and {limit} is "
+                         "the longest a beat can be")
+
+
 class ModelError(EngineError):
     """The model file is missing or unreadable."""
 

@@ -43,8 +43,26 @@ class ErrorHandler(commands.Cog):
         try:
             await ctx.send(line, ephemeral=ctx.interaction is not None, reference=reference,
                            mention_author=False, allowed_mentions=NO_PINGS)
+        except discord.Forbidden as failure:  # the channel refuses us: say it where we can
+            log.warning("could not send an error line in the channel: %s", failure)
+            await self._elsewhere(ctx, line)
         except discord.HTTPException as failure:
             log.warning("could not send an error line: %s", failure)
+
+    @staticmethod
+    async def _elsewhere(ctx: commands.Context, line: str) -> None:
+        """Send a line the channel refused: plainly in the channel (a reply needs Read
+        Message History), else in a direct message."""
+        try:
+            await ctx.channel.send(line, allowed_mentions=NO_PINGS)
+            return
+        except discord.HTTPException:
+            pass
+        where = f" (in #{ctx.channel})" if ctx.guild else ""
+        try:
+            await ctx.author.send(one_line(line + where), allowed_mentions=NO_PINGS)
+        except discord.HTTPException as failure:
+            log.warning("could not send an error line anywhere: %s", failure)
 
     async def on_app_command_error(self, interaction: discord.Interaction,
                                    error: BaseException) -> None:

@@ -32,7 +32,7 @@ class History(commands.Cog):
             await ctx.send(f"No beats yet. Try `{prefix}beat`.", allowed_mentions=NO_PINGS)
             return
         lines = [f"{discord.utils.format_dt(beat.created_at, 'R')}: `{prefix}beat "
-                 f"{replay_text(beat.params)}`" for beat in beats]
+                 f"{replay_text(beat.params)}`{_primer_note(beat.params)}" for beat in beats]
         await ctx.send(f"Your last {_count(len(beats), 'beat')} (newest first); each line "
                        "replays one (same settings and `seed=`, same beat):\n" + "\n".join(lines),
                        allowed_mentions=NO_PINGS)
@@ -48,6 +48,11 @@ class History(commands.Cog):
                        f"({_count(stats.requests, 'request')}). "
                        f"Median time to reply: {p50}. Top styles: {top}.",
                        allowed_mentions=NO_PINGS)
+
+
+def _primer_note(params: dict[str, object]) -> str:
+    """For a beat that continued a MIDI file: the line replays it with that file attached."""
+    return " (attach the same .mid)" if params.get("primer_bytes") else ""
 
 
 def _count(n: int, noun: str) -> str:

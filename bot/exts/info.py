@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import discord
+from discord import app_commands
 from discord.ext import commands
 
 from bot.text import NO_PINGS, one_line
@@ -35,6 +37,15 @@ class Info(commands.Cog):
                  for kit in self.bot.maker.kits.values()]
         lines.append(f"`{AUTO_KIT}` (the default) picks one that suits the style.")
         await ctx.send("Kits:\n" + "\n".join(lines), allowed_mentions=NO_PINGS)
+
+
+    @app_commands.command(name="help")
+    @app_commands.describe(command="a command to explain; beat lists every key")
+    async def slash_help(self, interaction: discord.Interaction,
+                         command: str | None = None) -> None:
+        """What the bot can do: the same as the prefix help command."""
+        ctx = await commands.Context.from_interaction(interaction)
+        await ctx.send_help(*([command.strip()] if command and command.strip() else []))
 
 
 async def setup(bot: BeatBot) -> None:

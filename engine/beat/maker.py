@@ -7,11 +7,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from engine.beat.picture import draw_grid
-from engine.beat.request import BARS_RANGE, BeatRequest
-from engine.errors import BadPrimer, BadValue, RenderError
+from engine.beat.request import BARS_RANGE, EXTEND_BARS, BeatRequest, Edit, check_edits
+from engine.errors import BadValue, RenderError, TooLong
 from engine.model.sampler import GenerationSpec, Generator
 from engine.music.drums import STEPS_PER_BAR
-from engine.music.midi_io import read_midi, write_midi
+from engine.music.midi_io import MidiBeat, read_midi, write_midi
 from engine.music.notes import Note, perform
 from engine.music.pattern import Pattern
 from engine.sound.encode import EncodedAudio, encode
@@ -37,6 +37,8 @@ class Beat:
         image: PNG of the drum grid.
         timings_ms: milliseconds per stage: generate, midi, render, encode, image, total.
         model: the generator's name.
+        remarks: lines worth telling the user about how the request was read (a primer's
+            drums found off channel 10), or none.
     """
 
     request: BeatRequest
@@ -49,6 +51,7 @@ class Beat:
     image: bytes
     timings_ms: dict[str, float]
     model: str
+    remarks: tuple[str, ...] = ()
 
 
 class BeatMaker:
@@ -92,34 +95,51 @@ class BeatMaker:
         Raises:
             BadValue: a field is out of range.
             BadPrimer: the primer is not usable MIDI with drums.
+            TooLong: the edits extend the beat past the longest there is.
         """
         return self.make_many([request])[0]
 
+    def check(self, request: BeatRequest) -> BeatRequest:
+        """Everything `make` would refuse, found without making the beat (the primer is
+        read, so this takes up to a few hundred ms on a hostile file).
+
+        Returns:
+            The validated request.
+
+        Raises:
+            As `make`.
+        """
+        request = self.validate(request)
+        self._first_spec(request)
+        return request
+
     def make_many(self, requests: list[BeatRequest]) -> list[Beat]:
-        """Make several beats, generating their patterns in one batch."""
+        """Make several beats, generating their patterns in one batch (and their edits in
+        one batch per step)."""
         requests = [self.validate(r) for r in requests]
-        specs = [self._spec(r) for r in requests]
+        firsts = [self._first_spec(r) for r in requests]
         start = time.perf_counter()
-        patterns = self.generator.generate(specs)
+        patterns = self.generator.generate([spec for spec, _ in firsts])
+        for depth in range(max(len(r.then) for r in requests)):
+            rows = [i for i, r in enumerate(requests) if len(r.then) > depth]
+            specs = [_edit_spec(requests[i], requests[i].then[depth], patterns[i]) for i in rows]
+            for row, pattern in zip(rows, self.generator.generate(specs), strict=True):
+                patterns[row] = pattern
         gen_ms = (time.perf_counter() - start) * 1000 / len(requests)
-        return [self._finish(r, p, gen_ms) for r, p in zip(requests, patterns, strict=True)]
+        return [self._finish(r, p, gen_ms, _remarks(primer))
+                for r, p, (_, primer) in zip(requests, patterns, firsts, strict=True)]
 
-    def _spec(self, request: BeatRequest) -> GenerationSpec:
-        primer = read_midi(request.primer).pattern if request.primer else None
-        guide = read_midi(request.vary).pattern if request.vary else None
-        steps = request.bars * STEPS_PER_BAR
-        if guide is not None:
-            steps = guide.steps
-        if primer is not None and primer.bars >= BARS_RANGE[1]:
-            raise BadPrimer(f"the beat is already {primer.bars} bars; {BARS_RANGE[1]} is the "
-                            "longest there is")
-        if primer is not None and primer.bars + request.bars > BARS_RANGE[1]:
-            raise BadValue("bars", request.bars, f"at most {BARS_RANGE[1] - primer.bars} "
-                           f"after a {primer.bars}-bar primer")
-        return GenerationSpec(steps, request.style, request.temperature, request.seed,
-                              request.fills, primer, guide)
+    def _first_spec(self, request: BeatRequest) -> tuple[GenerationSpec, MidiBeat | None]:
+        """The first generation of a recipe (before its edits), and its primer as read."""
+        primer = read_midi(request.primer) if request.primer else None
+        if primer is not None:
+            _check_primer_room(request, primer.pattern.bars)
+        return GenerationSpec(request.bars * STEPS_PER_BAR, request.style, request.temperature,
+                              request.seed, request.fills,
+                              primer.pattern if primer else None), primer
 
-    def _finish(self, request: BeatRequest, pattern: Pattern, gen_ms: float) -> Beat:
+    def _finish(self, request: BeatRequest, pattern: Pattern, gen_ms: float,
+                remarks: tuple[str, ...] = ()) -> Beat:
         """Perform, write, render, encode and draw one pattern, timing each stage."""
         timings = {"generate": gen_ms}
         clock = _Clock(timings)
@@ -133,7 +153,7 @@ class BeatMaker:
             image = draw_grid(pattern)
         timings["total"] = sum(timings.values())
         return Beat(replace(request, kit=kit.name), kit, pattern, notes, midi, audio,
-                    audio_error, image, timings, self.generator.name)
+                    audio_error, image, timings, self.generator.name, remarks)
 
     def _audio(self, notes, request, steps, kit, clock) -> tuple[EncodedAudio | None, str | None]:
         """Render and encode; returns the file, or None and why audio failed."""
@@ -144,6 +164,39 @@ class BeatMaker:
                 return encode(samples, request.audio_format), None
         except RenderError as error:
             return None, str(error)
+
+
+def _check_primer_room(request: BeatRequest, primer_bars: int) -> None:
+    """Refuse a primer that leaves no room for the bars asked for, or for the edits.
+
+    Raises:
+        TooLong: the primer is already the longest a beat may be.
+        BadValue: `bars` new bars would pass the limit.
+    """
+    limit = BARS_RANGE[1]
+    if primer_bars >= limit:
+        raise TooLong(primer_bars, request.bars, limit)
+    if primer_bars + request.bars > limit:
+        raise BadValue("bars", request.bars, f"at most {limit - primer_bars} after a "
+                       f"{primer_bars}-bar primer")
+    check_edits(request.then, request.bars, primer_bars)
+
+
+def _edit_spec(request: BeatRequest, edit: Edit, pattern: Pattern) -> GenerationSpec:
+    """One edit of a recipe: vary `pattern` (same length) or continue it by EXTEND_BARS."""
+    if edit.action == "vary":
+        return GenerationSpec(pattern.steps, request.style, request.temperature, edit.seed,
+                              request.fills, guide=pattern)
+    return GenerationSpec(EXTEND_BARS * STEPS_PER_BAR, request.style, request.temperature,
+                          edit.seed, request.fills, primer=pattern)
+
+
+def _remarks(primer: MidiBeat | None) -> tuple[str, ...]:
+    """What to tell the user about how their primer was read."""
+    if primer is None or primer.guessed_channel is None:
+        return ()
+    return (f"No channel-10 or drum track in your MIDI file, so channel "
+            f"{primer.guessed_channel} was read as drums.",)
 
 
 class _Clock:

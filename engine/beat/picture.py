@@ -42,18 +42,21 @@ TEXT = (219, 222, 225)
 DIM_TEXT = (148, 155, 164)
 ROLL_TICK = (30, 31, 34)
 
-BARS_PER_LINE = 8
-"""Bars drawn side by side before the grid wraps."""
-TARGET_WIDTH = 1100
-"""Width the cells stretch to fill, px (Discord shows embed images up to ~1100 px wide)."""
-LABEL_WIDTH = 80
-CELL_WIDTH = (8, 28)
-"""Narrowest and widest step cell, px (8 leaves room for a 4-hit roll's ticks)."""
-ROW_HEIGHT = 16
-HEADER_HEIGHT = 16
+BARS_PER_LINE = 4
+"""Bars drawn side by side before the grid wraps: 4 bars of 6 px steps read at the ~400 px
+Discord shows an embed image at."""
+TARGET_WIDTH = 460
+"""Width of the picture, px: a little over what Discord shows, so it is scaled down only
+slightly and the labels stay readable."""
+LABEL_WIDTH = 64
+CELL_WIDTH = (6, 24)
+"""Narrowest and widest step cell, px (6 leaves room for a 4-hit roll's ticks)."""
+ROW_HEIGHT = 13
+HEADER_HEIGHT = 14
 """Room for the bar numbers above each line of bars, px."""
-LINE_GAP = 10
+LINE_GAP = 8
 MARGIN = 8
+FONT_SIZE = 10
 TITLE_HEIGHT = 26
 MIN_SHADE = 0.3
 """How far a velocity-1 hit moves from the empty colour towards its class colour (0-1)."""
@@ -67,7 +70,7 @@ def draw_grid(pattern: Pattern, title: str = "") -> bytes:
         title: a line above the grid, or "" for none.
 
     Returns:
-        PNG bytes, TARGET_WIDTH px wide or less.
+        PNG bytes, about TARGET_WIDTH px wide.
     """
     layout = _Layout.of(pattern.steps)
     image = np.zeros((layout.height(bool(title)), layout.width, 3), np.uint8)
@@ -147,7 +150,7 @@ def _tick_rolls(image: np.ndarray, pattern: Pattern, layout: _Layout, start: int
 
 def _write_text(draw: ImageDraw.ImageDraw, pattern: Pattern, layout: _Layout, title: str,
                 top: int) -> None:
-    font = ImageFont.load_default(11)
+    font = ImageFont.load_default(FONT_SIZE)
     if title:
         draw.text((MARGIN, 6), title, fill=TEXT, font=ImageFont.load_default(15))
     for line in range(layout.lines):
@@ -156,8 +159,8 @@ def _write_text(draw: ImageDraw.ImageDraw, pattern: Pattern, layout: _Layout, ti
         for step in range(first, min(first + layout.steps_per_line, pattern.steps),
                           STEPS_PER_BAR):
             label = str(step // STEPS_PER_BAR + 1)
-            draw.text((layout.x(step) + 2, y + 2), label, fill=DIM_TEXT, font=font)
+            draw.text((layout.x(step) + 2, y + 1), label, fill=DIM_TEXT, font=font)
         for row, label in enumerate(LABELS):
-            draw.text((MARGIN, y + HEADER_HEIGHT + row * ROW_HEIGHT + 2), label, fill=TEXT,
+            draw.text((MARGIN, y + HEADER_HEIGHT + row * ROW_HEIGHT + 1), label, fill=TEXT,
                       font=font)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+import re
 import secrets
 from dataclasses import dataclass, field, fields, replace
 
-from engine.errors import BadValue
+from engine.errors import BadValue, TooLong
 from engine.music.drums import ANY_STYLE, DEFAULT_BARS, DEFAULT_BPM
 
 BPM_RANGE = (40.0, 300.0)
@@ -19,6 +20,32 @@ FILL_EVERY = (0, 2, 4, 8)
 AUDIO_FORMATS = ("mp3", "ogg", "wav")
 AUTO_KIT = "auto"
 PRIMER_MAX_BYTES = 256 * 1024
+EDIT_ACTIONS = ("vary", "extend")
+"""What a button press can do to a beat: vary it, or extend it by EXTEND_BARS bars."""
+EXTEND_BARS = 4
+"""Bars one Extend adds."""
+MAX_EDITS = 32
+"""Most edits one recipe may hold (each costs one more generation)."""
+EDITS_EXAMPLE = "vary:7,extend:9"
+_LOOSE = re.compile(r"[\s_.\-]+")
+"""What a name may hold that matching ignores (`hip-hop`, `Hip Hop` and `hiphop` match)."""
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One step of a beat's lineage: vary the beat so far, or extend it, with its own seed.
+
+    Attributes:
+        action: `vary` or `extend` (see EDIT_ACTIONS).
+        seed: the seed of that step's generation.
+    """
+
+    action: str
+    seed: int
+
+    def text(self) -> str:
+        """As typed in a replay line: `vary:7`."""
+        return f"{self.action}:{self.seed}"
 
 
 @dataclass(frozen=True)
@@ -54,13 +81,16 @@ FIELDS: tuple[Field, ...] = (
           "humanize=0.4", ("human",)),
     Field("format", "audio_format", "mp3", "mp3, ogg or wav", "audio file type",
           "format=ogg", ("audio",)),
+    Field("then", "then", "", f"edits like {EDITS_EXAMPLE}",
+          "what Variation and Extend did (replay lines carry it)", f"then={EDITS_EXAMPLE}"),
 )
 """Every key a user can type, in the order help lists them."""
 
 
 @dataclass(frozen=True)
 class BeatRequest:
-    """What to make. Build it, then call `validated` (or `BeatMaker.make`, which does).
+    """What to make: the recipe of a beat. Build it, then call `validated` (or
+    `BeatMaker.make`, which does). The same recipe always makes the same beat.
 
     Attributes:
         bpm: tempo, beats per minute.
@@ -74,7 +104,7 @@ class BeatRequest:
         humanize: 0 (quantised) to 1 (loose timing and velocity).
         audio_format: mp3, ogg or wav.
         primer: MIDI file bytes to continue, or None.
-        vary: MIDI file bytes of a beat to vary (the bot's Variation button), or None.
+        then: the edits made after the first generation, in order (Variation and Extend).
     """
 
     bpm: float = DEFAULT_BPM
@@ -88,7 +118,7 @@ class BeatRequest:
     humanize: float = 0.0
     audio_format: str = "mp3"
     primer: bytes | None = None
-    vary: bytes | None = None
+    then: tuple[Edit, ...] = ()
     valid: bool = field(default=False, init=False, compare=False, repr=False)
     """True on the copy `validated` returns; any `replace` makes a copy that is not."""
 
@@ -104,6 +134,7 @@ class BeatRequest:
 
         Raises:
             BadValue: naming the first field that is out of range.
+            TooLong: the edits extend the beat past BARS_RANGE[1] bars.
         """
         _number("bpm", self.bpm, *BPM_RANGE)
         _whole("bars", self.bars, *BARS_RANGE)
@@ -121,18 +152,50 @@ class BeatRequest:
         _whole("seed", seed, *SEED_RANGE)
         if self.primer is not None:
             check_primer_size(len(self.primer))
+        check_edits(self.then, self.bars)
         checked = replace(self, style=style, kit=kit, audio_format=audio_format, seed=seed,
                           bpm=float(self.bpm), temperature=float(self.temperature),
                           swing=float(self.swing), humanize=float(self.humanize))
         object.__setattr__(checked, "valid", True)
         return checked
 
+    @property
+    def new_bars(self) -> int:
+        """Bars this recipe writes after any primer: `bars`, plus EXTEND_BARS per extend."""
+        return self.bars + EXTEND_BARS * sum(edit.action == "extend" for edit in self.then)
+
     def params(self) -> dict[str, object]:
-        """Return the fields as user keys (primer as its size), for logs and summaries."""
+        """Return the fields as user keys (primer as its size, edits as text), for logs,
+        summaries and replay lines."""
         out: dict[str, object] = {f.key: getattr(self, f.attr) for f in FIELDS}
+        out["then"] = ",".join(edit.text() for edit in self.then)
         out["primer_bytes"] = len(self.primer) if self.primer else 0
-        out["vary"] = self.vary is not None
         return out
+
+
+def check_edits(edits: tuple[Edit, ...], bars: int, primer_bars: int = 0) -> None:
+    """Check a lineage: known actions, seeds in range, and never longer than the limit.
+
+    Args:
+        edits: the edits, in order.
+        bars: bars of the first generation (after the primer).
+        primer_bars: bars of the primer, once it is read.
+
+    Raises:
+        BadValue: too many edits, an unknown action or a seed out of range.
+        TooLong: an extend would pass BARS_RANGE[1] bars.
+    """
+    if len(edits) > MAX_EDITS:
+        raise BadValue("then", f"{len(edits)} edits", f"at most {MAX_EDITS} edits")
+    total = primer_bars + bars
+    for edit in edits:
+        if edit.action not in EDIT_ACTIONS:
+            raise BadValue("then", edit.action, "edits like " + EDITS_EXAMPLE)
+        _whole("seed", edit.seed, *SEED_RANGE)
+        if edit.action == "extend":
+            if total + EXTEND_BARS > BARS_RANGE[1]:
+                raise TooLong(total, EXTEND_BARS, BARS_RANGE[1])
+            total += EXTEND_BARS
 
 
 def check_primer_size(size: int) -> None:
@@ -170,7 +233,12 @@ def _whole(key: str, value: object, low: int, high: int) -> None:
 
 
 def _choice(key: str, value: object, allowed: tuple[str, ...]) -> str:
-    name = str(value).lower()
-    if name not in allowed:
+    """The allowed name `value` means, ignoring case, outer spaces and `-`, `_`, `.` inside."""
+    name = str(value).strip().lower()
+    if name in allowed:
+        return name
+    loose = {_LOOSE.sub("", option): option for option in allowed}
+    found = loose.get(_LOOSE.sub("", name))
+    if found is None:
         raise BadValue(key, value, "one of " + ", ".join(allowed))
-    return name
+    return found

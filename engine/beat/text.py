@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import replace
 
-from engine.beat.request import FIELDS, BeatRequest, Field, field_for
+from engine.beat.request import EDITS_EXAMPLE, FIELDS, BeatRequest, Edit, Field, field_for
 from engine.errors import BadInput, BadValue
 
 LOWERCASE_KEYS = ("style", "kit", "format")
@@ -22,6 +24,27 @@ MAX_DIGITS = 20
 ALWAYS_SHOWN = ("bpm", "bars", "style", "kit", "seed")
 """Keys every replay line names, even at their default, so the line stands on its own."""
 CLI_COMMAND = "beatbot beat"
+PERCENT_KEYS = ("swing",)
+"""Keys measured in %, which may be typed with a `%` (`swing=30%`)."""
+_INTEGER = re.compile(r"[+-]?[0-9]+(\.0*)?")
+"""A whole number as typed: ASCII digits, and `.0` allowed (`bars=4.0`)."""
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)")
+"""A decimal number as typed: ASCII digits only (no `²`, no `1_000`, no `1e3`)."""
+_EDIT = re.compile(r"([a-z]+):([0-9]{1,10})")
+
+
+def clean(text: str) -> str:
+    """Text as the user meant it: invisible characters (zero-width spaces and joiners, soft
+    hyphens, byte-order marks) removed, and every kind of space (no-break, thin, ...) a plain
+    space."""
+    kept = []
+    for char in text:
+        kind = unicodedata.category(char)
+        if char.isspace() or kind == "Zs":
+            kept.append(" ")
+        elif kind != "Cf":  # format characters: zero-width space, joiners, BOM, soft hyphen
+            kept.append(char)
+    return "".join(kept)
 
 
 def scan(argument: str, words: Mapping[str, str] | None = None,
@@ -36,7 +59,7 @@ def scan(argument: str, words: Mapping[str, str] | None = None,
     Raises:
         BadInput: stray text, an unknown or repeated key, a missing value, spaces around `=`.
     """
-    tokens = argument.split()
+    tokens = clean(argument).split()
     pairs: dict[str, tuple[str, str]] = {}
     for index, token in enumerate(tokens):
         following = tokens[index + 1] if index + 1 < len(tokens) else ""
@@ -101,31 +124,67 @@ def _is_number(text: str) -> bool:
 
 
 def convert(key: str, text: str) -> object:
-    """Turn the text of one value into the field's type.
+    """Turn the text of one value into the field's type. Unambiguous forms people type are
+    read too: `bars=4.0`, `swing=30%`.
 
     Raises:
         BadValue: the text is not a value of that type (naming what is allowed).
     """
     field = known_field(key)
+    text = clean(text).strip()
+    if field.key == "then":
+        return parse_edits(text)
+    number = text.removesuffix("%") if field.key in PERCENT_KEYS else text
     if field.key in INTEGER_KEYS:
-        if text.lstrip("+-").isdigit() and len(text) <= MAX_DIGITS:
-            return int(text)
+        if _INTEGER.fullmatch(number) and len(number) <= MAX_DIGITS:
+            return int(number.partition(".")[0])
     elif isinstance(field.default, float):
-        try:
-            number = float(text)
-        except ValueError:
-            number = math.nan
-        if math.isfinite(number):
-            return number
+        if _NUMBER.fullmatch(number) and math.isfinite(float(number)):
+            return float(number)
     else:
         return text
     raise bad_value(field.key, text)
+
+
+def canonical(key: str, text: str) -> str:
+    """The value's text in its plain form (`4.0` -> `4`, `30%` -> `30`, else as typed), for
+    parsers stricter than `convert` (discord.py's flags).
+
+    Raises:
+        BadValue: as `convert`.
+    """
+    value = convert(key, text)
+    text = clean(text).strip()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return text.removesuffix("%")
+    return text
+
+
+def parse_edits(text: str) -> tuple[Edit, ...]:
+    """Read a lineage, `vary:7,extend:9`, into edits (checked by the request's validation).
+
+    Raises:
+        BadValue: the text is not comma-separated `action:seed` pairs.
+    """
+    if not text:
+        return ()
+    edits = []
+    for part in text.lower().split(","):
+        found = _EDIT.fullmatch(part)
+        if found is None:
+            raise BadValue("then", text, "edits like " + EDITS_EXAMPLE)
+        edits.append(Edit(found.group(1), int(found.group(2))))
+    return tuple(edits)
 
 
 def bad_value(key: str, text: str) -> BadValue:
     """The error for text that is not a value of the key's type (`bpm=fast`, `bars=2.5`),
     naming what the request's own check allows."""
     field = known_field(key)
+    if field.key == "then":
+        return BadValue(field.key, text, field.allowed)
     try:
         BeatRequest(**{field.attr: text}).validated((), ())
     except BadValue as error:
@@ -156,6 +215,13 @@ def replay_text(params: Mapping[str, object]) -> str:
         if value is None:
             continue
         if field.key in ALWAYS_SHOWN or value != field.default:
-            text = f"{value:g}" if isinstance(value, float) else str(value)
-            parts.append(f"{field.key}={text}")
+            parts.append(f"{field.key}={_value_text(value)}")
     return " ".join(parts)
+
+
+def _value_text(value: object) -> str:
+    """A value as typed: `85` for 85.0, and every digit a float needs to come back equal."""
+    if not isinstance(value, float):
+        return str(value)
+    short = f"{value:g}"
+    return short if float(short) == value else repr(value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -75,7 +75,18 @@ def load_folder(folder: Path, style: str = "any") -> Corpus:
     for path in sorted(folder.rglob("*.mid")):
         name = path.relative_to(folder).as_posix()
         _add(corpus, folder, name, style, split_of(name), False, None, "", None)
+    _keep_one_for_validation(corpus)
     return corpus
+
+
+def _keep_one_for_validation(corpus: Corpus) -> None:
+    """A small folder may hash no file into validation; then its file with the lowest hash
+    goes there (with two files or more), so training can always validate."""
+    files = corpus.performances
+    if len(files) < 2 or any(p.split == "validation" for p in files):
+        return
+    index = min(range(len(files)), key=lambda i: hashlib.sha1(files[i].name.encode()).digest())
+    files[index] = replace(files[index], split="validation")
 
 
 def _load_groove(folder: Path) -> Corpus:

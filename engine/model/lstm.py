@@ -80,8 +80,9 @@ class DrumLSTM:
             return cls(weights, meta)
         except FileNotFoundError:
             raise ModelError(f"model file not found: {path}") from None
-        except Exception as error:
-            raise ModelError(f"model file {path} is unreadable ({type(error).__name__})") from None
+        except Exception:
+            raise ModelError(f"model file {path} is unreadable: not a BeatBot model (.npz) or "
+                             "damaged") from None
 
     @staticmethod
     def save(path: Path, weights: dict[str, np.ndarray], meta: dict) -> None:

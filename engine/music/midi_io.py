@@ -28,6 +28,14 @@ ROLL_WINDOW = 0.8
 MAX_STEPS = 64 * STEPS_PER_BAR * 4
 """Longest file we quantise (256 bars); longer input is refused, not truncated."""
 DRUM_TRACK_WORDS = ("drum", "perc", "kit", "beat")
+TAIL_STEPS = 2.0
+"""A file that ends at most this many 16th steps past a bar line ends on that bar line: note
+tails and swung, humanized last hits run a little past the loop's end."""
+KIT_PITCHES = ((35, 36), (37, 38, 39, 40), (42, 44, 46, 51, 53, 59))
+"""Kick, snare (or rim or clap) and hat (or ride) pitches: a track holding all three, and
+mostly drum pitches, is read as drums even off channel 10 (how many DAWs export clips)."""
+KIT_SHARE = 0.8
+"""Share of a guessed drum track's notes that must be drum pitches."""
 
 # Limits on what read_midi will parse. mido builds a Python object per event (about 10 us
 # each), so a hostile file is measured first, cheaply, and refused before mido sees it. The
@@ -62,12 +70,15 @@ class MidiBeat:
         bpm: the first tempo in the file (120 when none is set).
         meters: every time signature in the file as (numerator, denominator).
         dropped: drum notes whose pitch maps to no class.
+        guessed_channel: the MIDI channel (1-16) read as drums because its notes are drum
+            pitches, when the file has no channel-10 or drum-named track; else None.
     """
 
     pattern: Pattern
     bpm: float
     meters: list[tuple[int, int]] = field(default_factory=list)
     dropped: int = 0
+    guessed_channel: int | None = None
 
     @property
     def four_four(self) -> bool:
@@ -78,7 +89,8 @@ class MidiBeat:
 def read_midi(source: bytes | str | Path, max_steps: int | None = MAX_STEPS) -> MidiBeat:
     """Read a drum MIDI file (type 0 or 1, any resolution) onto the 16th grid.
 
-    Drums are the notes on channel 10, or on any channel of a track named as drums.
+    Drums are the notes on channel 10, or on any channel of a track named as drums; failing
+    both, the channel of a track whose notes are drum pitches (see KIT_PITCHES).
 
     Args:
         source: file bytes or a path.
@@ -91,16 +103,22 @@ def read_midi(source: bytes | str | Path, max_steps: int | None = MAX_STEPS) -> 
     """
     midi = open_midi(_bytes_of(source))
     onsets, bpm, meters, dropped = _scan(midi)
+    guessed = None
     if not onsets:
-        raise BadPrimer("the MIDI file has no drum notes (channel 10 or a drum track)")
+        guessed = _drum_pitch_channel(midi)
+        if guessed is not None:
+            onsets, bpm, meters, dropped = _scan(midi, guessed)
+    if not onsets:
+        raise BadPrimer("the MIDI file has no drum notes (channel 10, a drum track, or a "
+                        "track of drum pitches)")
     steps_per_tick = 1.0 / (midi.ticks_per_beat / 4)
     last_hit = max(t for t, _, _ in onsets) * steps_per_tick
-    end_step = max(np.floor(last_hit) + 1, _length(midi) * steps_per_tick)
+    end_step = max(np.floor(last_hit) + 1, _length(midi) * steps_per_tick - TAIL_STEPS)
     steps = int(np.ceil(end_step / STEPS_PER_BAR - 1e-6)) * STEPS_PER_BAR
     if max_steps is not None and steps > max_steps:
         raise BadPrimer(f"the MIDI file is longer than {max_steps // STEPS_PER_BAR} bars")
     pattern = _quantise(onsets, steps_per_tick, steps)
-    return MidiBeat(pattern, bpm, meters, dropped)
+    return MidiBeat(pattern, bpm, meters, dropped, None if guessed is None else guessed + 1)
 
 
 def write_midi(notes: list[Note], bpm: float, steps: int) -> bytes:
@@ -142,7 +160,8 @@ def _bytes_of(source: bytes | str | Path) -> bytes:
         try:
             size = Path(source).stat().st_size
         except OSError as error:
-            raise BadPrimer(f"not a readable MIDI file ({type(error).__name__})") from None
+            reason = (error.strerror or "it can't be opened").lower()
+            raise BadPrimer(f"the file can't be read: {reason}") from None
     if size == 0:
         raise BadPrimer("the file is empty")
     if size > MAX_MIDI_BYTES:
@@ -160,13 +179,22 @@ def open_midi(data: bytes) -> mido.MidiFile:
     _check_structure(data)
     try:
         midi = mido.MidiFile(file=io.BytesIO(data), clip=True)
-    except Exception as error:  # mido raises many types on garbage
-        raise BadPrimer(f"not a readable MIDI file ({type(error).__name__})") from None
+    except Exception:  # mido raises many types on garbage
+        raise BadPrimer(_unreadable(data)) from None
     if midi.type == 2:
         raise BadPrimer("type-2 MIDI (independent patterns) is not supported; use type 0 or 1")
     if midi.ticks_per_beat <= 0:
         raise BadPrimer("the MIDI file has no valid resolution")
     return midi
+
+
+def _unreadable(data: bytes) -> str:
+    """Why mido could not read a file, in words (never a Python error name)."""
+    if not data.startswith(b"MThd"):
+        return "it is not a MIDI file (a .mid starts with MThd)"
+    if b"MTrk" not in data:
+        return "the MIDI file has no tracks"
+    return "the MIDI file is damaged or cut short"
 
 
 class _Unreadable(Exception):
@@ -261,11 +289,32 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
             return value, pos
 
 
-def _scan(midi: mido.MidiFile) -> tuple[list[tuple[int, int, int]], float, list, int]:
-    """Collect (tick, class, velocity) drum onsets, the first tempo, the meters, the dropped."""
+def _drum_pitch_channel(midi: mido.MidiFile) -> int | None:
+    """The channel (0-15) whose notes are mostly drum pitches of a whole kit, or None."""
+    pitches: dict[int, list[int]] = {}
+    for track in midi.tracks:
+        for msg in track:
+            if msg.type == "note_on" and msg.velocity > 0:
+                pitches.setdefault(msg.channel, []).append(msg.note)
+    for channel, notes in sorted(pitches.items(), key=lambda item: -len(item[1])):
+        drums = sum(class_of(note) is not None for note in notes)
+        whole_kit = all(set(notes) & set(kind) for kind in KIT_PITCHES)
+        if whole_kit and drums >= KIT_SHARE * len(notes):
+            return channel
+    return None
+
+
+def _scan(midi: mido.MidiFile, channel: int | None = None
+          ) -> tuple[list[tuple[int, int, int]], float, list, int]:
+    """Collect (tick, class, velocity) drum onsets, the first tempo, the meters, the dropped.
+
+    Drums are the notes on `channel` (0-15) when given, else those on channel 10 or in a
+    track named as drums.
+    """
     onsets, meters, dropped, tempo = [], [], 0, None
     for track in midi.tracks:
-        named_drums = any(w in (track.name or "").lower() for w in DRUM_TRACK_WORDS)
+        named = channel is None and any(w in (track.name or "").lower() for w in DRUM_TRACK_WORDS)
+        drums = DRUM_CHANNEL if channel is None else channel
         tick = 0
         for msg in track:
             tick += msg.time
@@ -274,7 +323,7 @@ def _scan(midi: mido.MidiFile) -> tuple[list[tuple[int, int, int]], float, list,
             elif msg.type == "time_signature":
                 meters.append((msg.numerator, msg.denominator))
             elif msg.type == "note_on" and msg.velocity > 0 and (
-                msg.channel == DRUM_CHANNEL or named_drums
+                msg.channel == drums or named
             ):
                 cls = class_of(msg.note)
                 if cls is None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.data.dataset import Corpus, Performance, load_folder
+from engine.errors import EngineError
 from engine.model.config import ModelConfig
 from engine.model.features import INPUT_NAMES
 from engine.model.lstm import DrumLSTM
@@ -82,6 +83,7 @@ def train(plan: TrainPlan, argv: list[str] | None = None) -> dict:
     config = plan.config
     data = {s: windows(examples(corpus.split(s), styles), config.window, config.stride)
             for s in ("train", "validation")}
+    _check_data(plan, corpus, data)
     model = build_model(config, len(styles))
     compile_model(model, config)
     plan.run_dir.mkdir(parents=True, exist_ok=True)
@@ -106,6 +108,21 @@ def train(plan: TrainPlan, argv: list[str] | None = None) -> dict:
     DrumLSTM.save(plan.out, weights, meta)
     plot_losses(state["history"], plan.run_dir / "loss.png")
     return meta
+
+
+def _check_data(plan: TrainPlan, corpus: Corpus, data: dict) -> None:
+    """Refuse, in one line, data that can't train a model (windows() of nothing is empty).
+
+    Raises:
+        EngineError: a split has no training windows.
+    """
+    empty = [split for split in ("train", "validation") if not data[split]]
+    if not empty:
+        return
+    skipped = ", ".join(f"{n} {why}" for why, n in corpus.skipped.items()) or "none"
+    raise EngineError(f"no {' or '.join(empty)} data in {', '.join(map(str, plan.data))}: "
+                      f"{len(corpus.performances)} usable drum files (skipped: {skipped}); "
+                      "training needs at least 2 drum .mid files, one of them for validation")
 
 
 def _meta(plan: TrainPlan, styles, corpus: Corpus, data, state: dict, argv) -> dict:

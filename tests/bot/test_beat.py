@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import av
 import mido
+import pytest
 
 from bot.exts.beat._reply import build_reply
 from engine.beat.request import BeatRequest
@@ -173,3 +174,59 @@ def test_reply_leaves_out_audio_over_the_upload_limit(maker):
     assert fits.content is None
     assert [f.filename for f in too_big.files] == ["beat.mid", "grid.png"]
     assert too_big.content.startswith("The mp3 is too big to post here (")
+
+
+def _settings_of(message) -> dict[str, str]:
+    return {field.name: field.value for field in message.embeds[0].fields}
+
+
+@pytest.mark.parametrize("text", [
+    "!beat bpm=85\u200b seed=1", "!beat \u200bbpm=85 seed=1", "!beat bpm=85\u00a0seed=1",
+    "!beat bpm=\u206085 seed=1", "!beat\u2009bpm=85 seed=1\ufeff",
+    "!beat\u200b bpm=85 seed=1", "\u200b!beat bpm=85 seed=1", "!\u200bbeat bpm=85 seed=1",
+])
+async def test_invisible_characters_are_ignored(simcord_env, channel, alice, text):
+    await alice.send(channel, text)
+
+    assert _settings_of(channel.last_message)["BPM"] == "85"
+
+
+async def test_slash_values_with_outer_spaces_are_read(simcord_env, channel, alice):
+    await alice.slash(channel, "beat", style="Trap ", kit=" 808\u200b", seed=3)
+
+    assert (_settings_of(channel.last_message)["Style"], _settings_of(channel.last_message)["Kit"]
+            ) == ("trap", "808")
+
+
+@pytest.mark.parametrize(("text", "key", "shown"), [
+    ("!beat swing=30% seed=1", "Feel", "swing 30%"), ("!beat bars=2.0 seed=1", "Bars", "2"),
+    ("!beat style=hip-hop seed=1", "Style", "hiphop"),
+    ("!beat style=Hip_Hop seed=1", "Style", "hiphop"),
+    ("!beat style=new-orleans seed=1", "Style", "neworleans"),
+])
+async def test_forms_people_type_are_read(simcord_env, channel, alice, text, key, shown):
+    await alice.send(channel, text)
+
+    assert _settings_of(channel.last_message)[key] == shown
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("!beat bars=2.5", "`bars` can't be `2.5`"), ("!beat swing=30%%", "`swing` can't be"),
+    ("!beat bars=²", "`bars` can't be `²`"), ("!beat seed=¹", "`seed` can't be `¹`"),
+    ("!beat bpm=８５", "`bpm` can't be `８５`"), ("!beat style=hip--hopx", "`style` can't be"),
+])
+async def test_ambiguous_forms_get_one_line(simcord_env, channel, alice, text, expected):
+    await alice.send(channel, text)
+
+    line = channel.last_message.content
+    assert expected in line and "\n" not in line and "Error" not in line
+    simcord_env.errors  # noqa: B018
+
+
+@pytest.mark.parametrize("text", ["!beat help", "!beat HELP", "!beat --help", "!beat ?"])
+async def test_beat_help_shows_the_key_table(simcord_env, channel, alice, db_path, text):
+    await alice.send(channel, text)
+
+    reply = channel.last_message.content
+    assert "swing" in reply and "humanize" in reply and "```" in reply
+    assert not channel.last_message.attachments

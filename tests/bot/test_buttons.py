@@ -7,6 +7,7 @@ import io
 import mido
 
 from bot.app import create_bot
+from engine.beat.text import parse_request
 from engine.music.midi_io import read_midi
 from tests.bot.conftest import log_rows
 from tests.bot.test_beat import deferred_first
@@ -50,12 +51,72 @@ async def test_variation_varies_the_same_beat(simcord_env, channel, alice, db_pa
     await alice.click(first, label="Variation")
 
     second = channel.last_message
-    assert _fields(second)["Seed"] != "5"
-    assert second.embeds[0].description.startswith("A variation")
+    assert _fields(second)["Seed"].startswith("5 then vary:")
+    assert "then=vary:" in second.embeds[0].description
     original, varied = read_midi(await _midi(first)), read_midi(await _midi(second))
     assert original.pattern.steps == varied.pattern.steps
     assert log_rows(db_path)[-1]["source"] == "variation"
-    assert '"vary": true' in log_rows(db_path)[-1]["params"]
+    assert '"then": "vary:' in log_rows(db_path)[-1]["params"]
+
+
+def _notes(midi: bytes, before_tick: int) -> list[tuple[int, int, int]]:
+    """(tick, pitch, velocity) of every note-on before `before_tick`."""
+    tick, found = 0, []
+    for message in mido.merge_tracks(mido.MidiFile(file=io.BytesIO(midi)).tracks):
+        tick += message.time
+        if message.type == "note_on" and message.velocity and tick < before_tick:
+            found.append((tick, message.note, message.velocity))
+    return found
+
+
+async def test_extend_keeps_a_swung_beat_exactly(simcord_env, channel, alice):
+    first = await _first_beat(channel, alice, "!beat bars=2 bpm=90 swing=50 seed=12")
+
+    await alice.click(first, label="Extend")
+
+    second = channel.last_message
+    assert _fields(second)["Bars"] == "6"
+    two_bars = 2 * 4 * 480
+    kept = _notes(await _midi(first), two_bars)
+    assert kept and _notes(await _midi(second), two_bars) == kept
+
+
+async def test_variation_keeps_most_of_the_swung_beat_it_varies(simcord_env, channel, alice,
+                                                               maker):
+    first = await _first_beat(channel, alice, "!beat bars=8 bpm=90 swing=60 seed=3")
+
+    await alice.click(first, label="Variation")
+
+    posted = await _midi(channel.last_message)
+    recipe = channel.last_message.embeds[0].description.split("`!beat ")[1].rstrip("`")
+    assert maker.make(parse_request(recipe)).midi == posted  # made again from its recipe
+    original = maker.make(parse_request("bars=8 bpm=90 swing=60 seed=3")).pattern
+    varied = maker.make(parse_request(recipe)).pattern
+    same = (original.velocity == varied.velocity).all(axis=1)
+    assert varied.steps == original.steps == 128
+    assert same.mean() >= 0.75  # VARIATION_KEEP of the steps are kept exactly
+
+
+async def test_history_replays_variation_and_extend_lines_byte_for_byte(simcord_env, channel,
+                                                                         alice):
+    first = await _first_beat(channel, alice, "!beat bars=2 bpm=90 swing=50 seed=12")
+    await alice.click(first, label="Variation")
+    varied = channel.last_message
+    await alice.click(varied, label="Extend")
+    extended = channel.last_message
+    made = {"!beat bars=2 bpm=90 swing=50 seed=12": await _midi(first),
+            "variation": await _midi(varied), "extend": await _midi(extended)}
+
+    await alice.send(channel, "!history")
+
+    lines = [line.split("`")[1] for line in channel.last_message.content.splitlines()[1:]]
+    assert len(lines) == 3 and "then=vary:" in lines[0] and ",extend:" in lines[0]
+    replayed = []
+    for line in lines:
+        await alice.send(channel, line)
+        replayed.append(await _midi(channel.last_message))
+    assert replayed == [made["extend"], made["variation"], made[next(iter(made))]]
+    assert read_midi(replayed[0]).pattern.bars == 6
 
 
 async def test_extend_adds_four_bars_after_the_beat(simcord_env, channel, alice, db_path):
@@ -64,7 +125,8 @@ async def test_extend_adds_four_bars_after_the_beat(simcord_env, channel, alice,
     await alice.click(first, label="Extend")
 
     second = channel.last_message
-    assert _fields(second)["Bars"].startswith("6 (2 primer + 4 new)")
+    assert _fields(second)["Bars"] == "6"
+    assert "then=extend:" in second.embeds[0].description
     original = read_midi(await _midi(first)).pattern
     extended = read_midi(await _midi(second)).pattern
     assert extended.steps == original.steps * 3
@@ -73,16 +135,26 @@ async def test_extend_adds_four_bars_after_the_beat(simcord_env, channel, alice,
     assert log_rows(db_path)[-1]["source"] == "extend"
 
 
-async def test_extend_past_64_bars_is_refused(simcord_env, channel, alice, db_path):
+async def test_extend_of_a_long_swung_beat_reaches_64_bars(simcord_env, channel, alice):
+    first = await _first_beat(channel, alice, "!beat bars=60 bpm=300 swing=75 seed=4")
+
+    await alice.click(first, label="Extend")
+
+    assert _fields(channel.last_message)["Bars"] == "64"
+
+
+async def test_extend_past_64_bars_is_refused_privately(simcord_env, channel, alice, db_path):
     first = await _first_beat(channel, alice, "!beat bars=62 bpm=300 seed=9")
 
     result = await alice.click(first, label="Extend")
 
-    (reply,) = [m for m in channel.history() if m.author.bot and "`bars`" in m.content]
-    assert "after a 62-bar primer" in reply.content and "\n" not in reply.content
-    assert result.acknowledged
+    assert result.ephemeral
+    line = result.response.content
+    assert "62 bars" in line and "64" in line and "\n" not in line
+    assert "MIDI" not in line and "`bars`" not in line
+    assert channel.last_message.id == first.id
     assert log_rows(db_path)[-1]["outcome"] == "user_error"
-    assert simcord_env.errors
+    assert log_rows(db_path)[-1]["source"] == "extend"
 
 
 async def test_someone_else_can_press_and_is_credited(simcord_env, channel, alice, bob, db_path):
@@ -94,25 +166,77 @@ async def test_someone_else_can_press_and_is_credited(simcord_env, channel, alic
     assert log_rows(db_path)[-1]["user_id"] == bob.id
 
 
-async def test_button_after_timeout_says_it_expired(simcord_env, channel, alice, settings):
+async def test_buttons_work_long_after_the_beat(simcord_env, channel, alice):
     first = await _first_beat(channel, alice)
-    await simcord_env.advance_time(settings.button_timeout_s + 1)
+    await simcord_env.advance_time(24 * 3600)
 
-    result = await alice.click(first, label="Extend")
+    await alice.click(first, label="Extend")
 
-    assert result.ephemeral
-    assert "expired" in result.response.content
-    assert "!beat bpm=100" in result.response.content and "seed=11" in result.response.content
-    assert channel.last_message.id == first.id or channel.last_message.flags.ephemeral
+    assert _fields(channel.last_message)["Bars"] == "5"
 
 
-async def test_button_after_restart_says_it_expired(simcord_env, channel, alice, settings, maker):
-    first = await _first_beat(channel, alice)
+async def _restart(simcord_env, settings, maker) -> None:
     old = simcord_env.bot
     await simcord_env.restart_bot(await create_bot(settings, maker))
     await old.database.close()
 
-    result = await alice.click(first, label="Regenerate")
 
-    assert result.ephemeral
-    assert "expired" in result.response.content and "restarts" in result.response.content
+async def test_buttons_work_after_a_restart(simcord_env, channel, alice, settings, maker):
+    first = await _first_beat(channel, alice, "!beat bars=2 bpm=90 swing=50 seed=12")
+    await alice.click(first, label="Variation")
+    varied = channel.last_message
+    await _restart(simcord_env, settings, maker)
+
+    result = await alice.click(varied, label="Extend")
+
+    assert not result.ephemeral
+    extended = channel.last_message
+    assert _fields(extended)["Bars"] == "6"
+    assert _notes(await _midi(extended), 2 * 4 * 480) == _notes(await _midi(varied), 2 * 4 * 480)
+
+
+async def test_a_recipe_too_long_for_a_custom_id_is_read_from_the_embed(
+        simcord_env, channel, alice, settings, maker):
+    text = ("!beat bpm=85.25 bars=2 temp=1.25 style=neworleans kit=acoustic seed=4294967295 "
+            "fills=2 swing=33.5 humanize=0.25 format=ogg")
+    first = await _first_beat(channel, alice, text)
+    ids = [c.custom_id for row in first.components for c in row.children]
+    assert all(len(custom_id) <= 100 and ":#" in custom_id for custom_id in ids)
+    await _restart(simcord_env, settings, maker)
+
+    await alice.click(first, label="Variation")
+
+    second = channel.last_message
+    assert "then=vary:" in second.embeds[0].description
+    assert "humanize=0.25" in second.embeds[0].description
+
+
+async def test_a_button_from_an_older_version_says_how_to_make_it_again(simcord_env, channel,
+                                                                        alice, db_path):
+    import discord
+
+    old = discord.ui.View(timeout=None)
+    old.add_item(discord.ui.Button(label="Extend", custom_id="beatbot:extend:0123456789abcdef"))
+    embed = discord.Embed(description="Replay: `!beat bpm=100 bars=1 style=rock kit=808 seed=11`")
+    posted = await simcord_env.bot.get_channel(channel.id).send(embed=embed, view=old)
+
+    result = await alice.click(posted, label="Extend")
+
+    assert result.ephemeral and "older version" in result.response.content
+    assert "`!beat bpm=100 bars=1 style=rock kit=808 seed=11`" in result.response.content
+    assert log_rows(db_path)[-1]["outcome"] == "user_error"
+
+
+async def test_a_digest_whose_embed_is_gone_is_refused_not_guessed(simcord_env, channel, alice,
+                                                                   db_path):
+    import discord
+
+    view = discord.ui.View(timeout=None)
+    view.add_item(discord.ui.Button(label="Variation",
+                                    custom_id="beatbot:variation:#0123456789abcdef0123"))
+    posted = await simcord_env.bot.get_channel(channel.id).send("a beat", view=view)
+
+    result = await alice.click(posted, label="Variation")
+
+    assert result.ephemeral and "older version" in result.response.content
+    assert log_rows(db_path)[-1]["outcome"] == "user_error"

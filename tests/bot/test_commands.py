@@ -29,6 +29,24 @@ async def test_help_lists_commands(simcord_env, channel, alice):
         assert name in text
 
 
+async def test_slash_help_lists_the_same_as_prefix_help(simcord_env, channel, alice):
+    await alice.send(channel, "!help")
+    prefix_help = channel.last_message.content
+
+    result = await alice.slash(channel, "help")
+
+    text = result.response.content
+    for name in ("beat", "styles", "kits", "history", "stats"):
+        assert name in text and name in prefix_help
+
+
+async def test_slash_help_beat_shows_the_key_table(simcord_env, channel, alice):
+    result = await alice.slash(channel, "help", command="beat")
+
+    text = result.response.content
+    assert "!beat" in text and "swing" in text and "then" in text and "```" in text
+
+
 async def test_styles_and_kits(simcord_env, channel, alice):
     maker = simcord_env.bot.maker
     await alice.send(channel, "!styles")

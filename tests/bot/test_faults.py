@@ -411,3 +411,51 @@ async def test_drain_gives_up_after_its_grace_period(simcord_env):
         gate.set()
         await held
     assert await service.drain(0.2) is True
+
+
+def _locked_channel(env, **denied: bool):
+    """A channel where the bot is denied the given permissions."""
+    import discord
+
+    overwrite = discord.PermissionOverwrite(**{name: False for name in denied})
+    return env.guild.create_text_channel("locked", overwrites={env.bot.user: overwrite})
+
+
+async def test_missing_attach_files_is_named_before_a_beat_is_made(simcord_env, channel, alice,
+                                                                   db_path):
+    locked = _locked_channel(simcord_env, attach_files=True)
+
+    await alice.send(locked, "!beat")
+
+    line = locked.last_message.content
+    assert "Attach Files" in line and "Embed Links" not in line and "\n" not in line
+    assert "try again" not in line.lower()
+    (row,) = log_rows(db_path)
+    assert row["outcome"] == "failed" and row["generate_ms"] is None
+    simcord_env.errors  # noqa: B018 - the refusal, acknowledged
+
+
+async def test_discord_refusing_for_permissions_says_which_not_try_again(simcord_env, channel,
+                                                                         alice, db_path, caplog):
+    simcord_env.inject_error("POST", "/channels/*/messages", status=403, code=50013,
+                             message="Missing Permissions", times=1)
+
+    await alice.send(channel, "!beat")
+
+    line = channel.last_message.content
+    assert line.startswith("I can't post beats in this channel: I need the ")
+    assert "Attach Files" in line and "try again" not in line.lower()
+    assert log_rows(db_path)[-1]["outcome"] == "failed"
+    assert not [r for r in caplog.records if r.exc_info]  # a known refusal: no traceback
+    simcord_env.errors  # noqa: B018 - the refused post, acknowledged
+
+
+async def test_without_send_messages_the_line_comes_by_direct_message(simcord_env, channel,
+                                                                      alice):
+    locked = _locked_channel(simcord_env, send_messages=True)
+
+    await alice.send(locked, "!beat")
+
+    (dm,) = alice.user.dm_channel.history()
+    assert "Send Messages" in dm.content and "#locked" in dm.content
+    simcord_env.errors  # noqa: B018

@@ -126,7 +126,6 @@ class Harness:
         assert len(replies) == 1, replies
         unexpected = [e for e in self.env.errors_since(errors) if not answer_for(e).expected]
         assert not unexpected, unexpected
-        self._stop_views()
         return replies[0]
 
     def check(self, reply: dict) -> None:
@@ -148,13 +147,6 @@ class Harness:
             self.lines[kind] = self.lines.get(kind, 0) + 1
         (logged,) = self.log.execute("SELECT COUNT(*) FROM requests").fetchone()
         assert logged == self.sent
-
-    def _stop_views(self) -> None:
-        """Stop the buttons of posted beats: simcord's settling slows with each live view."""
-        views = self.bot.get_cog("Beats").service.live_views
-        for view in views.values():
-            view.stop()
-        views.clear()
 
 
 def test_fuzzed_beat_arguments_each_get_one_safe_reply(maker, tmp_path: Path):

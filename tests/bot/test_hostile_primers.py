@@ -1,15 +1,15 @@
-"""Hostile primers: each gets one clear line, fast and small, and the bot serves the next beat.
+"""Hostile primers: each gets one clear line, in bounded memory, and the bot serves the next beat.
 
 Each file is built here byte by byte where mido would refuse to write it (a tempo of 0, a
-header claiming 10,000 tracks). The same files go straight to `read_midi` (time and peak memory
-measured) and through `!beat` as attachments.
+header claiming 10,000 tracks). The same files go straight to `read_midi` (peak memory
+measured; the reader's event and note limits bound its work, and speed belongs to bench/) and
+through `!beat` as attachments.
 """
 
 from __future__ import annotations
 
 import io
 import struct
-import time
 import tracemalloc
 
 import discord
@@ -21,7 +21,6 @@ from engine.errors import BadPrimer
 from engine.music.midi_io import MAX_EVENTS, MAX_NOTES, read_midi
 from tests.bot.conftest import drum_midi, log_rows
 
-TIME_LIMIT_S = 1.0
 MEMORY_LIMIT_BYTES = 32 * 2**20
 KICK, SNARE, PIANO = 36, 38, 60
 
@@ -77,8 +76,8 @@ def _type_2() -> bytes:
 HOSTILE = {
     # name: (file bytes, a piece of the line the user must get)
     "empty": (b"", "empty"),
-    "not MIDI": (b"RIFF\x00\x00\x00\x00WAVEfmt " + bytes(range(256)) * 8, "not a readable MIDI"),
-    "truncated": (drum_midi()[:40], "not a readable MIDI"),
+    "not MIDI": (b"RIFF\x00\x00\x00\x00WAVEfmt " + bytes(range(256)) * 8, "not a MIDI file"),
+    "truncated": (drum_midi()[:40], "damaged or cut short"),
     "no drums": (_piano_only(), "no drum notes"),
     "type 2": (_type_2(), "type-2"),
     "10,000 tracks": (_file([END] * 10_000), "10,000 tracks"),
@@ -103,22 +102,14 @@ TOO_BIG = {
 
 
 def _refused_quickly(data: bytes) -> str:
-    """Call read_midi on hostile data; return its BadPrimer line (time and memory bounded).
-
-    Timed on its own, then run again under tracemalloc (which slows Python down) for memory.
-    """
-    start = time.perf_counter()
-    with pytest.raises(BadPrimer) as refused:
-        read_midi(data)
-    elapsed = time.perf_counter() - start
+    """Call read_midi on hostile data; return its BadPrimer line (memory bounded)."""
     tracemalloc.start()
     try:
-        with pytest.raises(BadPrimer):
+        with pytest.raises(BadPrimer) as refused:
             read_midi(data)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert elapsed < TIME_LIMIT_S, f"{elapsed:.2f} s"
     assert peak < MEMORY_LIMIT_BYTES, f"{peak / 2**20:.1f} MB"
     return str(refused.value)
 
@@ -157,12 +148,9 @@ def test_limits_leave_a_long_real_performance_alone():
 async def test_bot_answers_hostile_primers_with_one_line(simcord_env, channel, alice, db_path,
                                                          name):
     data, expected = HOSTILE[name]
-    start = time.perf_counter()
     await alice.send(channel, "!beat bars=1", attachments=[("primer.mid", data)])
-    elapsed = time.perf_counter() - start
 
     reply = channel.last_message
-    assert elapsed < TIME_LIMIT_S, f"{elapsed:.2f} s"
     assert reply.content.startswith("That MIDI file can't be continued: ")
     assert expected in reply.content and "\n" not in reply.content
     assert len(reply.content) <= 200 and not reply.attachments

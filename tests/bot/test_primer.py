@@ -22,7 +22,7 @@ async def test_attached_midi_is_continued(simcord_env, channel, alice, db_path):
     message = channel.last_message
     fields = {field.name: field.value for field in message.embeds[0].fields}
     assert fields["Bars"] == "4 (2 primer + 2 new)"
-    assert message.embeds[0].description.startswith("Continued from a MIDI primer")
+    assert message.embeds[0].description.startswith("Continued from your MIDI file")
     given, made = read_midi(primer).pattern, read_midi(await _beat_midi(message)).pattern
     assert made.steps == 2 * given.steps
     assert made.slice(0, given.steps) == given
@@ -73,3 +73,57 @@ async def test_other_attachments_are_refused(simcord_env, channel, alice):
 
     assert "attach a drum .mid file" in channel.last_message.content
     assert simcord_env.errors
+
+
+async def test_a_mid_after_another_attachment_is_used(simcord_env, channel, alice):
+    await alice.send(channel, "!beat bars=1 seed=1",
+                     attachments=[("cover.png", b"\x89PNG\r\n\x1a\n" + bytes(64)),
+                                  ("groove.mid", drum_midi(bars=2))])
+
+    fields = {field.name: field.value for field in channel.last_message.embeds[0].fields}
+    assert fields["Bars"] == "3 (2 primer + 1 new)"
+
+
+async def test_slash_primer_errors_are_private(simcord_env, channel, alice, db_path):
+    result = await alice.slash(channel, "beat", primer=("loop.mid", b"MThd garbage"))
+
+    assert result.ephemeral
+    assert result.response.content.startswith("That MIDI file can't be continued: ")
+    assert not [m for m in channel.history() if m.author.bot]
+    assert log_rows(db_path)[-1]["outcome"] == "user_error"
+    simcord_env.errors  # noqa: B018
+
+
+def _channel_one_clip() -> bytes:
+    """A type-0 drum clip on MIDI channel 1, as many DAWs export one: GM kick, snare, hats."""
+    from tests.midi_fixtures import drum_file
+
+    hits = [(b / 2, 42, 80) for b in range(16)]
+    hits += [(b, 36 if b % 2 == 0 else 38, 110) for b in range(8)]
+    return drum_file(sorted(hits), file_type=0, channel=0, meter=None)
+
+
+async def test_a_drum_clip_on_channel_1_is_read_as_drums_and_said_so(simcord_env, channel,
+                                                                     alice):
+    clip = _channel_one_clip()
+    await alice.send(channel, "!beat bars=1 seed=1", attachments=[("clip.mid", clip)])
+
+    message = channel.last_message
+    fields = {field.name: field.value for field in message.embeds[0].fields}
+    assert fields["Bars"] == "3 (2 primer + 1 new)"
+    assert "channel 1 was read as drums" in message.content and "\n" not in message.content
+
+
+async def test_variation_of_a_continued_beat_keeps_the_primer(simcord_env, channel, alice):
+    primer = drum_midi(bars=2)
+    await alice.send(channel, "!beat bars=2 seed=1 swing=40", attachments=[("g.mid", primer)])
+    first = channel.last_message
+    assert "primer.mid" in {a.filename for a in first.attachments}
+
+    await alice.click(first, label="Extend")
+
+    second = channel.last_message
+    fields = {field.name: field.value for field in second.embeds[0].fields}
+    assert fields["Bars"] == "8 (2 primer + 6 new)"
+    given, made = read_midi(primer).pattern, read_midi(await _beat_midi(second)).pattern
+    assert made.slice(0, given.steps) == given

@@ -1,9 +1,76 @@
-"""`beatbot beat`: files, one summary line per beat, and the bot's one-line errors."""
+"""`beatbot beat`: files, one summary line per beat, settings in any order, and the bot's
+one-line errors (exit code 2)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
+
+from cli.main import main
+from engine.music.midi_io import read_midi
+from tests.midi_fixtures import drum_file
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("setting", ["bars=²", "seed=¹", "bpm=８５", "bars=1_0", "swing=1e1"])
+def test_odd_digits_give_one_line_and_exit_2(setting, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "cli.main", "beat", setting, "--out",
+                           str(tmp_path)], capture_output=True, text=True, env=env, cwd=ROOT)
+
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("beatbot: `")
+    assert "Traceback" not in done.stderr and "Error" not in done.stderr
+
+
+def test_settings_after_an_option_are_read(tmp_path, capsys):
+    assert main(["beat", "bpm=85", "--out", str(tmp_path), "bars=2", "seed=3"]) == 0
+
+    assert read_midi(tmp_path / "beat.mid").pattern.bars == 2
+    assert "bpm=85" in capsys.readouterr().out
+
+
+def test_an_unknown_option_is_still_refused(tmp_path):
+    with pytest.raises(SystemExit) as refused:
+        main(["beat", "--out", str(tmp_path), "--loud"])
+    assert refused.value.code == 2
+
+
+def test_a_drum_clip_on_channel_1_is_continued_and_said_so(tmp_path, capsys):
+    clip = tmp_path / "clip.mid"
+    clip.write_bytes(drum_file([(b, 36 if b % 2 == 0 else 38, 110) for b in range(8)]
+                               + [(b / 2, 42, 80) for b in range(16)], file_type=0, channel=0,
+                               meter=None))
+
+    assert main(["beat", "bars=1", "seed=1", "--primer", str(clip), "--out", str(tmp_path)]) == 0
+
+    assert read_midi(tmp_path / "beat.mid").pattern.bars == 3
+    assert "channel 1 was read as drums" in capsys.readouterr().out
+
+
+def test_a_missing_primer_is_one_line_without_python_names(tmp_path, capsys):
+    code = main(["beat", "--primer", str(tmp_path / "nope.mid"), "--out", str(tmp_path)])
+
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "no such file" in err and "Error" not in err and "Errno" not in err
+
+
+def test_a_damaged_model_is_one_line_without_python_names(tmp_path, capsys):
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"not a model")
+
+    code = main(["beat", "--model", str(junk), "--out", str(tmp_path)])
+
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "unreadable" in err
+    assert not any(name in err for name in ("Error", "Exception", "Errno"))
 
 
 def _cli(*args: str, cwd) -> subprocess.CompletedProcess:

@@ -117,3 +117,22 @@ async def test_token_never_appears_in_logs(tmp_path, maker, caplog):
     assert "starting with" in logged and "**********" in logged  # settings were logged...
     assert FAKE_TOKEN not in logged  # ...without the token
     assert FAKE_TOKEN.split(".")[0] not in logged
+
+
+async def test_refused_slash_sync_is_one_line_and_the_bot_runs_on(tmp_path, maker, caplog):
+    settings = Settings(_env_file=None, database=tmp_path / "b.db", default_bars=1,
+                        cooldown_s=0, guild_id=4242)  # a guild the bot is not in
+    bot = await create_bot(settings, maker)
+    caplog.set_level(logging.WARNING)
+    run = simcord.run(bot, shard_count=1)
+    run._env.inject_error("PUT", "/applications/*/guilds/4242/commands", status=403, code=50001,
+                          message="Missing Access")  # what Discord says to a wrong guild id
+    async with run as env:
+        refused = [r for r in caplog.records if "refused the slash commands" in r.getMessage()]
+        assert len(refused) == 1 and not refused[0].exc_info
+        assert "\n" not in refused[0].getMessage() and "4242" in refused[0].getMessage()
+        channel = env.create_guild().create_text_channel("beats")
+        alice = env.guild.add_member(env.create_user("alice"))
+        await alice.send(channel, "!beat seed=1")
+        assert channel.last_message.attachments
+    await bot.close()

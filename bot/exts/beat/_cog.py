@@ -1,8 +1,7 @@
-"""`!beat` / `/beat`: parse, hand the request to the beat service, answer stale buttons."""
+"""`!beat` / `/beat`: parse, hand the request to the beat service; the buttons' dynamic items."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -14,8 +13,7 @@ from bot.errors import LoggedFailure
 from bot.exts.beat._flags import BeatFlags
 from bot.exts.beat._origin import ContextOrigin
 from bot.exts.beat._service import BeatService
-from bot.exts.beat._view import token_of
-from bot.text import NO_PINGS
+from bot.exts.beat._view import BeatButton
 from engine.beat.request import ANY_STYLE, AUTO_KIT, check_primer_size
 from engine.errors import BadPrimer
 
@@ -25,7 +23,6 @@ if TYPE_CHECKING:
 MIDI_SUFFIXES = (".mid", ".midi")
 MAX_CHOICES = 25
 """Discord shows at most 25 autocomplete choices."""
-REPLAY = re.compile(r"`([^`]*beat [^`]*)`")
 
 
 class BeatCog(commands.Cog, name="Beats"):
@@ -35,12 +32,24 @@ class BeatCog(commands.Cog, name="Beats"):
         self.bot = bot
         self.service = BeatService(bot)
 
+    async def cog_load(self) -> None:
+        """Let the buttons under any beat this bot ever posted be pressed."""
+        self.bot.add_dynamic_items(BeatButton)
+
+    async def cog_unload(self) -> None:
+        """Stop answering the buttons."""
+        self.bot.remove_dynamic_items(BeatButton)
+
     @commands.hybrid_command(name="beat")
     @app_commands.describe(primer="a drum .mid file to continue (256 KB at most)")
     async def beat(self, ctx: commands.Context, primer: discord.Attachment | None = None, *,
                    flags: BeatFlags) -> None:
         """Make a drum beat, e.g. `!beat bpm=85 bars=8 style=trap`. Attach a .mid to continue it."""
+        if flags.wants_help:
+            await ctx.send_help(ctx.command)
+            return
         request = flags.to_request(self.bot.settings)
+        primer = primer if ctx.interaction else midi_attachment(ctx.message.attachments)
         if primer is not None:
             request = replace(request, primer=await read_primer(primer))
         await self.service.serve(ContextOrigin(ctx), request)
@@ -73,26 +82,12 @@ class BeatCog(commands.Cog, name="Beats"):
             self.service.note_failure(record, error)
             await self.service.log(record)
 
-    @commands.Cog.listener()
-    async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """Answer presses of buttons whose view is gone (timed out, or the bot restarted)."""
-        if interaction.type is not discord.InteractionType.component:
-            return
-        token = token_of(str((interaction.data or {}).get("custom_id", "")))
-        if token is None or token in self.service.live_views:
-            return
-        await interaction.response.send_message(self._stale_text(interaction), ephemeral=True,
-                                                allowed_mentions=NO_PINGS)
 
-    def _stale_text(self, interaction: discord.Interaction) -> str:
-        minutes = round(self.bot.settings.button_timeout_s / 60)
-        text = (f"These buttons have expired (they work for {minutes} min and stop when the bot"
-                " restarts).")
-        embeds = interaction.message.embeds if interaction.message else []
-        found = REPLAY.search(embeds[0].description or "") if embeds else None
-        if found:
-            text += f" Make it again with `{found.group(1)}`."
-        return text
+def midi_attachment(attachments: list[discord.Attachment]) -> discord.Attachment | None:
+    """The first .mid among a message's attachments; else the first attachment (refused
+    later with a line saying what to attach), or None."""
+    found = [a for a in attachments if a.filename.lower().endswith(MIDI_SUFFIXES)]
+    return (found or attachments or [None])[0]
 
 
 async def read_primer(attachment: discord.Attachment) -> bytes:

@@ -30,7 +30,10 @@ from engine.beat.request import (
     Field,
     field_for,
 )
-from engine.errors import BadInput
+from engine.errors import BadInput, BadValue
+
+HELP_WORDS = ("help", "?", "-h", "--help")
+"""`!beat help` (and the like) shows the help instead of making a beat."""
 
 
 class BadFlags(commands.BadArgument):
@@ -65,6 +68,10 @@ class BeatFlags(commands.FlagConverter, delimiter="=", prefix="", case_insensiti
     humanize: commands.Range[float, HUMANIZE_RANGE[0], HUMANIZE_RANGE[1]] = _flag(
         "humanize")
     format: Literal[AUDIO_FORMATS] = _flag("format")
+    then: str = _flag("then")
+
+    wants_help = False
+    """True for `!beat help`: show the key table instead of making a beat."""
 
     @classmethod
     async def convert(cls, ctx: commands.Context, argument: str) -> BeatFlags:
@@ -73,9 +80,17 @@ class BeatFlags(commands.FlagConverter, delimiter="=", prefix="", case_insensiti
         Raises:
             BadFlags: one line naming the key, the bad value and what is allowed.
         """
+        if request_text.clean(argument).strip().lower() in HELP_WORDS:
+            flags = await super().convert(ctx, "")
+            flags.wants_help = True
+            return flags
         maker = getattr(ctx.bot, "maker", None)
         words = hint_words(maker.styles if maker else (), maker.kit_names if maker else ())
-        pairs = scan(argument, words, f"{ctx.clean_prefix}beat")
+        try:
+            pairs = [(key, request_text.canonical(key, value))
+                     for key, value in scan(argument, words, f"{ctx.clean_prefix}beat")]
+        except BadValue as error:
+            raise BadFlags(error.line(code)) from None
         try:
             return await super().convert(ctx, " ".join(f"{k}={v}" for k, v in pairs))
         except commands.BadFlagArgument as error:
@@ -83,8 +98,14 @@ class BeatFlags(commands.FlagConverter, delimiter="=", prefix="", case_insensiti
             raise BadFlags(line) from error
 
     def to_request(self, settings: Settings) -> BeatRequest:
-        """Build the engine request, taking unset keys from the settings' defaults."""
-        given = {_field(key).attr: value for key, value in self.given().items()}
+        """Build the engine request, taking unset keys from the settings' defaults.
+
+        Text values are cleaned as typed text is (a slash option's outer or invisible spaces).
+
+        Raises:
+            BadFlags: the `then` edits can't be read.
+        """
+        given = {_field(key).attr: _value(key, value) for key, value in self.given().items()}
         defaults = BeatRequest(bpm=settings.default_bpm, bars=settings.default_bars,
                                style=settings.default_style, kit=settings.default_kit,
                                audio_format=settings.default_format)
@@ -93,6 +114,17 @@ class BeatFlags(commands.FlagConverter, delimiter="=", prefix="", case_insensiti
     def given(self) -> dict[str, object]:
         """The keys the user set, by their main name."""
         return {name: value for name, value in self if value is not None}
+
+
+def _value(key: str, value: object) -> object:
+    """A flag's value for the request: text cleaned, and `then` read into edits."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return request_text.convert(key, value) if key == "then" else (
+            request_text.clean(value).strip())
+    except BadValue as error:
+        raise BadFlags(error.line(code)) from None
 
 
 def hint_words(styles: tuple[str, ...], kits: tuple[str, ...]) -> dict[str, str]:

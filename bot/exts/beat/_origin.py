@@ -47,6 +47,28 @@ class Origin(Protocol):
         """Post the beat (send kwargs: content, embed, files, view) as one message."""
         ...
 
+    async def withdraw(self) -> None:
+        """Remove the queue notice of a request that failed (its error line follows)."""
+        ...
+
+    def missing_permissions(self) -> tuple[str, ...]:
+        """The channel permissions a beat needs that the bot lacks here, by their names in
+        Discord's settings (`Attach Files`)."""
+        ...
+
+
+POSTING = ("attach_files", "embed_links")
+"""What any beat needs: its files, and its embed (the grid and the settings)."""
+REPLYING = ("send_messages", "read_message_history")
+"""What a reply in the channel needs besides (a `!beat`; interactions answer by webhook).
+Send Messages comes first: in a thread it is Send Messages in Threads."""
+
+
+def missing(permissions: discord.Permissions, needed: tuple[str, ...]) -> tuple[str, ...]:
+    """The names (`Attach Files`) of the `needed` permission flags `permissions` lacks."""
+    return tuple(name.replace("_", " ").title() for name in needed
+                 if not getattr(permissions, name))
+
 
 def _queued_text(position: int) -> str:
     return f"Queued: position {position}. Your beat starts when a drummer is free."
@@ -80,16 +102,37 @@ class ContextOrigin:
             yield
 
     async def notice(self, position: int) -> None:
-        """Post the place in line; it is deleted once the beat is posted."""
-        self._notice = await self.ctx.send(_queued_text(position), allowed_mentions=NO_PINGS)
+        """Post the place in line, as a reply; it is deleted once the beat is posted."""
+        self._notice = await self.ctx.send(_queued_text(position), allowed_mentions=NO_PINGS,
+                                           **self._reply_to())
 
     async def deliver(self, **kwargs: Any) -> discord.Message:
         """Reply with the beat (even if the request was deleted), then remove the queue notice."""
-        reference = self.ctx.message.to_reference(fail_if_not_exists=False)
-        message = await self.ctx.send(**kwargs, reference=reference, mention_author=False,
-                                      allowed_mentions=NO_PINGS)
-        await _delete_quietly(self._notice)
+        message = await self.ctx.send(**kwargs, allowed_mentions=NO_PINGS, **self._reply_to())
+        await self.withdraw()
         return message
+
+    async def withdraw(self) -> None:
+        """Delete the queue notice, if one was posted."""
+        notice, self._notice = self._notice, None
+        await _delete_quietly(notice)
+
+    def missing_permissions(self) -> tuple[str, ...]:
+        """What the bot lacks in this channel to post a beat (a slash reply needs no more
+        than any interaction answer)."""
+        if self.ctx.interaction:
+            return missing(self.ctx.interaction.app_permissions, POSTING)
+        needed = REPLYING + POSTING
+        if isinstance(self.ctx.channel, discord.Thread):  # threads have a send flag of their own
+            needed = ("send_messages_in_threads", *needed[1:])
+        return missing(self.ctx.bot_permissions, needed)
+
+    def _reply_to(self) -> dict[str, Any]:
+        """A reply without a ping says whose request a message answers in a busy channel."""
+        if self.ctx.interaction:
+            return {}
+        return {"reference": self.ctx.message.to_reference(fail_if_not_exists=False),
+                "mention_author": False}
 
 
 class InteractionOrigin:
@@ -121,8 +164,17 @@ class InteractionOrigin:
         """Post the beat as a follow-up, then remove the queue notice."""
         message = await self.interaction.followup.send(**kwargs, allowed_mentions=NO_PINGS,
                                                        wait=True)
-        await _delete_quietly(self._notice)
+        await self.withdraw()
         return message
+
+    async def withdraw(self) -> None:
+        """Delete the queue notice, if one was posted (the error line is sent after it)."""
+        notice, self._notice = self._notice, None
+        await _delete_quietly(notice)
+
+    def missing_permissions(self) -> tuple[str, ...]:
+        """What the bot's answers to this interaction lack to carry a beat."""
+        return missing(self.interaction.app_permissions, POSTING)
 
 
 async def _delete_quietly(message: discord.Message | None) -> None:

@@ -9,10 +9,14 @@ import discord
 
 from bot.text import one_line, plain
 from engine.beat.maker import Beat
+from engine.beat.request import BeatRequest
 from engine.beat.text import replay_text
 
 GRID_NAME = "grid.png"
 MIDI_NAME = "beat.mid"
+PRIMER_NAME = "primer.mid"
+"""The user's own MIDI file, posted back with a beat that continues it: it is part of the
+beat's recipe, so the buttons read it from here."""
 EMBED_COLOUR = discord.Colour.from_rgb(235, 94, 40)
 
 
@@ -23,6 +27,8 @@ class Reply:
     content: str | None
     embed: discord.Embed
     files: list[discord.File]
+    request: BeatRequest
+    """The beat's recipe (what its buttons carry)."""
     size: int = 0
     """Bytes of the attachments."""
 
@@ -45,13 +51,26 @@ def build_reply(beat: Beat, user: discord.abc.User, seconds: float, size_limit: 
         note: the line to post with it (used as is when the audio is left out).
     """
     blobs = [(beat.midi, MIDI_NAME), (beat.image, GRID_NAME)]
+    if beat.request.primer is not None:
+        blobs.append((beat.request.primer, PRIMER_NAME))
     content = note
     if audio:
-        content, sound = _audio(beat, size_limit - len(beat.midi) - len(beat.image))
+        content, sound = _audio(beat, size_limit - sum(len(data) for data, _ in blobs))
         blobs[:0] = [sound] if sound else []
     files = [discord.File(io.BytesIO(data), name) for data, name in blobs]
-    return Reply(content, _embed(beat, user, seconds, prefix), files,
-                 sum(len(data) for data, _ in blobs))
+    return Reply(_with_remarks(content, beat), _embed(beat, user, seconds, prefix), files,
+                 beat.request, sum(len(data) for data, _ in blobs))
+
+
+def replay_line(request: BeatRequest) -> str:
+    """The recipe as settings text (`bpm=90 ... seed=7 then=vary:5`): it makes the beat again."""
+    return replay_text(request.params())
+
+
+def _with_remarks(content: str | None, beat: Beat) -> str | None:
+    """The reply's line, with what the engine said about reading the request."""
+    lines = [*beat.remarks, *([content] if content else [])]
+    return one_line(" ".join(lines), 400) if lines else None
 
 
 def _audio(beat: Beat, room: int) -> tuple[str | None, tuple[bytes, str] | None]:
@@ -81,7 +100,8 @@ def _embed(beat: Beat, user: discord.abc.User, seconds: float, prefix: str) -> d
     embed.add_field(name="Bars", value=_bars(beat))
     embed.add_field(name="Style", value=request.style)
     embed.add_field(name="Kit", value=beat.kit.name)
-    embed.add_field(name="Seed", value=str(request.seed))
+    then = ", ".join(edit.text() for edit in request.then)
+    embed.add_field(name="Seed", value=f"{request.seed} then {then}" if then else str(request.seed))
     embed.add_field(name="Temperature", value=f"{request.temperature:g}")
     feel = _feel(beat)
     if feel:
@@ -93,19 +113,16 @@ def _embed(beat: Beat, user: discord.abc.User, seconds: float, prefix: str) -> d
 
 
 def _description(beat: Beat, prefix: str) -> str:
-    request = beat.request
     label = "Replay"
-    if request.vary is not None:
-        label = "A variation; its settings"
-    elif request.primer is not None:
-        label = "Continued from a MIDI primer; its settings"
-    return f"{label}: `{prefix}beat {replay_text(request.params())}`"
+    if beat.request.primer is not None:
+        label = f"Continued from your MIDI file ({PRIMER_NAME}); replay with it attached"
+    return f"{label}: `{prefix}beat {replay_line(beat.request)}`"
 
 
 def _bars(beat: Beat) -> str:
-    total = beat.pattern.bars
+    total, new = beat.pattern.bars, beat.request.new_bars
     if beat.request.primer is not None:
-        return f"{total} ({total - beat.request.bars} primer + {beat.request.bars} new)"
+        return f"{total} ({total - new} primer + {new} new)"
     return str(total)
 
 

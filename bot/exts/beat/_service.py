@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import discord
@@ -15,18 +17,21 @@ from bot.database import Outcome, RequestRecord
 from bot.errors import (
     JobFailed,
     LoggedFailure,
+    MissingPermission,
+    OldButton,
     ShuttingDown,
     UploadFailed,
     answer_for,
     describe,
 )
-from bot.exts.beat._origin import InteractionOrigin, Origin
-from bot.exts.beat._reply import Reply, build_reply
-from bot.exts.beat._view import BeatView
+from bot.exts.beat._origin import POSTING, REPLYING, InteractionOrigin, Origin, missing
+from bot.exts.beat._reply import PRIMER_NAME, Reply, build_reply, replay_line
+from bot.exts.beat._view import DIGEST_MARK, beat_view, digest, next_request
 from bot.jobs import Ran
 from engine.beat.maker import Beat
 from engine.beat.request import BeatRequest
-from engine.errors import EngineError
+from engine.beat.text import parse_request
+from engine.errors import BadPrimer, EngineError
 
 if TYPE_CHECKING:
     from bot.app import BeatBot
@@ -40,6 +45,12 @@ RETRIED_STATUSES = (413, 500, 502, 503, 504)
 """HTTP statuses of a refused upload that are worth one retry without the audio."""
 TOO_LARGE_CODE = 40005
 """Discord's JSON error code for "Request entity too large" (sent with a 400)."""
+MISSING_PERMISSIONS_CODE = 50013
+"""Discord's JSON error code for "Missing Permissions" (sent with a 403)."""
+
+
+REPLAY = re.compile(r"`[^`\s]*beat ([^`]*)`")
+"""The replay line in a beat's embed: `!beat bpm=90 ... seed=7`."""
 
 
 class BeatService:
@@ -56,7 +67,6 @@ class BeatService:
         self.maker = bot.maker
         self.database = bot.database
         self.jobs = bot.jobs
-        self.live_views: dict[str, BeatView] = {}
         self.draining = False
         self.in_flight = 0
         self._idle = asyncio.Event()
@@ -104,10 +114,42 @@ class BeatService:
         if not self.in_flight:
             self._idle.set()
 
-    async def serve_press(self, interaction: discord.Interaction, action: str,
-                          request: BeatRequest) -> None:
-        """Serve a button press (see BeatView)."""
-        await self.serve(InteractionOrigin(interaction, action), request)
+    async def press(self, interaction: discord.Interaction, action: str, recipe: str) -> None:
+        """Serve a button press: the recipe under the button, made again with one more step.
+
+        Raises:
+            LoggedFailure: wrapping the reason it failed (already written to the log).
+        """
+        origin = InteractionOrigin(interaction, action)
+        try:
+            request = await self._pressed(interaction, action, recipe)
+        except Exception as error:
+            record = self.record_for(origin)
+            self.note_failure(record, error)
+            await self.log(record)
+            raise LoggedFailure(error) from error
+        await self.serve(origin, request)
+
+    async def _pressed(self, interaction: discord.Interaction, action: str, recipe: str
+                       ) -> BeatRequest:
+        """The request a press asks for, from the recipe (and the primer it continued).
+
+        Raises:
+            OldButton: the custom_id holds no recipe this bot can read.
+            BadPrimer: the beat continued a MIDI file that can't be downloaded again.
+        """
+        message = interaction.message
+        replay = _embed_replay(message)
+        if recipe.startswith(DIGEST_MARK):  # too long for the custom_id: the embed holds it
+            recipe = replay if replay is not None and digest(replay) == recipe else ""
+        try:
+            if not recipe:
+                raise EngineError("no recipe")
+            request = parse_request(recipe)
+        except EngineError:
+            raise OldButton(replay and f"{self.settings.prefix}beat {replay}") from None
+        primer = await _primer_of(message)
+        return next_request(replace(request, primer=primer), action)
 
     async def log(self, record: RequestRecord) -> None:
         """Write a request to the log; a failing log never costs the user their answer."""
@@ -132,10 +174,9 @@ class BeatService:
         record.error = (text or type(error).__name__)[:ERROR_TEXT_LIMIT]
 
     async def _serve(self, origin: Origin, request: BeatRequest, record: RequestRecord) -> None:
-        request = self.maker.validate(request)
+        request = await self._check(request)
         record.params, record.seed = request.params(), request.seed
-        if self.draining:
-            raise ShuttingDown()
+        self._admit(origin)
         await self.jobs.admit(origin.user.id)
         try:
             async with origin.working():
@@ -143,8 +184,19 @@ class BeatService:
                 record.queue_ms = ran.wait_ms
                 self._note_timings(record, ran.result)
                 await self._post(origin, ran.result, record)
+        except BaseException:
+            with contextlib.suppress(Exception):  # the error line matters more
+                await origin.withdraw()
+            raise
         finally:
             await self.jobs.release(origin.user.id)
+
+    async def _check(self, request: BeatRequest) -> BeatRequest:
+        """Everything the engine would refuse, before anything is shown as under way (so a
+        slash command's or a button's refusal stays private). A primer is read off the loop."""
+        if request.primer is None:
+            return self.maker.check(request)
+        return await asyncio.to_thread(self.maker.check, request)
 
     async def _make(self, request: BeatRequest, origin: Origin) -> Ran[Beat]:
         """Run the engine on a worker; a failure the engine did not mean becomes JobFailed."""
@@ -159,6 +211,15 @@ class BeatService:
         except Exception as error:
             raise JobFailed(error) from error
 
+    def _admit(self, origin: Origin) -> None:
+        """Refuse while stopping, or where a beat can't be posted; the jobs back end then
+        refuses a second job, a full queue or a user over their rate (`jobs.admit`)."""
+        if self.draining:
+            raise ShuttingDown()
+        lacking = origin.missing_permissions()
+        if lacking:
+            raise MissingPermission(lacking)
+
     @staticmethod
     def _note_timings(record: RequestRecord, beat: Beat) -> None:
         record.params = beat.request.params()  # with the kit `auto` chose
@@ -170,30 +231,26 @@ class BeatService:
 
     async def _post(self, origin: Origin, beat: Beat, record: RequestRecord) -> None:
         seconds = time.perf_counter() - origin.received
-        view = BeatView(beat.request, beat.midi, self.serve_press, self.live_views,
-                        self.settings.button_timeout_s)
         start = time.perf_counter()
         try:
-            await self._deliver(origin, beat, seconds, view, record)
-        except BaseException:
-            view.stop()
-            raise
+            await self._deliver(origin, beat, seconds, record)
         finally:
             record.upload_ms = (time.perf_counter() - start) * 1000
-        view.register()
 
-    async def _deliver(self, origin: Origin, beat: Beat, seconds: float, view: BeatView,
+    async def _deliver(self, origin: Origin, beat: Beat, seconds: float,
                        record: RequestRecord) -> None:
         """Post the beat; if Discord refuses the upload, try once more without the audio.
 
         Raises:
             UploadFailed: the smaller message was refused too.
+            MissingPermission: Discord says the bot lacks a permission in the channel.
         """
         reply = self._reply(beat, origin, seconds)
         try:
-            await self._send(origin, reply, view)
+            await self._send(origin, reply)
             return
         except discord.HTTPException as error:
+            _raise_if_forbidden(error, origin)
             if not _worth_retrying(error):
                 raise
             log.warning("Discord refused a %d-byte beat (HTTP %s); retrying without the audio",
@@ -203,8 +260,9 @@ class BeatService:
         record.error = note
         smaller = self._reply(beat, origin, seconds, audio=False, note=note)
         try:
-            await self._send(origin, smaller, view)
+            await self._send(origin, smaller)
         except discord.HTTPException as error:
+            _raise_if_forbidden(error, origin)
             log.warning("Discord refused the beat again without its audio (HTTP %s)",
                         error.status)
             raise UploadFailed(error.status) from error
@@ -215,13 +273,45 @@ class BeatService:
                            self.settings.prefix, audio=audio, note=note)
 
     @staticmethod
-    async def _send(origin: Origin, reply: Reply, view: BeatView) -> None:
+    async def _send(origin: Origin, reply: Reply) -> None:
+        view = beat_view(replay_line(reply.request))
         try:
             await origin.deliver(**reply.kwargs(), view=view)
         finally:
             for file in reply.files:
                 with contextlib.suppress(Exception):
                     file.close()
+
+
+def _raise_if_forbidden(error: discord.HTTPException, origin: Origin) -> None:
+    """Turn Discord's "Missing Permissions" into a line naming the permission (the bot's
+    own view of the channel says which; failing that, every one a beat needs)."""
+    if error.status == 403 and error.code == MISSING_PERMISSIONS_CODE:
+        everything = missing(discord.Permissions.none(), REPLYING + POSTING)
+        raise MissingPermission(origin.missing_permissions() or everything) from error
+
+
+def _embed_replay(message: discord.Message | None) -> str | None:
+    """The replay text in a beat's embed (`bpm=90 ... seed=7`), or None."""
+    embeds = message.embeds if message else []
+    found = REPLAY.search(embeds[0].description or "") if embeds else None
+    return found.group(1) if found else None
+
+
+async def _primer_of(message: discord.Message | None) -> bytes | None:
+    """The MIDI file a beat continued, which its message carries as PRIMER_NAME.
+
+    Raises:
+        BadPrimer: it could not be downloaded.
+    """
+    found = [a for a in (message.attachments if message else []) if a.filename == PRIMER_NAME]
+    if not found:
+        return None
+    try:
+        return await found[0].read()
+    except discord.HTTPException as error:
+        raise BadPrimer(f"the file this beat continued could not be downloaded (HTTP "
+                        f"{error.status}); attach it again with a new request") from error
 
 
 def _worth_retrying(error: discord.HTTPException) -> bool:

@@ -21,8 +21,8 @@ from engine.beat.picture import (
 from engine.music.drums import KICK, N_CLASSES, SNARE, STEPS_PER_BAR
 from engine.music.pattern import Pattern
 
-DISCORD_WIDTH = (500, 1200)
-"""Widths that read well in an embed, px."""
+DISCORD_WIDTH = (400, 480)
+"""Widths that read well in an embed, which Discord shows about 400 px wide, px."""
 
 
 def pixels(png: bytes) -> np.ndarray:
@@ -53,12 +53,17 @@ def test_a_grid_is_a_png_that_fits_an_embed(bars):
     assert N_CLASSES * ROW_HEIGHT < height < 3 * N_CLASSES * ROW_HEIGHT
 
 
-def test_eight_bars_are_one_line_at_discord_width():
+def test_eight_bars_are_two_lines_of_four_that_fit_discords_box():
+    one_line = pixels(draw_grid(Pattern.empty(4 * STEPS_PER_BAR)))
     image = pixels(draw_grid(Pattern.empty(8 * STEPS_PER_BAR)))
-    assert 800 <= image.shape[1] <= 1200
+    assert image.shape[1] == one_line.shape[1] <= DISCORD_WIDTH[1]
+    assert image.shape[0] - MARGIN == 2 * (one_line.shape[0] - MARGIN)
+    scale = 400 / image.shape[1]
+    assert image.shape[0] * scale <= 300  # Discord's embed image box is about 400 x 300 px
+    assert scale >= 0.85  # labels 10 px high stay 8.5 px or more
 
 
-def test_64_bars_wrap_into_lines_of_eight():
+def test_64_bars_wrap_into_lines_of_four():
     one_line = pixels(draw_grid(Pattern.empty(BARS_PER_LINE * STEPS_PER_BAR)))
     wrapped = pixels(draw_grid(Pattern.empty(64 * STEPS_PER_BAR)))
     assert wrapped.shape[1] == one_line.shape[1]

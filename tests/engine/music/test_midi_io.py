@@ -100,3 +100,42 @@ def test_type_2_is_refused():
     midi.save(file=out)
     with pytest.raises(BadPrimer, match="type-2"):
         read_midi(out.getvalue())
+
+
+@pytest.mark.parametrize(("bars", "bpm", "swing", "humanize"), [
+    (8, 90.0, 60.0, 0.0), (8, 90.0, 75.0, 0.0), (60, 300.0, 75.0, 0.0), (4, 300.0, 75.0, 1.0),
+])
+def test_a_swung_file_reads_back_as_long_as_it_is(bars, bpm, swing, humanize):
+    pattern = Pattern.empty(bars * 16)
+    pattern.velocity[1::2, 2] = 90  # every off-beat 16th, the last step included
+    notes = perform(pattern, bpm, swing=swing, humanize=humanize, seed=1)
+
+    assert read_midi(write_midi(notes, bpm, pattern.steps)).pattern.bars == bars
+
+
+def test_a_drum_clip_on_channel_1_is_read_as_drums():
+    hits = [(b, 36 if b % 2 == 0 else 38, 100) for b in range(8)] + [
+        (b / 2, 42, 70) for b in range(16)]
+    beat = read_midi(drum_file(sorted(hits), file_type=0, channel=0, meter=None))
+
+    assert beat.guessed_channel == 1
+    assert beat.pattern.onsets[:, :3].sum() == 8 + 16
+
+
+@pytest.mark.parametrize("notes", [
+    [(b / 2, 60 + (b * 7) % 12, 80) for b in range(16)],  # a melody
+    [(b, p, 80) for b in range(4) for p in (48, 52, 55)],  # piano chords
+    [(b / 2, (36, 38, 40, 43)[b % 4], 90) for b in range(16)],  # a bass line in C
+])
+def test_melodic_parts_off_channel_10_are_not_drums(notes):
+    with pytest.raises(BadPrimer, match="no drum notes"):
+        read_midi(drum_file(notes, file_type=0, channel=0, meter=None))
+
+
+@pytest.mark.parametrize("data", [b"RIFF" + bytes(100), b"MThd\x00\x00\x00\x06\x00\x00"])
+def test_unreadable_files_are_described_without_python_names(data, tmp_path):
+    for source in (data, tmp_path / "missing.mid"):
+        with pytest.raises(BadPrimer) as refused:
+            read_midi(source)
+        line = str(refused.value)
+        assert not any(name in line for name in ("Error", "Exception", "Errno", "KeyError"))
