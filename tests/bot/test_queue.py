@@ -38,8 +38,9 @@ QUEUE_DOWN = ("I can't reach my drummers right now (the job queue is down); plea
 NO_DRUMMERS = "No drummer is on duty right now; please try again in a minute."
 FAILED_LINE = ("Your beat could not be made: something broke on my side (it has been logged). "
                "Please try again.")
-LONG_BEAT = "!beat bars=16 bpm=60 seed=9"
-"""About a second of work: long enough to be killed mid-job."""
+LONG_BEAT = "!beat bars=32 bpm=50 seed=9"
+"""154 s of audio, a second or more of work even on a fast machine: long enough to be killed
+mid-job, or to keep the one worker busy while another request comes in."""
 IN_PROGRESS = in_progress_key_prefix + "*"
 
 
