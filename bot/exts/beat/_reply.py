@@ -80,16 +80,7 @@ def _audio(beat: Beat, room: int) -> tuple[str | None, tuple[bytes, str] | None]
     if len(beat.audio.data) > room:
         return (f"The {beat.audio.format} is too big to post here "
                 f"({len(beat.audio.data) / 2**20:.1f} MB); try format=mp3 or fewer bars."), None
-    return _format_note(beat), (beat.audio.data, f"beat.{beat.audio.format}")
-
-
-def _format_note(beat: Beat) -> str | None:
-    """Say so when the audio is not in the format asked for."""
-    asked, got = beat.request.audio_format, beat.audio.format if beat.audio else None
-    if got is None or got == asked:
-        return None
-    return (f"{asked.upper()} encoding isn't available here right now, so the audio is "
-            f"{got.upper()}.")
+    return None, (beat.audio.data, f"beat.{beat.audio.format}")
 
 
 def _embed(beat: Beat, user: discord.abc.User, seconds: float, prefix: str) -> discord.Embed:
