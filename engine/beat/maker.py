@@ -33,7 +33,7 @@ class Beat:
         request: the validated request (its seed is always set).
         kit: the kit that played it.
         pattern: the grid, primer included.
-        notes: the performed notes (swing, humanize, rolls applied).
+        notes: the performed notes (learned groove, swing and rolls applied).
         midi: a type-1 MIDI file.
         audio: the encoded preview, or None when audio failed.
         audio_error: why audio failed, in one line, or None.
@@ -111,7 +111,7 @@ class BeatMaker:
             raise BadValue("bars", request.bars, f"at most {BARS_RANGE[1] - primer.bars} "
                            f"after a {primer.bars}-bar primer")
         return GenerationSpec(steps, request.style, request.temperature, request.seed,
-                              request.fills, primer, guide)
+                              request.fills, primer, guide, request.bpm)
 
     def _finish(self, request: BeatRequest, pattern: Pattern, gen_ms: float) -> Beat:
         """Perform, write, render, encode and draw one pattern.
@@ -125,12 +125,12 @@ class BeatMaker:
         encoding, audio_error = self._start_encoding(request, pattern.steps)
         with clock("midi"):
             notes = perform(pattern, request.bpm, kit.pitches, request.swing,
-                            request.humanize, request.seed)
+                            request.groove, request.humanize)
             midi = write_midi(notes, request.bpm, pattern.steps)
         if encoding is not None:
             audio_error = self._render(notes, request, pattern.steps, kit, encoding, clock)
         with clock("image"):
-            image = draw_grid(pattern)
+            image = draw_grid(pattern.on_grid())
         audio = None
         if encoding is not None and audio_error is None:
             audio, audio_error = self._encoded(encoding, clock)

@@ -18,12 +18,16 @@ class ModelConfig:
         window: training window in 16th steps.
         stride: step between training windows.
         batch: windows per batch.
-        learning_rate: Adam learning rate.
+        learning_rate: Adam learning rate at the first epoch.
+        lr_decay: factor on the learning rate after each epoch.
+        time_budget_s: training stops after the epoch that passes this many seconds of
+            fitting (the best epoch so far is kept), so one command fits the time limit.
         epochs: most epochs to train.
         patience: epochs without validation gain before stopping.
         style_dropout: share of training windows whose style is replaced by "any".
         velocity_weight: loss weight of the velocity head.
         roll_weight: loss weight of the roll head.
+        offset_weight: loss weight of the timing-offset head.
         style_prior_weight: weight of the style prior at sampling (engine.model.style_prior).
     """
 
@@ -36,11 +40,14 @@ class ModelConfig:
     stride: int = 32
     batch: int = 64
     learning_rate: float = 2e-3
+    lr_decay: float = 1.0
+    time_budget_s: float = float("inf")
     epochs: int = 30
     patience: int = 4
     style_dropout: float = 0.15
     velocity_weight: float = 0.3
     roll_weight: float = 0.1
+    offset_weight: float = 0.3
     style_prior_weight: float = 1.0
 
     def as_dict(self) -> dict:
@@ -49,7 +56,8 @@ class ModelConfig:
 
 
 CONFIGS: dict[str, ModelConfig] = {
-    "default": ModelConfig("default", hidden=192),
+    "default": ModelConfig("default", hidden=256, window=128, stride=64, dropout=0.3,
+                           epochs=40, lr_decay=0.92, time_budget_s=26 * 60),
     "small": ModelConfig("small", event_embed=32, hidden=128, epochs=20),
     "tiny": ModelConfig("tiny", event_embed=8, hidden=16, style_embed=4, window=32, stride=16,
                         batch=16, epochs=3, patience=2),

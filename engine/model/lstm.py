@@ -9,23 +9,30 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import ModelError
-from engine.model.features import N_ROLLS, VELOCITY_BUCKETS
+from engine.model.features import N_ROLLS, OFFSET_BUCKETS, VELOCITY_BUCKETS
 from engine.music.drums import N_CLASSES, STEPS_PER_BAR
 
 WEIGHT_NAMES = (
-    "event_embed", "pos_embed", "style_embed", "fill_embed", "lstm_kernel", "lstm_recurrent",
-    "lstm_bias", "event_w", "event_b", "velocity_dense_w", "velocity_dense_b", "roll_dense_w",
-    "roll_dense_b",
+    "event_embed", "pos_embed", "style_embed", "fill_embed", "tempo_embed", "now_embed",
+    "lstm_kernel", "lstm_recurrent", "lstm_bias", "event_w", "event_b", "velocity_dense_w",
+    "velocity_dense_b", "roll_dense_w", "roll_dense_b", "offset_dense_w", "offset_dense_b",
+    "velocity_table",
 )
+CONTEXT_INPUTS = (("prev", "event_embed"), ("back1", "event_embed"), ("back2", "event_embed"),
+                  ("pos", "pos_embed"), ("style", "style_embed"), ("fill", "fill_embed"),
+                  ("tempo", "tempo_embed"))
+"""The LSTM's inputs in the order Keras concatenates them, with their embeddings."""
 
 
 @dataclass(frozen=True)
 class Heads:
-    """Logits of one step for a batch: event (B, 512), velocity (B, 9, 8), roll (B, 9, 4)."""
+    """Logits of one step for a batch: event (B, 512), velocity (B, 9, 8), roll (B, 9, 4),
+    offset (B, 9, 16)."""
 
     event: np.ndarray
     velocity: np.ndarray
     roll: np.ndarray
+    offset: np.ndarray
 
 
 class DrumLSTM:
@@ -46,9 +53,7 @@ class DrumLSTM:
         scale = np.concatenate([np.full(3 * n, 0.5), np.ones(n)]).astype(np.float32)
         kernel = weights["lstm_kernel"][:, order] * scale
         tables, row = {}, 0
-        for name, embed in (("prev", "event_embed"), ("back1", "event_embed"),
-                            ("back2", "event_embed"), ("pos", "pos_embed"),
-                            ("style", "style_embed"), ("fill", "fill_embed")):
+        for name, embed in CONTEXT_INPUTS:
             width = weights[embed].shape[1]
             tables[name] = weights[embed] @ kernel[row : row + width]
             row += width
@@ -60,6 +65,12 @@ class DrumLSTM:
         # once from the stored hidden states: one matrix for both heads.
         self.hit_w = np.concatenate([weights["velocity_dense_w"], weights["roll_dense_w"]], 1)
         self.hit_b = np.concatenate([weights["velocity_dense_b"], weights["roll_dense_b"]])
+        # The offset head: hidden state, plus a table by the event at t and one by each
+        # class's velocity bucket.
+        self.offset_w, self.offset_b = weights["offset_dense_w"], weights["offset_dense_b"]
+        self.now_table = weights["now_embed"].reshape(-1, N_CLASSES, OFFSET_BUCKETS)
+        self.velocity_table = weights["velocity_table"].reshape(
+            N_CLASSES, VELOCITY_BUCKETS, OFFSET_BUCKETS)
         self.n_events = weights["event_w"].shape[1]
         no_prior = np.zeros((len(self.styles) + 1, STEPS_PER_BAR, self.n_events), np.float32)
         self.style_prior = weights.get("style_prior", no_prior)
@@ -93,29 +104,32 @@ class DrumLSTM:
         zeros = np.zeros((batch, self.hidden), np.float32)
         return zeros, zeros.copy()
 
-    def context(self, style: np.ndarray) -> np.ndarray:
-        """Precompute the style, position and fill part of the gates: (B, 16, 2, 4*hidden)."""
+    def context(self, style: np.ndarray, tempo: np.ndarray) -> np.ndarray:
+        """Precompute the style, tempo, position and fill part of the gates:
+        (B, 16, 2, 4*hidden)."""
         t = self.tables
-        return (t["style"][style][:, None, None] + t["pos"][None, :, None]
-                + t["fill"][None, None, :])
+        return ((t["style"][style] + t["tempo"][tempo])[:, None, None]
+                + t["pos"][None, :, None] + t["fill"][None, None, :])
 
     def step(self, inputs: dict[str, np.ndarray], state: tuple[np.ndarray, np.ndarray]
              ) -> tuple[Heads, tuple[np.ndarray, np.ndarray]]:
         """Advance one step.
 
         Args:
-            inputs: int arrays (B,) for prev, back1, back2, pos, style, fill.
+            inputs: int arrays (B,) for prev, back1, back2, pos, style, fill, tempo, and for
+                the offset head now (B,) and now_velocity (B, 9).
             state: (h, c), each (B, hidden).
 
         Returns:
             The logits of this step and the new state.
         """
-        ctx = self.context(inputs["style"])[np.arange(len(inputs["style"])), inputs["pos"],
-                                             inputs["fill"]]
+        rows = np.arange(len(inputs["style"]))
+        ctx = self.context(inputs["style"], inputs["tempo"])[rows, inputs["pos"], inputs["fill"]]
         ctx = ctx + self.lookback(inputs["back1"], inputs["back2"])
         event, state = self.step_events(inputs["prev"], ctx, state, self.event_b)
         velocity, roll = self.hit_heads(state[0])
-        return Heads(event, velocity, roll), state
+        offset = self.offset_head(state[0], inputs["now"], inputs["now_velocity"])
+        return Heads(event, velocity, roll, offset), state
 
     def lookback(self, back1: np.ndarray, back2: np.ndarray) -> np.ndarray:
         """The gate input from the events one and two bars back (any shape of indices)."""
@@ -163,13 +177,27 @@ class DrumLSTM:
         return (out[..., :split].reshape(*lead, N_CLASSES, VELOCITY_BUCKETS),
                 out[..., split:].reshape(*lead, N_CLASSES, N_ROLLS))
 
+    def offset_head(self, h: np.ndarray, event: np.ndarray, velocity_bucket: np.ndarray
+                    ) -> np.ndarray:
+        """Timing-offset logits (..., 9, 16) from hidden states (..., hidden), the event at
+        each step (...) and each class's velocity bucket there (..., 9)."""
+        out = (h @ self.offset_w + self.offset_b).reshape(*h.shape[:-1], N_CLASSES,
+                                                          OFFSET_BUCKETS)
+        out += self.now_table[event]
+        out += self.velocity_table[np.arange(N_CLASSES), velocity_bucket]
+        return out
+
     def run(self, inputs: dict[str, np.ndarray]) -> Heads:
-        """Run whole sequences (teacher forcing): inputs (B, T) -> logits with a T axis."""
+        """Run whole sequences (teacher forcing): inputs (B, T) -> logits with a T axis.
+
+        `now` and `now_velocity` may be left out (zeros), when only the events matter."""
         batch, steps = inputs["prev"].shape
+        inputs = {"now": np.zeros((batch, steps), np.int64),
+                  "now_velocity": np.zeros((batch, steps, N_CLASSES), np.int64), **inputs}
         state = self.initial_state(batch)
         outs = []
         for t in range(steps):
             heads, state = self.step({k: v[:, t] for k, v in inputs.items()}, state)
             outs.append(heads)
         return Heads(*(np.stack([getattr(o, f) for o in outs], axis=1)
-                       for f in ("event", "velocity", "roll")))
+                       for f in ("event", "velocity", "roll", "offset")))

@@ -13,12 +13,15 @@ from engine.model.features import (
     BUCKET_WIDTH,
     N_ROLLS,
     NO_EVENT,
+    OFFSET_BUCKETS,
     VELOCITY_BUCKETS,
+    bucket_offset,
     bucket_velocity,
     fill_flags,
+    tempo_bucket,
 )
 from engine.model.lstm import DrumLSTM
-from engine.music.drums import N_CLASSES, STEPS_PER_BAR
+from engine.music.drums import DEFAULT_BPM, N_CLASSES, STEPS_PER_BAR
 from engine.music.pattern import Pattern
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "weights" / "default.npz"
@@ -33,8 +36,10 @@ VELOCITY_OF = bucket_velocity(np.arange(VELOCITY_BUCKETS)[:, None],
                               np.arange(BUCKET_WIDTH)[None, :])
 """Velocity of (bucket, place inside the bucket): (8, 16)."""
 LOOKBACK = 2 * STEPS_PER_BAR
-GUMBELS = VELOCITY_BUCKETS + N_ROLLS
-"""Gumbel noise per class and step: one per velocity bucket and per roll."""
+GUMBELS = VELOCITY_BUCKETS + N_ROLLS + OFFSET_BUCKETS
+"""Gumbel noise per class and step: one per velocity bucket, per roll and per offset bucket."""
+ROLL_AT = VELOCITY_BUCKETS
+OFFSET_AT = VELOCITY_BUCKETS + N_ROLLS
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class GenerationSpec:
         fills: a fill in the last bar of every `fills` bars (0 for none).
         primer: a pattern to continue; the result starts with it.
         guide: a pattern to vary; the result keeps most of its steps.
+        bpm: the tempo the beat is for (the model's tempo input).
     """
 
     steps: int
@@ -58,6 +64,7 @@ class GenerationSpec:
     fills: int = 0
     primer: Pattern | None = None
     guide: Pattern | None = None
+    bpm: float = DEFAULT_BPM
 
 
 class Generator(Protocol):
@@ -108,14 +115,16 @@ class _Batch:
         self.history = np.full((batch, LOOKBACK + steps), NO_EVENT, np.int64)
         self.velocity = np.zeros((batch, steps, N_CLASSES), np.uint8)
         self.roll = np.ones((batch, steps, N_CLASSES), np.uint8)
+        self.offset = np.zeros((batch, steps, N_CLASSES), np.float32)
         self.style = np.array([lstm.styles.index(s.style) if s.style in lstm.styles
                                else len(lstm.styles) for s in specs])
         self.fill = np.stack([np.pad(fill_flags(t, s.fills), (0, steps - t))
                               for t, s in zip(self.total, specs, strict=True)])
         rngs = [np.random.default_rng(s.seed) for s in specs]
-        uniforms = np.stack([rng.random((steps, 2 + N_CLASSES)) for rng in rngs])
+        uniforms = np.stack([rng.random((steps, 2 + 2 * N_CLASSES)) for rng in rngs])
         self.event_draw, self.keep_draw = uniforms[..., 0], uniforms[..., 1]
-        self.offset = (uniforms[..., 2:] * BUCKET_WIDTH).astype(np.int64)
+        self.velocity_place = (uniforms[..., 2 : 2 + N_CLASSES] * BUCKET_WIDTH).astype(np.int64)
+        self.offset_place = uniforms[..., 2 + N_CLASSES :]
         self.gumbel = np.stack([rng.gumbel(size=(steps, N_CLASSES, GUMBELS))
                                 for rng in rngs]).astype(np.float32)
         temperature = np.array([s.temperature for s in specs], np.float32)
@@ -131,7 +140,8 @@ class _Batch:
             if spec.guide is not None:
                 self._keep_guide(row, spec.guide)
         self.bar_busy = np.zeros(batch, bool)
-        self.context = lstm.context(self.style)
+        tempo = np.array([tempo_bucket(s.bpm) for s in specs])
+        self.context = lstm.context(self.style, tempo)
 
     def run(self) -> list[Pattern]:
         state = self.lstm.initial_state(len(self.specs))
@@ -151,8 +161,8 @@ class _Batch:
                 self._choose(t, logits)
             np.logical_or(self.bar_busy, self.history[:, LOOKBACK + t], out=self.bar_busy)
         self._hits()
-        return [Pattern(self.velocity[r, :n].copy(), self.roll[r, :n].copy())
-                for r, n in enumerate(self.total)]
+        return [Pattern(self.velocity[r, :n].copy(), self.roll[r, :n].copy(),
+                        self.offset[r, :n].copy()) for r, n in enumerate(self.total)]
 
     def _bar_ahead(self, start: int) -> np.ndarray:
         """Gate input known before a bar starts: context plus the events one and two bars back
@@ -179,18 +189,25 @@ class _Batch:
             self.history[free, LOOKBACK + t] = event[free]
 
     def _hits(self) -> None:
-        """Sample velocity and roll of every sampled hit at once: they never feed back, so
-        they wait for the events. Gumbel-max: argmax(logits / T + Gumbel noise) is a draw
-        from softmax(logits / T)."""
+        """Sample velocity, roll and timing of every sampled hit at once: they never feed
+        back, so they wait for the events. The offset head sees the events and velocity
+        buckets. Gumbel-max: argmax(logits / T + Gumbel noise) is a draw from
+        softmax(logits / T)."""
         velocity, roll = self.lstm.hit_heads(self.hidden)
         if self.inverse_t is not None:
             velocity *= self.inverse_t[:, :, None, None]
             roll *= self.inverse_t[:, :, None, None]
-        bucket = np.argmax(velocity + self.gumbel[..., :VELOCITY_BUCKETS], axis=-1)
-        rolls = np.argmax(roll + self.gumbel[..., VELOCITY_BUCKETS:], axis=-1) + 1
+        bucket = np.argmax(velocity + self.gumbel[..., :ROLL_AT], axis=-1)
+        rolls = np.argmax(roll + self.gumbel[..., ROLL_AT:OFFSET_AT], axis=-1) + 1
+        events = np.minimum(self.history[:, LOOKBACK:], NO_EVENT - 1)
+        offset = self.lstm.offset_head(self.hidden, events, bucket)
+        if self.inverse_t is not None:
+            offset *= self.inverse_t[:, :, None, None]
+        offset_bucket = np.argmax(offset + self.gumbel[..., OFFSET_AT:], axis=-1)
         hits = EVENT_HITS[self.history[:, LOOKBACK:]] & self.free[..., None]
-        self.velocity[hits] = VELOCITY_OF[bucket, self.offset][hits]
+        self.velocity[hits] = VELOCITY_OF[bucket, self.velocity_place][hits]
         self.roll[hits] = rolls[hits]
+        self.offset[hits] = bucket_offset(offset_bucket, self.offset_place)[hits]
 
     def _keep_guide(self, row: int, guide: Pattern) -> None:
         """For a variation, copy most steps of the guide beat; the model fills the rest."""
@@ -205,6 +222,7 @@ class _Batch:
         n = stop - start
         self.velocity[row, at : at + n] = source.velocity[start:stop]
         self.roll[row, at : at + n] = source.roll[start:stop]
+        self.offset[row, at : at + n] = source.offset[start:stop]
         self.history[row, LOOKBACK + at : LOOKBACK + at + n] = source.slice(start, stop).events()
 
 

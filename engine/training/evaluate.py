@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.data.dataset import Corpus, Performance
-from engine.model.features import sequence_inputs
+from engine.model.features import INPUT_NAMES
 from engine.model.lstm import DrumLSTM
 from engine.model.sampler import DrumGenerator, GenerationSpec
 from engine.music.drums import N_CLASSES, STEPS_PER_BAR
@@ -76,10 +76,10 @@ def model_bits_per_step(lstm: DrumLSTM, held: list) -> float:
     """Mean negative log2-probability of the held-out events, whole sequences from a zero state."""
     longest = max(e.pattern.steps for e in held)
     inputs = {k: np.zeros((len(held), longest), np.int64)
-              for k in ("prev", "back1", "back2", "pos", "style", "fill")}
+              for k in INPUT_NAMES}
     targets = np.full((len(held), longest), -1)
     for row, e in enumerate(held):
-        seq = sequence_inputs(e.pattern.events(), e.style, e.fill)
+        seq = e.inputs()
         for k, v in seq.items():
             inputs[k][row, : len(v)] = v
         targets[row, : e.pattern.steps] = e.pattern.events()

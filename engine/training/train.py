@@ -13,7 +13,7 @@ import numpy as np
 
 from engine.data.dataset import Corpus, Performance, load_folder
 from engine.model.config import ModelConfig
-from engine.model.features import INPUT_NAMES
+from engine.model.features import HEADS, HIT_INPUTS, INPUT_NAMES
 from engine.model.lstm import DrumLSTM
 from engine.model.style_prior import style_prior
 from engine.training.examples import examples, style_vocabulary, windows
@@ -58,12 +58,19 @@ def load_corpus(plan: TrainPlan) -> Corpus:
 
 
 def trap_performances(seed: int) -> list[Performance]:
-    """Recombine our trap parts into 4-bar training loops (train split only)."""
-    from engine.data.trap import trap_loops
+    """Recombine our trap parts into 4-bar training loops (train split only): every other
+    loop is rewritten for slow tempos (engine.data.trap.backbeat), and each gets a tempo of
+    its convention, so the tempo input learns where trap puts the snare."""
+    from engine.data.trap import backbeat, trap_loops, trap_tempo
 
-    loops = trap_loops(TRAP_LOOPS, seed)
-    return [Performance(f"trap/{i:03d}", loop.concat(loop) if loop.bars < 4 else loop,
-                        "trap", "train", False, 140.0, "trap") for i, loop in enumerate(loops)]
+    rng = np.random.default_rng(seed)
+    out = []
+    for i, loop in enumerate(trap_loops(TRAP_LOOPS, seed)):
+        loop = backbeat(loop) if i % 2 else loop
+        loop = loop.concat(loop) if loop.bars < 4 else loop
+        out.append(Performance(f"trap/{i:03d}", loop, "trap", "train", False,
+                               trap_tempo(loop, rng), "trap"))
+    return out
 
 
 def train(plan: TrainPlan, argv: list[str] | None = None) -> dict:
@@ -87,13 +94,15 @@ def train(plan: TrainPlan, argv: list[str] | None = None) -> dict:
     plan.run_dir.mkdir(parents=True, exist_ok=True)
     state = _resume(model, plan.run_dir)
     epochs = plan.max_epochs or config.epochs
-    if state["epoch"] < epochs and state["wait"] < config.patience:
+    if (state["epoch"] < epochs and state["wait"] < config.patience
+            and state.get("seconds", 0.0) < config.time_budget_s):
         started = time.perf_counter()
         model.fit(
             _Batches(data["train"], config, len(styles), plan.seed),
             validation_data=_Batches(data["validation"], config, len(styles), None),
             epochs=epochs, initial_epoch=state["epoch"], verbose=1 if sys.stdout.isatty() else 2,
-            callbacks=[_Checkpoint(plan.run_dir, state, config.patience)],
+            callbacks=[_Checkpoint(plan.run_dir, state, config, started),
+                       _learning_rate(config)],
         )
         state = json.loads((plan.run_dir / "state.json").read_text())
         state["seconds"] = state.get("seconds", 0.0) + time.perf_counter() - started
@@ -165,11 +174,11 @@ class _Batches:
 
             def __getitem__(self, index):
                 rows = self.order[index * config.batch : (index + 1) * config.batch]
-                x = {n: arrays[n][rows].astype("int32") for n in INPUT_NAMES}
+                x = {n: arrays[n][rows].astype("int32") for n in (*INPUT_NAMES, *HIT_INPUTS)}
                 if seed is not None:
                     drop = self.rng.random(len(rows)) < config.style_dropout
                     x["style"][drop] = n_styles
-                y = {h: arrays[h][rows].astype("int32") for h in ("event", "velocity", "roll")}
+                y = {h: arrays[h][rows].astype("int32") for h in HEADS}
                 return x, y
 
             def on_epoch_end(self):
@@ -179,11 +188,23 @@ class _Batches:
         return Batches()
 
 
-class _Checkpoint:
-    """Saves weights, optimizer and state every epoch; keeps the best; stops on patience."""
+def _learning_rate(config: ModelConfig):
+    """The learning rate of each epoch: decays by config.lr_decay (the same on a resume)."""
+    import keras
 
-    def __new__(cls, run_dir: Path, state: dict, patience: int):
+    return keras.callbacks.LearningRateScheduler(
+        lambda epoch: config.learning_rate * config.lr_decay**epoch)
+
+
+class _Checkpoint:
+    """Saves weights, optimizer and state every epoch; keeps the best; stops on patience or
+    when the time budget is spent."""
+
+    def __new__(cls, run_dir: Path, state: dict, config: ModelConfig, started: float):
         import keras
+
+        patience = config.patience
+        spent = state.get("seconds", 0.0)
 
         class Checkpoint(keras.callbacks.Callback):
             def on_epoch_end(self, epoch, logs=None):
@@ -203,6 +224,9 @@ class _Checkpoint:
                 (run_dir / "state.json").write_text(json.dumps(state))
                 if state["wait"] >= patience:
                     print(f"early stop: no gain for {patience} epochs")
+                    self.model.stop_training = True
+                if spent + time.perf_counter() - started > config.time_budget_s:
+                    print(f"stop: the time budget of {config.time_budget_s:.0f} s is spent")
                     self.model.stop_training = True
 
         return Checkpoint()

@@ -1,4 +1,4 @@
-"""From grid to notes: rolls, swing, humanize."""
+"""From grid to notes: rolls, swing, the learned groove and humanize."""
 
 import numpy as np
 import pytest
@@ -32,13 +32,39 @@ def test_swing_delays_only_the_offbeat_sixteenths():
     assert ticks == [0, 180, 240, 420]
 
 
-def test_humanize_moves_notes_deterministically():
-    a = perform(_hats(), 100, humanize=1.0, seed=3)
-    assert a == perform(_hats(), 100, humanize=1.0, seed=3)
-    assert a != perform(_hats(), 100, humanize=1.0, seed=4)
-    offsets = np.array([n.tick for n in a]) - np.arange(16) * TICKS_PER_STEP
-    assert 0 < np.abs(offsets).max() < TICKS_PER_STEP / 2
-    assert len({n.velocity for n in a}) > 1
+def _grooved(steps: int = 16) -> Pattern:
+    p = _hats(steps)
+    p.offset[:, 2] = np.linspace(-0.4, 0.4, steps)
+    return p
+
+
+def test_groove_one_plays_the_learned_offsets_and_zero_is_on_the_grid():
+    p = _grooved()
+    played = np.array([n.tick for n in perform(p, 100, groove=1.0)])
+    late = np.arange(16) * TICKS_PER_STEP + p.offset[:, 2] * TICKS_PER_STEP
+    assert np.abs(played - np.maximum(np.round(late), 0)).max() <= 1
+    assert [n.tick for n in perform(p, 100, groove=0.0)] == list(np.arange(16) * TICKS_PER_STEP)
+
+
+def test_groove_scales_the_offsets_and_swing_adds_on_top():
+    p = _grooved(4)
+    half = [n.tick for n in perform(p, 100, groove=0.5)]
+    assert half == [round(s * TICKS_PER_STEP + 0.5 * o * TICKS_PER_STEP)
+                    if s * TICKS_PER_STEP + 0.5 * o * TICKS_PER_STEP > 0 else 0
+                    for s, o in enumerate(p.offset[:, 2])]
+    swung = [n.tick for n in perform(p, 100, swing=50, groove=0.5)]
+    assert [b - a for a, b in zip(half, swung, strict=True)] == [0, 60, 0, 60]
+
+
+def test_humanize_loosens_the_groove_without_randomness():
+    p = _grooved()
+    plain, loose = perform(p, 100), perform(p, 100, humanize=1.0)
+    assert loose == perform(p, 100, humanize=1.0)
+    grid = np.arange(16) * TICKS_PER_STEP
+    spread = [np.abs(np.array([n.tick for n in notes]) - grid)[1:].mean()
+              for notes in (plain, loose)]
+    assert spread[1] == pytest.approx(2 * spread[0], rel=0.05)
+    assert perform(p, 100, groove=0.0, humanize=1.0) == perform(p, 100, groove=0.0)
 
 
 def test_kit_pitches_override_the_gm_ones():

@@ -10,7 +10,9 @@ pytest.importorskip("tensorflow", reason="training needs the [train] extra")
 
 from engine.data.dataset import split_of  # noqa: E402
 from engine.model.config import CONFIGS  # noqa: E402
+from engine.model.features import HEADS, N_TEMPOS, VELOCITY_BUCKETS  # noqa: E402
 from engine.model.lstm import DrumLSTM  # noqa: E402
+from engine.music.drums import N_CLASSES  # noqa: E402
 from engine.training.train import TrainPlan, train  # noqa: E402
 from tests.midi_fixtures import drum_file  # noqa: E402
 
@@ -64,10 +66,12 @@ def test_numpy_runtime_matches_keras(tiny_run):
     lstm = DrumLSTM.load(plan.out)
     rng = np.random.default_rng(0)
     inputs = {name: rng.integers(0, high, (3, 40)) for name, high in (
-        ("prev", 513), ("back1", 513), ("back2", 513), ("pos", 16), ("fill", 2))}
+        ("prev", 513), ("back1", 513), ("back2", 513), ("pos", 16), ("fill", 2),
+        ("tempo", N_TEMPOS), ("now", 512))}
     inputs["style"] = np.full((3, 40), len(lstm.styles))
+    inputs["now_velocity"] = rng.integers(0, VELOCITY_BUCKETS, (3, 40, N_CLASSES))
     keras_out = reference.sequence.predict({k: v.astype("int32") for k, v in inputs.items()},
                                            verbose=0)
     ours = lstm.run(inputs)
-    for head in ("event", "velocity", "roll"):
+    for head in HEADS:
         assert np.abs(keras_out[head] - getattr(ours, head)).max() < 1e-4
