@@ -56,8 +56,8 @@ class ModelConfig:
 
 
 CONFIGS: dict[str, ModelConfig] = {
-    "default": ModelConfig("default", hidden=256, window=128, stride=64, dropout=0.3,
-                           epochs=40, lr_decay=0.92, time_budget_s=26 * 60),
+    "default": ModelConfig("default", hidden=256, window=128, stride=64, batch=32,
+                           dropout=0.2, epochs=40, lr_decay=0.95, time_budget_s=27 * 60),
     "small": ModelConfig("small", event_embed=32, hidden=128, epochs=20),
     "tiny": ModelConfig("tiny", event_embed=8, hidden=16, style_embed=4, window=32, stride=16,
                         batch=16, epochs=3, patience=2),

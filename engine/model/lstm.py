@@ -72,7 +72,9 @@ class DrumLSTM:
         self.velocity_table = weights["velocity_table"].reshape(
             N_CLASSES, VELOCITY_BUCKETS, OFFSET_BUCKETS)
         self.n_events = weights["event_w"].shape[1]
-        no_prior = np.zeros((len(self.styles) + 1, STEPS_PER_BAR, self.n_events), np.float32)
+        # (styles + 1, tempo group, 16, 512): see engine.model.style_prior.
+        no_prior = np.zeros((len(self.styles) + 1, 2, STEPS_PER_BAR, self.n_events),
+                            np.float32)
         self.style_prior = weights.get("style_prior", no_prior)
 
     @classmethod

@@ -21,6 +21,7 @@ from engine.model.features import (
     tempo_bucket,
 )
 from engine.model.lstm import DrumLSTM
+from engine.model.style_prior import tempo_group
 from engine.music.drums import DEFAULT_BPM, N_CLASSES, STEPS_PER_BAR
 from engine.music.pattern import Pattern
 
@@ -130,7 +131,8 @@ class _Batch:
         temperature = np.array([s.temperature for s in specs], np.float32)
         self.inverse_t = None if (temperature == 1).all() else (1 / temperature)[:, None]
         # Event-head bias per row and bar position, with the style prior folded in.
-        self.event_bias = lstm.event_b + prior_weight * lstm.style_prior[self.style]
+        groups = np.array([tempo_group(s.bpm) for s in specs])
+        self.event_bias = lstm.event_b + prior_weight * lstm.style_prior[self.style, groups]
         self.hidden = np.zeros((batch, steps, lstm.hidden), np.float32)
         steps_now = np.arange(steps)
         self.free = (steps_now >= fixed[:, None]) & (steps_now < self.total[:, None])

@@ -18,7 +18,7 @@ from engine.model.lstm import DrumLSTM
 from engine.model.style_prior import style_prior
 from engine.training.examples import examples, style_vocabulary, windows
 
-TRAP_LOOPS = 400
+TRAP_LOOPS = 800
 """Trap loops recombined from our own parts for training (see engine.data.trap)."""
 
 
@@ -130,7 +130,7 @@ def _meta(plan: TrainPlan, styles, corpus: Corpus, data, state: dict, argv) -> d
         "epochs": state["epoch"],
         "best_epoch": state["best_epoch"],
         "best_val_loss": state["best"],
-        "train_seconds": round(state["seconds"], 1),
+        "train_seconds": round(state.get("seconds", 0.0), 1),
         "seed": plan.seed,
         "style_prior_weight": plan.config.style_prior_weight,
     }
