@@ -11,6 +11,7 @@ class ModelConfig:
 
     Attributes:
         name: config name.
+        arch: "lstm" (served) or "wavenet" (the baseline; `hidden` is its channels).
         event_embed: width of the embedding of each drum event input.
         hidden: LSTM units.
         style_embed: width of the style embedding.
@@ -32,6 +33,7 @@ class ModelConfig:
     """
 
     name: str
+    arch: str = "lstm"
     event_embed: int = 64
     hidden: int = 256
     style_embed: int = 16
@@ -59,7 +61,13 @@ CONFIGS: dict[str, ModelConfig] = {
     "default": ModelConfig("default", hidden=256, window=128, stride=64, batch=32,
                            dropout=0.2, epochs=40, lr_decay=0.95, time_budget_s=27 * 60),
     "small": ModelConfig("small", event_embed=32, hidden=128, epochs=20),
+    "wavenet": ModelConfig("wavenet", arch="wavenet", hidden=96, window=128, stride=64,
+                           batch=32, dropout=0.1, epochs=12, lr_decay=0.9,
+                           time_budget_s=7 * 60),
+    "tiny-wavenet": ModelConfig("tiny-wavenet", arch="wavenet", event_embed=8, hidden=8,
+                                style_embed=4, window=32, stride=16, batch=16, epochs=2),
     "tiny": ModelConfig("tiny", event_embed=8, hidden=16, style_embed=4, window=32, stride=16,
                         batch=16, epochs=3, patience=2),
 }
-"""`tiny` exists for tests; `default` is the shipped model."""
+"""`tiny` and `tiny-wavenet` exist for tests; `default` is the shipped model; `wavenet` is the
+baseline it is compared with."""

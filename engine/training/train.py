@@ -81,7 +81,7 @@ def train(plan: TrainPlan, argv: list[str] | None = None) -> dict:
     """
     import keras
 
-    from engine.training.keras_model import build_model, compile_model, export_weights
+    from engine.training.keras_model import compile_model, export_weights
 
     keras.utils.set_random_seed(plan.seed)
     corpus = load_corpus(plan)
@@ -89,7 +89,7 @@ def train(plan: TrainPlan, argv: list[str] | None = None) -> dict:
     config = plan.config
     data = {s: windows(examples(corpus.split(s), styles), config.window, config.stride)
             for s in ("train", "validation")}
-    model = build_model(config, len(styles))
+    model = _build(config, len(styles))
     compile_model(model, config)
     plan.run_dir.mkdir(parents=True, exist_ok=True)
     state = _resume(model, plan.run_dir)
@@ -109,12 +109,27 @@ def train(plan: TrainPlan, argv: list[str] | None = None) -> dict:
         (plan.run_dir / "state.json").write_text(json.dumps(state))
     model.load_weights(plan.run_dir / "best.weights.h5")
     meta = _meta(plan, styles, corpus, data, state, argv)
-    weights = export_weights(model)
-    weights["style_prior"] = style_prior(corpus.split("train"), styles)
+    prior = style_prior(corpus.split("train"), styles)
     plan.out.parent.mkdir(parents=True, exist_ok=True)
-    DrumLSTM.save(plan.out, weights, meta)
+    if config.arch == "wavenet":
+        from engine.training.wavenet import save_wavenet
+
+        save_wavenet(plan.out, model, prior, meta)
+    else:
+        DrumLSTM.save(plan.out, {**export_weights(model), "style_prior": prior}, meta)
     plot_losses(state["history"], plan.run_dir / "loss.png")
     return meta
+
+
+def _build(config: ModelConfig, n_styles: int):
+    """The Keras model of the config's architecture."""
+    if config.arch == "wavenet":
+        from engine.training.wavenet import build_wavenet
+
+        return build_wavenet(config, n_styles)
+    from engine.training.keras_model import build_model
+
+    return build_model(config, n_styles)
 
 
 def _meta(plan: TrainPlan, styles, corpus: Corpus, data, state: dict, argv) -> dict:
