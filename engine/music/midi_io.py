@@ -15,6 +15,7 @@ from engine.errors import BadPrimer
 from engine.music.drums import (
     DRUM_CHANNEL,
     N_CLASSES,
+    ROLL_WINDOW,
     STEPS_PER_BAR,
     TICKS_PER_BEAT,
     TICKS_PER_STEP,
@@ -23,8 +24,6 @@ from engine.music.drums import (
 from engine.music.notes import Note
 from engine.music.pattern import Pattern
 
-ROLL_WINDOW = 0.8
-"""Hits of one class closer than this many steps after a hit join it as a roll."""
 MAX_OFFSET = 0.5
 """Largest timing offset kept, in steps (a hit on the last step may sit later still)."""
 MAX_STEPS = 64 * STEPS_PER_BAR * 4

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.music.drums import OUTPUT_PITCHES, TICKS_PER_STEP
+from engine.music.drums import N_CLASSES, OUTPUT_PITCHES, ROLL_WINDOW, TICKS_PER_STEP
 from engine.music.pattern import Pattern
 
 NOTE_TICKS = TICKS_PER_STEP // 2
@@ -18,6 +18,9 @@ HUMANIZE_STRETCH = 1.0
 """At humanize=1 the learned offsets are this much larger (1.0: twice the model's)."""
 ROLL_FADE = 0.8
 """Velocity factor of each later hit in a roll, which gives rolls their shape."""
+MIN_GAP_TICKS = int(ROLL_WINDOW * TICKS_PER_STEP) + 1
+"""Closest two hits of one class may start, so that reading the file back does not fold
+the later one into a roll (midi_io); a hit pulled early into that gap is played later."""
 
 
 @dataclass(frozen=True, order=True)
@@ -48,8 +51,9 @@ def perform(
     """Play a pattern into notes.
 
     Every hit starts at its step, moved by the pattern's learned timing offset times
-    `groove`, and off-beat 16ths are moved later by `swing` on top. Nothing is random: the
-    same pattern and settings give the same notes.
+    `groove` (never closer than MIN_GAP_TICKS after the previous hit of its class), and
+    off-beat 16ths are moved later by `swing` on top. Nothing is random: the same pattern and
+    settings give the same notes.
 
     Args:
         pattern: the grid with its timing offsets.
@@ -65,9 +69,11 @@ def perform(
     del bpm  # timing is in ticks, which scale with the tempo in the file
     shift = groove * (1.0 + HUMANIZE_STRETCH * humanize) * TICKS_PER_STEP
     notes = []
+    last = [-np.inf] * N_CLASSES
     for step, cls in zip(*np.nonzero(pattern.velocity), strict=True):
-        start = step * TICKS_PER_STEP + (swing / 100.0 * TICKS_PER_STEP if step % 2 else 0.0)
-        start += float(pattern.offset[step, cls]) * shift
+        played = step * TICKS_PER_STEP + float(pattern.offset[step, cls]) * shift
+        played = last[cls] = max(played, 0.0, last[cls] + MIN_GAP_TICKS)
+        start = played + (swing / 100.0 * TICKS_PER_STEP if step % 2 else 0.0)
         hits = int(pattern.roll[step, cls])
         gap = TICKS_PER_STEP / hits
         velocity = float(pattern.velocity[step, cls])

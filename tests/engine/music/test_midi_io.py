@@ -31,15 +31,19 @@ def test_written_pattern_reads_back_unchanged(seed):
 
 
 def test_timing_offsets_read_back_from_the_notes():
-    pattern = _pattern(64, 9)
+    pattern = _pattern(64, 3)
+    pattern.roll[:] = 1  # a roll's later hits would sit closer than the roll window
+    pattern.velocity[:, 2] = 90  # 16th hats: offsets often pull neighbours together
     rng = np.random.default_rng(9)
     pattern.offset[:] = np.where(pattern.onsets, rng.uniform(-0.45, 0.45, pattern.offset.shape), 0)
     pattern.offset[0] = np.maximum(pattern.offset[0], 0)  # no tick before the start
-    pattern.roll[:] = 1  # a roll's later hits would sit closer than the roll window
     back = read_midi(write_midi(perform(pattern, 97.0), 97.0, pattern.steps)).pattern
     assert back == pattern
     hits = pattern.onsets
-    assert np.abs(back.offset[hits] - pattern.offset[hits]).max() <= 0.5 / TICKS_PER_STEP + 1e-6
+    tick = 0.5 / TICKS_PER_STEP + 1e-6
+    moved = back.offset[hits] - pattern.offset[hits]
+    assert (moved >= -tick).all()  # a hit too close to the one before is only played later
+    assert 0.6 < (moved <= tick).mean() < 1
     assert np.abs(back.offset[~hits]).max() == 0
 
 
