@@ -108,6 +108,11 @@ def evaluate(model: Scored | DrumLSTM, corpus: Corpus, plan: EvalPlan) -> dict:
         "style_prior_weight": getattr(model, "prior_weight", None),
     }
     result.update(realism.timing(real_beats, generated))
+    real_train = [p.pattern for p in corpus.split("train") if not p.fill]
+    result["timing_profile_correlation_real_floor"] = realism.profile_correlation(
+        real_beats, real_train)
+    result["timing_profile_correlation_weighted_real_floor"] = realism.profile_correlation(
+        real_beats, real_train, True)
     result.update(_two_sample(corpus, real_beats, generated, plan))
     by_style = _style_beats(model, corpus, plan)
     result.update(style_adherence(by_style, corpus, plan))

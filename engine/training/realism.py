@@ -117,6 +117,13 @@ def offsets(patterns: list[Pattern]) -> np.ndarray:
 
 def timing_profile(patterns: list[Pattern]) -> np.ndarray:
     """Mean offset by bar position for kick, snare and closed hat: (3, 16), NaN where none."""
+    total, count = _profile_sums(patterns)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / count
+
+
+def _profile_sums(patterns: list[Pattern]) -> tuple[np.ndarray, np.ndarray]:
+    """Sum of offsets and number of hits by (profile class, position): (3, 16) each."""
     total = np.zeros((STEPS_PER_BAR, N_CLASSES))
     count = np.zeros((STEPS_PER_BAR, N_CLASSES))
     for p in patterns:
@@ -125,21 +132,36 @@ def timing_profile(patterns: list[Pattern]) -> np.ndarray:
         offset = p.offset[: bars * STEPS_PER_BAR].reshape(bars, STEPS_PER_BAR, N_CLASSES)
         total += np.where(hits, offset, 0).sum(axis=0)
         count += hits.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (total / count)[:, list(PROFILE_CLASSES)].T
+    cells = list(PROFILE_CLASSES)
+    return total[:, cells].T, count[:, cells].T
+
+
+def profile_correlation(a: list[Pattern], b: list[Pattern], weighted: bool = False) -> float:
+    """Pearson correlation of two timing profiles over the cells both play.
+
+    Args:
+        weighted: weight each cell by the smaller of its two hit counts, so that a cell
+            with a handful of hits (a kick on the 16th after the beat) counts for little.
+    """
+    (ta, ca), (tb, cb) = _profile_sums(a), _profile_sums(b)
+    both = (ca > 0) & (cb > 0)
+    x, y = ta[both] / ca[both], tb[both] / cb[both]
+    w = np.minimum(ca, cb)[both] if weighted else np.ones(len(x))
+    w = w / w.sum()
+    dx, dy = x - (w * x).sum(), y - (w * y).sum()
+    return float((w * dx * dy).sum() / np.sqrt((w * dx**2).sum() * (w * dy**2).sum()))
 
 
 def timing(real: list[Pattern], generated: list[Pattern]) -> dict:
     """Offset spread (standard deviation and mean distance from the step) of both, and the
-    correlation of their timing profiles over the cells both play."""
+    correlation of their timing profiles, plain and weighted by hits."""
     r, g = offsets(real), offsets(generated)
-    pr, pg = timing_profile(real), timing_profile(generated)
-    both = np.isfinite(pr) & np.isfinite(pg)
     return {
         "offset_std_real": float(r.std()), "offset_std_generated": float(g.std()),
         "offset_mean_abs_real": float(np.abs(r).mean()),
         "offset_mean_abs_generated": float(np.abs(g).mean()),
-        "timing_profile_correlation": float(np.corrcoef(pr[both], pg[both])[0, 1]),
+        "timing_profile_correlation": profile_correlation(real, generated),
+        "timing_profile_correlation_weighted": profile_correlation(real, generated, True),
     }
 
 
