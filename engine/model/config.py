@@ -58,8 +58,8 @@ class ModelConfig:
 
 
 CONFIGS: dict[str, ModelConfig] = {
-    "default": ModelConfig("default", hidden=256, window=128, stride=64, batch=32,
-                           dropout=0.2, epochs=40, lr_decay=0.95, time_budget_s=27 * 60),
+    "default": ModelConfig("default", hidden=192, window=128, stride=64, batch=32,
+                           dropout=0.25, epochs=40, lr_decay=0.95, time_budget_s=27 * 60),
     "small": ModelConfig("small", event_embed=32, hidden=128, epochs=20),
     "wavenet": ModelConfig("wavenet", arch="wavenet", hidden=96, window=128, stride=64,
                            batch=32, dropout=0.1, epochs=12, lr_decay=0.9,

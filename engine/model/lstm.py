@@ -189,6 +189,16 @@ class DrumLSTM:
         out += self.velocity_table[np.arange(N_CLASSES), velocity_bucket]
         return out
 
+    def offset_cells(self, h: np.ndarray, event: np.ndarray, cls: np.ndarray,
+                     velocity_bucket: np.ndarray) -> np.ndarray:
+        """Timing-offset logits (n, 16) of n hit cells: hidden state (n, hidden), event (n,),
+        class (n,) and velocity bucket (n,) of each; the same sum as `offset_head`."""
+        width = OFFSET_BUCKETS
+        columns = cls[:, None] * width + np.arange(width)
+        dense = np.take_along_axis(h @ self.offset_w, columns, axis=1)
+        return (dense + self.offset_b[columns] + self.now_table[event, cls]
+                + self.velocity_table[cls, velocity_bucket])
+
     def run(self, inputs: dict[str, np.ndarray]) -> Heads:
         """Run whole sequences (teacher forcing): inputs (B, T) -> logits with a T axis.
 

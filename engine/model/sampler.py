@@ -11,9 +11,7 @@ import numpy as np
 
 from engine.model.features import (
     BUCKET_WIDTH,
-    N_ROLLS,
     NO_EVENT,
-    OFFSET_BUCKETS,
     VELOCITY_BUCKETS,
     bucket_offset,
     bucket_velocity,
@@ -37,10 +35,9 @@ VELOCITY_OF = bucket_velocity(np.arange(VELOCITY_BUCKETS)[:, None],
                               np.arange(BUCKET_WIDTH)[None, :])
 """Velocity of (bucket, place inside the bucket): (8, 16)."""
 LOOKBACK = 2 * STEPS_PER_BAR
-GUMBELS = VELOCITY_BUCKETS + N_ROLLS + OFFSET_BUCKETS
-"""Gumbel noise per class and step: one per velocity bucket, per roll and per offset bucket."""
-ROLL_AT = VELOCITY_BUCKETS
-OFFSET_AT = VELOCITY_BUCKETS + N_ROLLS
+DRAWS = 2 + 3 * N_CLASSES
+"""Uniform numbers per step: the event, a variation's keep, and per class the velocity, the
+roll and the timing offset."""
 
 
 @dataclass(frozen=True)
@@ -122,12 +119,9 @@ class _Batch:
         self.fill = np.stack([np.pad(fill_flags(t, s.fills), (0, steps - t))
                               for t, s in zip(self.total, specs, strict=True)])
         rngs = [np.random.default_rng(s.seed) for s in specs]
-        uniforms = np.stack([rng.random((steps, 2 + 2 * N_CLASSES)) for rng in rngs])
+        uniforms = np.stack([rng.random((steps, DRAWS)) for rng in rngs])
         self.event_draw, self.keep_draw = uniforms[..., 0], uniforms[..., 1]
-        self.velocity_place = (uniforms[..., 2 : 2 + N_CLASSES] * BUCKET_WIDTH).astype(np.int64)
-        self.offset_place = uniforms[..., 2 + N_CLASSES :]
-        self.gumbel = np.stack([rng.gumbel(size=(steps, N_CLASSES, GUMBELS))
-                                for rng in rngs]).astype(np.float32)
+        self.hit_draws = uniforms[..., 2:].reshape(batch, steps, 3, N_CLASSES)
         temperature = np.array([s.temperature for s in specs], np.float32)
         self.inverse_t = None if (temperature == 1).all() else (1 / temperature)[:, None]
         # Event-head bias per row and bar position, with the style prior folded in.
@@ -192,24 +186,30 @@ class _Batch:
 
     def _hits(self) -> None:
         """Sample velocity, roll and timing of every sampled hit at once: they never feed
-        back, so they wait for the events. The offset head sees the events and velocity
-        buckets. Gumbel-max: argmax(logits / T + Gumbel noise) is a draw from
-        softmax(logits / T)."""
-        velocity, roll = self.lstm.hit_heads(self.hidden)
-        if self.inverse_t is not None:
-            velocity *= self.inverse_t[:, :, None, None]
-            roll *= self.inverse_t[:, :, None, None]
-        bucket = np.argmax(velocity + self.gumbel[..., :ROLL_AT], axis=-1)
-        rolls = np.argmax(roll + self.gumbel[..., ROLL_AT:OFFSET_AT], axis=-1) + 1
-        events = np.minimum(self.history[:, LOOKBACK:], NO_EVENT - 1)
-        offset = self.lstm.offset_head(self.hidden, events, bucket)
-        if self.inverse_t is not None:
-            offset *= self.inverse_t[:, :, None, None]
-        offset_bucket = np.argmax(offset + self.gumbel[..., OFFSET_AT:], axis=-1)
+        back, so they wait for the events. The offset head sees the event and the velocity
+        bucket. Each is one uniform number through the inverse CDF; where it falls inside
+        its bucket places the velocity or offset inside the bucket. Only hit cells are
+        computed."""
         hits = EVENT_HITS[self.history[:, LOOKBACK:]] & self.free[..., None]
-        self.velocity[hits] = VELOCITY_OF[bucket, self.velocity_place][hits]
-        self.roll[hits] = rolls[hits]
-        self.offset[hits] = bucket_offset(offset_bucket, self.offset_place)[hits]
+        row, step, cls = np.nonzero(hits)
+        h = self.hidden[row, step]
+        cells = np.arange(len(cls))
+        velocity, roll = self.lstm.hit_heads(h)
+        draws = self.hit_draws[row, step, :, cls]
+        bucket, place = inverse_cdf(self._tempered(velocity[cells, cls], row), draws[:, 0])
+        rolls, _ = inverse_cdf(self._tempered(roll[cells, cls], row), draws[:, 1])
+        offset = self.lstm.offset_cells(h, self.history[row, LOOKBACK + step], cls, bucket)
+        offset_bucket, offset_place = inverse_cdf(self._tempered(offset, row), draws[:, 2])
+        inside = np.minimum(place * BUCKET_WIDTH, BUCKET_WIDTH - 1).astype(np.int64)
+        self.velocity[row, step, cls] = VELOCITY_OF[bucket, inside]
+        self.roll[row, step, cls] = rolls + 1
+        self.offset[row, step, cls] = bucket_offset(offset_bucket, offset_place)
+
+    def _tempered(self, logits: np.ndarray, row: np.ndarray) -> np.ndarray:
+        """Logits of hit cells (n, K) at the temperature of each cell's row."""
+        if self.inverse_t is not None:
+            logits *= self.inverse_t[row]
+        return logits
 
     def _keep_guide(self, row: int, guide: Pattern) -> None:
         """For a variation, copy most steps of the guide beat; the model fills the rest."""
@@ -226,6 +226,23 @@ class _Batch:
         self.roll[row, at : at + n] = source.roll[start:stop]
         self.offset[row, at : at + n] = source.offset[start:stop]
         self.history[row, LOOKBACK + at : LOOKBACK + at + n] = source.slice(start, stop).events()
+
+
+def inverse_cdf(logits: np.ndarray, draw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sample softmax(logits) over the last axis with one uniform number per row.
+
+    Returns:
+        The chosen index, and where the draw fell inside that choice's share (0-1), itself a
+        uniform number independent of the choice.
+    """
+    weights = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    cumulative = np.cumsum(weights, axis=-1)
+    point = draw[..., None] * cumulative[..., -1:]
+    index = np.minimum((cumulative <= point).sum(axis=-1), logits.shape[-1] - 1)
+    upper = np.take_along_axis(cumulative, index[..., None], axis=-1)[..., 0]
+    share = np.take_along_axis(weights, index[..., None], axis=-1)[..., 0]
+    place = 1 - (upper - point[..., 0]) / share
+    return index, np.clip(place, 0.0, 1.0 - 1e-6)
 
 
 def load_generator(model_path: Path | None = None) -> Generator:
