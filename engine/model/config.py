@@ -12,6 +12,8 @@ class ModelConfig:
     Attributes:
         name: config name.
         arch: "lstm" (served) or "wavenet" (the baseline; `hidden` is its channels).
+        event_lags: the event inputs, by name (engine.model.features.LAG_STEPS): the event
+            one step back, a few steps back within the bar, and whole bars back.
         event_embed: width of the embedding of each drum event input.
         hidden: LSTM units.
         style_embed: width of the style embedding.
@@ -34,6 +36,7 @@ class ModelConfig:
 
     name: str
     arch: str = "lstm"
+    event_lags: tuple[str, ...] = ("prev", "back1", "back2")
     event_embed: int = 64
     hidden: int = 256
     style_embed: int = 16
@@ -57,17 +60,21 @@ class ModelConfig:
         return asdict(self)
 
 
+DEEP_LAGS = ("prev", "lag2", "lag4", "back1", "back2", "back3", "back4")
+"""The served model's event inputs: steps 1, 2 and 4 back, and one to four bars back."""
+
 CONFIGS: dict[str, ModelConfig] = {
-    "default": ModelConfig("default", hidden=192, window=128, stride=64, batch=32,
-                           dropout=0.25, epochs=40, lr_decay=0.95, time_budget_s=27 * 60),
+    "default": ModelConfig("default", event_lags=DEEP_LAGS, hidden=192, window=128, stride=64,
+                           batch=32, dropout=0.3, epochs=40, lr_decay=0.95,
+                           time_budget_s=22 * 60),
     "small": ModelConfig("small", event_embed=32, hidden=128, epochs=20),
     "wavenet": ModelConfig("wavenet", arch="wavenet", hidden=96, window=128, stride=64,
                            batch=32, dropout=0.1, epochs=12, lr_decay=0.9,
                            time_budget_s=7 * 60),
     "tiny-wavenet": ModelConfig("tiny-wavenet", arch="wavenet", event_embed=8, hidden=8,
                                 style_embed=4, window=32, stride=16, batch=16, epochs=2),
-    "tiny": ModelConfig("tiny", event_embed=8, hidden=16, style_embed=4, window=32, stride=16,
-                        batch=16, epochs=3, patience=2),
+    "tiny": ModelConfig("tiny", event_lags=DEEP_LAGS, event_embed=8, hidden=16, style_embed=4,
+                        window=32, stride=16, batch=16, epochs=3, patience=2),
 }
 """`tiny` and `tiny-wavenet` exist for tests; `default` is the shipped model; `wavenet` is the
 baseline it is compared with."""

@@ -16,7 +16,12 @@ from engine.music.pattern import Pattern
 
 NO_EVENT = N_EVENTS
 """Input token for "before the start" (index 512 of the event embedding)."""
-LOOKBACK_BARS = (1, 2)
+LAG_STEPS = {"prev": 1, "lag2": 2, "lag3": 3, "lag4": 4, "lag8": 8,
+             "back1": STEPS_PER_BAR, "back2": 2 * STEPS_PER_BAR, "back3": 3 * STEPS_PER_BAR,
+             "back4": 4 * STEPS_PER_BAR}
+"""Event inputs a model may take, by how many steps back they look. A config names the ones
+it uses (`event_lags`); those of a bar or more back are known before the bar starts."""
+MAX_LAG = max(LAG_STEPS.values())
 VELOCITY_BUCKETS = 8
 BUCKET_WIDTH = 128 // VELOCITY_BUCKETS
 N_ROLLS = 4
@@ -27,7 +32,9 @@ TEMPO_EDGES = (70.0, 80.0, 90.0, 100.0, 110.0, 120.0, 135.0, 150.0, 170.0)
 N_TEMPOS = len(TEMPO_EDGES) + 1
 IGNORE = -1
 """Target label that the loss skips (no hit, or padding)."""
-INPUT_NAMES = ("prev", "back1", "back2", "pos", "style", "fill", "tempo")
+CONTEXT_NAMES = ("pos", "style", "fill", "tempo")
+INPUT_NAMES = (*LAG_STEPS, *CONTEXT_NAMES)
+"""Every input sequence_inputs gives; a model takes its event lags and the context."""
 HIT_INPUTS = ("now", "now_velocity")
 """Inputs of the offset head only: the event at t and the velocity bucket of each class."""
 HEADS = ("event", "velocity", "roll", "offset")
@@ -67,11 +74,9 @@ def fill_flags(steps: int, fill_every: int, offset_bars: int = 0) -> np.ndarray:
     return ((bars + 1) % fill_every == 0).astype(np.int64)
 
 
-def step_inputs(events: np.ndarray, t: int) -> tuple[int, int, int]:
-    """Return (prev, back1, back2) for step t of a sequence of events."""
-    def at(i: int) -> int:
-        return int(events[i]) if i >= 0 else NO_EVENT
-    return at(t - 1), at(t - STEPS_PER_BAR), at(t - 2 * STEPS_PER_BAR)
+def model_inputs(event_lags: tuple[str, ...]) -> tuple[str, ...]:
+    """The input names of a model with these event lags, the offset head's included."""
+    return (*event_lags, *CONTEXT_NAMES, *HIT_INPUTS)
 
 
 def sequence_inputs(events: np.ndarray, style: int, fill: np.ndarray,
@@ -85,13 +90,10 @@ def sequence_inputs(events: np.ndarray, style: int, fill: np.ndarray,
         tempo: tempo bucket (tempo_bucket).
     """
     steps = len(events)
-    padded = np.concatenate([np.full(2 * STEPS_PER_BAR, NO_EVENT), events])
-    base = 2 * STEPS_PER_BAR
+    padded = np.concatenate([np.full(MAX_LAG, NO_EVENT), events])
     t = np.arange(steps)
     return {
-        "prev": padded[base + t - 1],
-        "back1": padded[base + t - STEPS_PER_BAR],
-        "back2": padded[base + t - 2 * STEPS_PER_BAR],
+        **{name: padded[MAX_LAG + t - lag] for name, lag in LAG_STEPS.items()},
         "pos": t % STEPS_PER_BAR,
         "style": np.full(steps, style),
         "fill": fill.astype(np.int64),

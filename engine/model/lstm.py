@@ -9,7 +9,13 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import ModelError
-from engine.model.features import N_ROLLS, OFFSET_BUCKETS, VELOCITY_BUCKETS
+from engine.model.features import (
+    CONTEXT_NAMES,
+    LAG_STEPS,
+    N_ROLLS,
+    OFFSET_BUCKETS,
+    VELOCITY_BUCKETS,
+)
 from engine.music.drums import N_CLASSES, STEPS_PER_BAR
 
 WEIGHT_NAMES = (
@@ -18,10 +24,10 @@ WEIGHT_NAMES = (
     "velocity_dense_b", "roll_dense_w", "roll_dense_b", "offset_dense_w", "offset_dense_b",
     "velocity_table",
 )
-CONTEXT_INPUTS = (("prev", "event_embed"), ("back1", "event_embed"), ("back2", "event_embed"),
-                  ("pos", "pos_embed"), ("style", "style_embed"), ("fill", "fill_embed"),
-                  ("tempo", "tempo_embed"))
-"""The LSTM's inputs in the order Keras concatenates them, with their embeddings."""
+CONTEXT_EMBEDS = dict(zip(CONTEXT_NAMES, ("pos_embed", "style_embed", "fill_embed",
+                                           "tempo_embed"), strict=True))
+DEFAULT_LAGS = ("prev", "back1", "back2")
+"""Event inputs of a model whose config names none."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,11 @@ class DrumLSTM:
         self.meta = meta
         self.styles: tuple[str, ...] = tuple(meta["styles"])
         self.hidden = n = weights["lstm_recurrent"].shape[0]
+        lags = tuple(meta["config"].get("event_lags", DEFAULT_LAGS))
+        self.bar_lags = tuple(k for k in lags if LAG_STEPS[k] >= STEPS_PER_BAR)
+        """Event inputs a bar or more back: known when a bar starts."""
+        self.step_lags = tuple(k for k in lags if 1 < LAG_STEPS[k] < STEPS_PER_BAR)
+        """Event inputs within the bar (besides prev): looked up at every step."""
         # Keras orders the gates i, f, c, o. Here they become i, f, o, g so the three
         # sigmoid gates are one slice, and halving their pre-activations lets one tanh
         # serve all four: sigmoid(x) = 0.5 + 0.5 * tanh(x / 2).
@@ -53,7 +64,8 @@ class DrumLSTM:
         scale = np.concatenate([np.full(3 * n, 0.5), np.ones(n)]).astype(np.float32)
         kernel = weights["lstm_kernel"][:, order] * scale
         tables, row = {}, 0
-        for name, embed in CONTEXT_INPUTS:
+        embeds = {**{k: "event_embed" for k in lags}, **CONTEXT_EMBEDS}
+        for name, embed in embeds.items():
             width = weights[embed].shape[1]
             tables[name] = weights[embed] @ kernel[row : row + width]
             row += width
@@ -127,19 +139,21 @@ class DrumLSTM:
         """
         rows = np.arange(len(inputs["style"]))
         ctx = self.context(inputs["style"], inputs["tempo"])[rows, inputs["pos"], inputs["fill"]]
-        ctx = ctx + self.lookback(inputs["back1"], inputs["back2"])
-        event, state = self.step_events(inputs["prev"], ctx, state, self.event_b)
+        ctx = ctx + self.lookback({k: inputs[k] for k in self.bar_lags})
+        recent = [(k, inputs[k]) for k in self.step_lags]
+        event, state = self.step_events(inputs["prev"], ctx, state, self.event_b, recent=recent)
         velocity, roll = self.hit_heads(state[0])
         offset = self.offset_head(state[0], inputs["now"], inputs["now_velocity"])
         return Heads(event, velocity, roll, offset), state
 
-    def lookback(self, back1: np.ndarray, back2: np.ndarray) -> np.ndarray:
-        """The gate input from the events one and two bars back (any shape of indices)."""
-        return self.tables["back1"][back1] + self.tables["back2"][back2]
+    def lookback(self, events: dict[str, np.ndarray]) -> np.ndarray:
+        """The gate input from the events a bar or more back, by lag name (any shape of
+        indices)."""
+        return sum(self.tables[k][v] for k, v in events.items())
 
     def step_events(self, prev: np.ndarray, ahead: np.ndarray,
                     state: tuple[np.ndarray, np.ndarray], event_bias: np.ndarray,
-                    h_out: np.ndarray | None = None
+                    h_out: np.ndarray | None = None, recent: list = ()
                     ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
         """Advance one step (the serving hot path: few, in-place NumPy calls).
 
@@ -151,6 +165,7 @@ class DrumLSTM:
             event_bias: bias of the event head, (512,) or per row (B, 512); the runtime
                 folds its style prior into it.
             h_out: where to write the new h (B, hidden), or None for a new array.
+            recent: (lag name, (B,) events) of the in-bar lags (step_lags).
 
         Returns:
             The event logits (B, 512) and the new state (its h feeds `hit_heads`).
@@ -159,6 +174,8 @@ class DrumLSTM:
         z = h @ self.recurrent
         z += ahead
         z += self.tables["prev"][prev]
+        for name, events in recent:
+            z += self.tables[name][events]
         np.tanh(z, out=z)
         n = self.hidden
         sigmoid = z[:, : 3 * n]  # input, forget and output gates

@@ -11,6 +11,8 @@ import numpy as np
 
 from engine.model.features import (
     BUCKET_WIDTH,
+    LAG_STEPS,
+    MAX_LAG,
     NO_EVENT,
     VELOCITY_BUCKETS,
     bucket_offset,
@@ -34,7 +36,7 @@ EVENT_HITS[NO_EVENT] = False
 VELOCITY_OF = bucket_velocity(np.arange(VELOCITY_BUCKETS)[:, None],
                               np.arange(BUCKET_WIDTH)[None, :])
 """Velocity of (bucket, place inside the bucket): (8, 16)."""
-LOOKBACK = 2 * STEPS_PER_BAR
+LOOKBACK = MAX_LAG
 DRAWS = 2 + 3 * N_CLASSES
 """Uniform numbers per step: the event, a variation's keep, and per class the velocity, the
 roll and the timing offset."""
@@ -148,9 +150,11 @@ class _Batch:
             if pos == 0:
                 ahead = self._bar_ahead(t)
                 self.bar_busy[:] = False
+            recent = [(k, self.history[:, LOOKBACK + t - LAG_STEPS[k]])
+                      for k in self.lstm.step_lags]
             logits, state = self.lstm.step_events(self.history[:, LOOKBACK + t - 1],
                                                   ahead[:, pos], state, self.event_bias[:, pos],
-                                                  h_out=self.hidden[:, t])
+                                                  h_out=self.hidden[:, t], recent=recent)
             if any_free[t]:
                 if self.inverse_t is not None:
                     logits *= self.inverse_t
@@ -161,14 +165,13 @@ class _Batch:
                         self.offset[r, :n].copy()) for r, n in enumerate(self.total)]
 
     def _bar_ahead(self, start: int) -> np.ndarray:
-        """Gate input known before a bar starts: context plus the events one and two bars back
+        """Gate input known before a bar starts: context plus the events a bar or more back
         (all decided by then), for its 16 steps: (B, 16, 4*hidden)."""
         steps = np.arange(start, min(start + STEPS_PER_BAR, self.velocity.shape[1]))
-        one_bar = self.history[:, LOOKBACK + steps - STEPS_PER_BAR]
-        two_bars = self.history[:, LOOKBACK + steps - 2 * STEPS_PER_BAR]
+        back = {k: self.history[:, LOOKBACK + steps - LAG_STEPS[k]] for k in self.lstm.bar_lags}
         rows = np.arange(len(self.specs))[:, None]
         ctx = self.context[rows, steps % STEPS_PER_BAR, self.fill[:, steps]]
-        return ctx + self.lstm.lookback(one_bar, two_bars)
+        return ctx + self.lstm.lookback(back)
 
     def _choose(self, t: int, logits: np.ndarray) -> None:
         """Sample the event of one step (inverse CDF with one uniform number per row)."""

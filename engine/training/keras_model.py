@@ -12,9 +12,9 @@ import numpy as np  # noqa: E402
 
 from engine.model.config import ModelConfig  # noqa: E402
 from engine.model.features import (  # noqa: E402
+    CONTEXT_NAMES,
     HEADS,
     IGNORE,
-    INPUT_NAMES,
     N_ROLLS,
     N_TEMPOS,
     OFFSET_BUCKETS,
@@ -55,11 +55,12 @@ def build_model(config: ModelConfig, n_styles: int) -> keras.Model:
         config: hyper-parameters.
         n_styles: named styles; the embedding has one more slot for "any".
     """
-    inputs = {n: keras.Input((None,), dtype="int32", name=n) for n in INPUT_NAMES}
+    inputs = {n: keras.Input((None,), dtype="int32", name=n)
+              for n in (*config.event_lags, *CONTEXT_NAMES)}
     inputs["now"] = keras.Input((None,), dtype="int32", name="now")
     inputs["now_velocity"] = keras.Input((None, N_CLASSES), dtype="int32", name="now_velocity")
     events = keras.layers.Embedding(N_EVENTS + 1, config.event_embed, name="event_embed")
-    parts = [events(inputs[n]) for n in ("prev", "back1", "back2")]
+    parts = [events(inputs[n]) for n in config.event_lags]
     parts.append(keras.layers.Embedding(STEPS_PER_BAR, 16, name="pos_embed")(inputs["pos"]))
     parts.append(keras.layers.Embedding(n_styles + 1, config.style_embed,
                                         name="style_embed")(inputs["style"]))
@@ -73,8 +74,11 @@ def build_model(config: ModelConfig, n_styles: int) -> keras.Model:
     now = keras.layers.Embedding(N_EVENTS, N_CLASSES * OFFSET_BUCKETS,
                                  embeddings_initializer="zeros", name="now_embed")(inputs["now"])
     now = keras.layers.Reshape((-1, N_CLASSES, OFFSET_BUCKETS))(now)
+    # The timing head reads the LSTM's state without training it: drummers' offsets are
+    # noisy and personal, and learning them through the LSTM cost the events' bits.
+    held = keras.layers.Lambda(keras.ops.stop_gradient, name="hold")(x)
     offset = keras.layers.Add(name="offset")(
-        [_per_class("offset", OFFSET_BUCKETS, x), now,
+        [_per_class("offset", OFFSET_BUCKETS, held), now,
          HitTable(name="velocity_table")(inputs["now_velocity"])])
     outputs = {
         "event": keras.layers.Dense(N_EVENTS, name="event")(x),

@@ -13,7 +13,7 @@ import numpy as np
 
 from engine.data.dataset import Corpus, Performance, load_folder
 from engine.model.config import ModelConfig
-from engine.model.features import HEADS, HIT_INPUTS, INPUT_NAMES
+from engine.model.features import HEADS, model_inputs
 from engine.model.lstm import DrumLSTM
 from engine.model.style_prior import style_prior
 from engine.training.examples import examples, style_vocabulary, windows
@@ -189,7 +189,8 @@ class _Batches:
 
             def __getitem__(self, index):
                 rows = self.order[index * config.batch : (index + 1) * config.batch]
-                x = {n: arrays[n][rows].astype("int32") for n in (*INPUT_NAMES, *HIT_INPUTS)}
+                x = {n: arrays[n][rows].astype("int32")
+                     for n in model_inputs(config.event_lags)}
                 if seed is not None:
                     drop = self.rng.random(len(rows)) < config.style_dropout
                     x["style"][drop] = n_styles

@@ -14,7 +14,7 @@ import numpy as np
 
 from engine.model.config import ModelConfig
 from engine.model.features import (
-    INPUT_NAMES,
+    CONTEXT_NAMES,
     N_ROLLS,
     N_TEMPOS,
     NO_EVENT,
@@ -22,6 +22,7 @@ from engine.model.features import (
     VELOCITY_BUCKETS,
     bucket_offset,
     bucket_velocity,
+    model_inputs,
     tempo_bucket,
 )
 from engine.model.sampler import EMPTY_BAR_LIMIT, EVENT_HITS, GenerationSpec
@@ -45,11 +46,12 @@ def build_wavenet(config: ModelConfig, n_styles: int):
 
     from engine.training.keras_model import TEMPO_EMBED, HitTable, _per_class
 
-    inputs = {n: keras.Input((None,), dtype="int32", name=n) for n in INPUT_NAMES}
+    inputs = {n: keras.Input((None,), dtype="int32", name=n)
+              for n in (*config.event_lags, *CONTEXT_NAMES)}
     inputs["now"] = keras.Input((None,), dtype="int32", name="now")
     inputs["now_velocity"] = keras.Input((None, N_CLASSES), dtype="int32", name="now_velocity")
     events = keras.layers.Embedding(N_EVENTS + 1, config.event_embed, name="event_embed")
-    parts = [events(inputs[n]) for n in ("prev", "back1", "back2")]
+    parts = [events(inputs[n]) for n in config.event_lags]
     parts.append(keras.layers.Embedding(STEPS_PER_BAR, 16)(inputs["pos"]))
     parts.append(keras.layers.Embedding(n_styles + 1, config.style_embed)(inputs["style"]))
     parts.append(keras.layers.Embedding(2, 4)(inputs["fill"]))
@@ -99,6 +101,7 @@ class ScoredWaveNet:
     def __init__(self, model, style_prior: np.ndarray, meta: dict) -> None:
         self.model = model
         self.meta = meta
+        self.config = ModelConfig(**meta["config"])
         self.styles = tuple(meta["styles"])
         self.prior = style_prior
         self.prior_weight = meta.get("style_prior_weight", 1.0)
@@ -118,7 +121,8 @@ class ScoredWaveNet:
         batch, steps = inputs["prev"].shape
         full = {"now": np.zeros((batch, steps), np.int32),
                 "now_velocity": np.zeros((batch, steps, N_CLASSES), np.int32), **inputs}
-        out = self.model({k: v.astype("int32") for k, v in full.items()}, training=False)
+        names = model_inputs(tuple(self.config.event_lags))
+        out = self.model({k: full[k].astype("int32") for k in names}, training=False)
         return {k: np.asarray(v) for k, v in out.items()}
 
     def bits_per_step(self, held: list) -> float:

@@ -66,9 +66,9 @@ def test_numpy_runtime_matches_keras(tiny_run):
     reference = KerasReference(plan.out)
     lstm = DrumLSTM.load(plan.out)
     rng = np.random.default_rng(0)
-    inputs = {name: rng.integers(0, high, (3, 40)) for name, high in (
-        ("prev", 513), ("back1", 513), ("back2", 513), ("pos", 16), ("fill", 2),
-        ("tempo", N_TEMPOS), ("now", 512))}
+    inputs = {name: rng.integers(0, 513, (3, 40)) for name in lstm.meta["config"]["event_lags"]}
+    inputs.update({name: rng.integers(0, high, (3, 40)) for name, high in (
+        ("pos", 16), ("fill", 2), ("tempo", N_TEMPOS), ("now", 512))})
     inputs["style"] = np.full((3, 40), len(lstm.styles))
     inputs["now_velocity"] = rng.integers(0, VELOCITY_BUCKETS, (3, 40, N_CLASSES))
     keras_out = reference.sequence.predict({k: v.astype("int32") for k, v in inputs.items()},
