@@ -6,8 +6,16 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.model.features import NO_EVENT, sequence_inputs
+from engine.model.features import (
+    CONTEXT_NAMES,
+    LAG_STEPS,
+    NO_EVENT,
+    model_inputs,
+    sequence_inputs,
+    tempo_bucket,
+)
 from engine.model.lstm import WEIGHT_NAMES, DrumLSTM
+from engine.music.drums import DEFAULT_BPM, N_CLASSES
 
 
 class KerasReference:
@@ -17,7 +25,7 @@ class KerasReference:
         import keras
 
         from engine.model.config import ModelConfig
-        from engine.training.keras_model import build_model
+        from engine.training.keras_model import assign_weights, build_model
 
         lstm = DrumLSTM.load(model_path)
         config = ModelConfig(**lstm.meta["config"])
@@ -25,9 +33,10 @@ class KerasReference:
         self.sequence = build_model(config, len(lstm.styles))
         with np.load(model_path) as data:
             weights = {name: data[name] for name in WEIGHT_NAMES}
-        _assign(self.sequence, weights)
+        assign_weights(self.sequence, weights)
         self.hidden = config.hidden
-        self.step_model = _step_model(self.sequence, keras)
+        self.lags = tuple(config.event_lags)
+        self.step_model = _step_model(self.sequence, self.lags, keras)
         self.rng = np.random.default_rng(0)
 
     def step_beat(self, steps: int) -> np.ndarray:
@@ -36,7 +45,7 @@ class KerasReference:
         c = h.copy()
         events = np.zeros(steps, np.int64)
         for t in range(steps):
-            inputs = _one_step(events, t, len(self.styles))
+            inputs = _one_step(events, t, len(self.styles), self.lags)
             outputs = self.step_model([*inputs, h, c], training=False)
             logits, h, c = (np.asarray(v) for v in outputs)
             events[t] = self._sample(logits[0, 0])
@@ -48,7 +57,10 @@ class KerasReference:
         fill = np.zeros(window, np.int64)
         for _ in range(steps):
             x = sequence_inputs(np.array(events[-window:]), len(self.styles), fill)
-            out = self.sequence.predict({k: v[None].astype("int32") for k, v in x.items()},
+            x.update(now=np.zeros(window, np.int64),
+                     now_velocity=np.zeros((window, N_CLASSES), np.int64))
+            names = model_inputs(self.lags)
+            out = self.sequence.predict({k: x[k][None].astype("int32") for k in names},
                                         verbose=0)
             events.append(self._sample(out["event"][0, -1]))
         return np.array(events)
@@ -58,33 +70,25 @@ class KerasReference:
         return int(self.rng.choice(len(p), p=p / p.sum()))
 
 
-def _one_step(events: np.ndarray, t: int, style: int) -> list[np.ndarray]:
+def _one_step(events: np.ndarray, t: int, style: int, lags: tuple[str, ...]
+              ) -> list[np.ndarray]:
     def at(i: int) -> int:
         return int(events[i]) if i >= 0 else NO_EVENT
-    values = (at(t - 1), at(t - 16), at(t - 32), t % 16, style, 0)
+    values = [at(t - LAG_STEPS[k]) for k in lags]
+    values += [t % 16, style, 0, tempo_bucket(DEFAULT_BPM)]
     return [np.array([[v]], np.int32) for v in values]
 
 
-def _assign(model, weights: dict[str, np.ndarray]) -> None:
-    """Load exported weights back into a freshly built Keras model."""
-    for layer in ("event_embed", "pos_embed", "style_embed", "fill_embed"):
-        model.get_layer(layer).set_weights([weights[layer]])
-    model.get_layer("lstm").set_weights(
-        [weights["lstm_kernel"], weights["lstm_recurrent"], weights["lstm_bias"]])
-    for head in ("event", "velocity_dense", "roll_dense"):
-        model.get_layer(head).set_weights([weights[f"{head}_w"], weights[f"{head}_b"]])
-
-
-def _step_model(sequence, keras):
+def _step_model(sequence, lags: tuple[str, ...], keras):
     """A model sharing the sequence model's layers that runs one step from a given state."""
-    names = ("prev", "back1", "back2", "pos", "style", "fill")
-    inputs = [keras.Input((1,), dtype="int32", name=n) for n in names]
+    inputs = [keras.Input((1,), dtype="int32", name=n) for n in (*lags, *CONTEXT_NAMES)]
     hidden = sequence.get_layer("lstm").units
     h_in, c_in = keras.Input((hidden,)), keras.Input((hidden,))
     events = sequence.get_layer("event_embed")
-    parts = [events(x) for x in inputs[:3]]
+    parts = [events(x) for x in inputs[: len(lags)]]
     parts += [sequence.get_layer(n)(x) for n, x in
-              zip(("pos_embed", "style_embed", "fill_embed"), inputs[3:], strict=True)]
+              zip(("pos_embed", "style_embed", "fill_embed", "tempo_embed"),
+                  inputs[len(lags) :], strict=True)]
     x = keras.layers.Concatenate()(parts)
     stepper = keras.layers.LSTM(hidden, return_sequences=True, return_state=True)
     cell_out, h, c = stepper(x, initial_state=[h_in, c_in])

@@ -67,7 +67,7 @@ def generation(maker: BeatMaker, repeats: int) -> float:
     """Median ms for our runtime to write 8 bars."""
     seeds = iter(range(10**6))
     return median_ms(lambda: maker.generator.generate(
-        [GenerationSpec(STEPS, "any", 1.0, next(seeds))]), repeats)
+        [GenerationSpec(STEPS, "any", 1.0, next(seeds), bpm=BPM)]), repeats)
 
 
 def end_to_end(maker: BeatMaker, repeats: int) -> tuple[float, dict[str, float], float]:
@@ -109,7 +109,7 @@ def keras_figures(maker: BeatMaker, model_path: Path, rounds: int) -> dict[str, 
     for round_ in range(rounds):
         for _ in range(GEN_PER_ROUND):
             ours.append(_timed(lambda: maker.generator.generate(
-                [GenerationSpec(STEPS, "any", 1.0, next(seeds))])))
+                [GenerationSpec(STEPS, "any", 1.0, next(seeds), bpm=BPM)])))
         if round_ % KERAS_BEAT_EVERY == 0:
             keras_beats.append(_timed(lambda: ref.step_beat(STEPS)))
         seed_steps.append(_timed(lambda: ref.sliding_window_steps(1, SEED_WINDOW)))

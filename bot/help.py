@@ -51,6 +51,9 @@ class BeatHelp(commands.MinimalHelpCommand):
                 "optional; attach a drum .mid to continue it.\n"
                 f"```\n{table}\n```\n"
                 f"Keys: `{FIELDS[0].example} {FIELDS[3].example}`, one `=` and no spaces. "
+                "`groove` plays the timing the model learned from real drummers (0 puts every "
+                "hit on the grid); `swing` adds on top; `humanize` loosens that timing, never "
+                "at random. "
                 f"Same settings and seed, same beat. See `{prefix}styles` and `{prefix}kits`.")
 
     def _default(self, field: Field) -> str:

@@ -30,7 +30,7 @@ class Beat:
         request: the validated request (its seed is always set).
         kit: the kit that played it.
         pattern: the grid, primer included.
-        notes: the performed notes (swing, humanize, rolls applied).
+        notes: the performed notes (learned groove, swing and rolls applied).
         midi: a type-1 MIDI file.
         audio: the encoded preview, or None when audio failed.
         audio_error: why audio failed, in one line, or None.
@@ -136,7 +136,7 @@ class BeatMaker:
             _check_primer_room(request, primer.pattern.bars)
         return GenerationSpec(request.bars * STEPS_PER_BAR, request.style, request.temperature,
                               request.seed, request.fills,
-                              primer.pattern if primer else None), primer
+                              primer.pattern if primer else None, bpm=request.bpm), primer
 
     def _finish(self, request: BeatRequest, pattern: Pattern, gen_ms: float,
                 remarks: tuple[str, ...] = ()) -> Beat:
@@ -146,11 +146,11 @@ class BeatMaker:
         kit = resolve_kit(self.kits, request.kit, request.style)
         with clock("midi"):
             notes = perform(pattern, request.bpm, kit.pitches, request.swing,
-                            request.humanize, request.seed)
+                            request.groove, request.humanize)
             midi = write_midi(notes, request.bpm, pattern.steps)
         audio, audio_error = self._audio(notes, request, pattern.steps, kit, clock)
         with clock("image"):
-            image = draw_grid(pattern)
+            image = draw_grid(pattern.on_grid())
         timings["total"] = sum(timings.values())
         return Beat(replace(request, kit=kit.name), kit, pattern, notes, midi, audio,
                     audio_error, image, timings, self.generator.name, remarks)
@@ -186,9 +186,9 @@ def _edit_spec(request: BeatRequest, edit: Edit, pattern: Pattern) -> Generation
     """One edit of a recipe: vary `pattern` (same length) or continue it by EXTEND_BARS."""
     if edit.action == "vary":
         return GenerationSpec(pattern.steps, request.style, request.temperature, edit.seed,
-                              request.fills, guide=pattern)
+                              request.fills, guide=pattern, bpm=request.bpm)
     return GenerationSpec(EXTEND_BARS * STEPS_PER_BAR, request.style, request.temperature,
-                          edit.seed, request.fills, primer=pattern)
+                          edit.seed, request.fills, primer=pattern, bpm=request.bpm)
 
 
 def _remarks(primer: MidiBeat | None) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ BPM_RANGE = (40.0, 300.0)
 BARS_RANGE = (1, 64)
 TEMPERATURE_RANGE = (0.1, 2.0)
 SWING_RANGE = (0.0, 75.0)
+GROOVE_RANGE = (0.0, 1.0)
 HUMANIZE_RANGE = (0.0, 1.0)
 SEED_RANGE = (0, 2**32 - 1)
 FILL_EVERY = (0, 2, 4, 8)
@@ -77,7 +78,11 @@ FIELDS: tuple[Field, ...] = (
           "fills=4", ("fill",)),
     Field("swing", "swing", 0.0, "0-75 (%)", "delay of the off-beat 16ths, % of a 16th",
           "swing=30"),
-    Field("humanize", "humanize", 0.0, "0-1", "timing and velocity looseness",
+    Field("groove", "groove", 1.0, "0-1",
+          "timing feel: 0 on the grid, 1 the drummer's timing the model learned",
+          "groove=0.5", ("feel",)),
+    Field("humanize", "humanize", 0.0, "0-1",
+          "looser than the learned groove: its timing offsets grow, up to twice (no jitter)",
           "humanize=0.4", ("human",)),
     Field("format", "audio_format", "mp3", "mp3, ogg or wav", "audio file type",
           "format=ogg", ("audio",)),
@@ -101,7 +106,8 @@ class BeatRequest:
         seed: random seed; None picks one, and the result always reports it.
         fills: a fill in the last bar of every `fills` bars (0 for none).
         swing: delay of off-beat 16ths in % of a 16th step (33 is a triplet feel).
-        humanize: 0 (quantised) to 1 (loose timing and velocity).
+        groove: 0 (every hit on the grid) to 1 (the model's learned timing offsets).
+        humanize: 0 (the groove as learned) to 1 (its offsets twice as large).
         audio_format: mp3, ogg or wav.
         primer: MIDI file bytes to continue, or None.
         then: the edits made after the first generation, in order (Variation and Extend).
@@ -115,6 +121,7 @@ class BeatRequest:
     seed: int | None = None
     fills: int = 0
     swing: float = 0.0
+    groove: float = 1.0
     humanize: float = 0.0
     audio_format: str = "mp3"
     primer: bytes | None = None
@@ -140,6 +147,7 @@ class BeatRequest:
         _whole("bars", self.bars, *BARS_RANGE)
         _number("temp", self.temperature, *TEMPERATURE_RANGE)
         _number("swing", self.swing, *SWING_RANGE)
+        _number("groove", self.groove, *GROOVE_RANGE)
         _number("humanize", self.humanize, *HUMANIZE_RANGE)
         if self.fills not in FILL_EVERY or isinstance(self.fills, bool):
             raise BadValue("fills", self.fills, "0, 2, 4 or 8")
@@ -155,7 +163,8 @@ class BeatRequest:
         check_edits(self.then, self.bars)
         checked = replace(self, style=style, kit=kit, audio_format=audio_format, seed=seed,
                           bpm=float(self.bpm), temperature=float(self.temperature),
-                          swing=float(self.swing), humanize=float(self.humanize))
+                          swing=float(self.swing), groove=float(self.groove),
+                          humanize=float(self.humanize))
         object.__setattr__(checked, "valid", True)
         return checked
 

@@ -46,6 +46,12 @@ TRAP_BPMS = (130.0, 135.0, 140.0, 145.0, 150.0)
 """Trap tempos (written half-time: the snare on beat 3); part i gets TRAP_BPMS[i % 5]."""
 HALF_TIME_BACKBEAT = 8
 """The step of the snare in each bar: beat 3, which is the backbeat at half time."""
+BACKBEAT_STEPS = (4, 12)
+"""The snare's steps in a bar of slow trap (60-100 bpm): beats 2 and 4."""
+HALF_TIME_BPM = (120, 170)
+"""Tempo range (bpm, inclusive) of trap written half-time, snare on beat 3."""
+BACKBEAT_BPM = (60, 100)
+"""Tempo range (bpm, inclusive) of trap written with the snare on beats 2 and 4."""
 CLAP_PITCH = 39
 """GM hand clap; clap parts are written on it, and standardise files them under snare."""
 CLAP_PITCHES = (*OUTPUT_PITCHES[:SNARE], CLAP_PITCH, *OUTPUT_PITCHES[SNARE + 1 :])
@@ -189,6 +195,38 @@ def trap_loops(n: int, seed: int) -> list[Pattern]:
         Up to n distinct loops.
     """
     return recombine(list(read_parts().values()), n, seed)
+
+
+def backbeat(loop: Pattern) -> Pattern:
+    """Rewrite a half-time loop for slow tempos: its snare part plays twice as fast.
+
+    Slow trap is the same feel written at half the bpm: what was one bar with the snare on
+    beat 3 is half a bar with the snare on beat 2 and 4. The kick and hats stay as written
+    (at a slow tempo they are still 16ths with 32nd rolls); the snare part, compressed to
+    half its length and repeated, lands on steps 4 and 12 (BACKBEAT_STEPS).
+
+    Args:
+        loop: a whole number of bars, an even number of them.
+    """
+    velocity, roll = loop.velocity.copy(), loop.roll.copy()
+    half = loop.steps // 2
+    snare_v, snare_r = loop.velocity[:, SNARE], loop.roll[:, SNARE]
+    for part in range(2):
+        for k in range(half):
+            pair = slice(2 * k, 2 * k + 2)
+            hits = snare_v[pair] > 0
+            at = part * half + k
+            velocity[at, SNARE] = snare_v[pair].max()
+            roll[at, SNARE] = min(4, int(snare_r[pair][hits].sum())) if hits.any() else 1
+    return Pattern(velocity, roll)
+
+
+def trap_tempo(loop: Pattern, rng) -> float:
+    """A tempo fitting a loop's convention: snare on beat 3 is fast, on 2 and 4 slow."""
+    grid = loop.onsets[:, SNARE].reshape(-1, STEPS_PER_BAR)
+    slow = grid[:, list(BACKBEAT_STEPS)].all(axis=1).mean() > 0.5
+    low, high = BACKBEAT_BPM if slow else HALF_TIME_BPM
+    return float(rng.integers(low, high + 1))
 
 
 def parse_grid(grid: str, symbols: dict[str, Hit]) -> Pattern:

@@ -11,6 +11,9 @@ class ModelConfig:
 
     Attributes:
         name: config name.
+        arch: "lstm" (served) or "wavenet" (the baseline; `hidden` is its channels).
+        event_lags: the event inputs, by name (engine.model.features.LAG_STEPS): the event
+            one step back, a few steps back within the bar, and whole bars back.
         event_embed: width of the embedding of each drum event input.
         hidden: LSTM units.
         style_embed: width of the style embedding.
@@ -18,16 +21,22 @@ class ModelConfig:
         window: training window in 16th steps.
         stride: step between training windows.
         batch: windows per batch.
-        learning_rate: Adam learning rate.
+        learning_rate: Adam learning rate at the first epoch.
+        lr_decay: factor on the learning rate after each epoch.
+        time_budget_s: training stops after the epoch that passes this many seconds of
+            fitting (the best epoch so far is kept), so one command fits the time limit.
         epochs: most epochs to train.
         patience: epochs without validation gain before stopping.
         style_dropout: share of training windows whose style is replaced by "any".
         velocity_weight: loss weight of the velocity head.
         roll_weight: loss weight of the roll head.
+        offset_weight: loss weight of the timing-offset head.
         style_prior_weight: weight of the style prior at sampling (engine.model.style_prior).
     """
 
     name: str
+    arch: str = "lstm"
+    event_lags: tuple[str, ...] = ("prev", "back1", "back2")
     event_embed: int = 64
     hidden: int = 256
     style_embed: int = 16
@@ -36,11 +45,14 @@ class ModelConfig:
     stride: int = 32
     batch: int = 64
     learning_rate: float = 2e-3
+    lr_decay: float = 1.0
+    time_budget_s: float = float("inf")
     epochs: int = 30
     patience: int = 4
     style_dropout: float = 0.15
     velocity_weight: float = 0.3
     roll_weight: float = 0.1
+    offset_weight: float = 0.3
     style_prior_weight: float = 1.0
 
     def as_dict(self) -> dict:
@@ -48,10 +60,21 @@ class ModelConfig:
         return asdict(self)
 
 
+DEEP_LAGS = ("prev", "lag2", "lag4", "back1", "back2", "back3", "back4")
+"""The served model's event inputs: steps 1, 2 and 4 back, and one to four bars back."""
+
 CONFIGS: dict[str, ModelConfig] = {
-    "default": ModelConfig("default", hidden=192),
+    "default": ModelConfig("default", event_lags=DEEP_LAGS, hidden=192, window=128, stride=64,
+                           batch=32, dropout=0.3, epochs=40, lr_decay=0.95,
+                           time_budget_s=22 * 60),
     "small": ModelConfig("small", event_embed=32, hidden=128, epochs=20),
-    "tiny": ModelConfig("tiny", event_embed=8, hidden=16, style_embed=4, window=32, stride=16,
-                        batch=16, epochs=3, patience=2),
+    "wavenet": ModelConfig("wavenet", arch="wavenet", hidden=96, window=128, stride=64,
+                           batch=32, dropout=0.1, epochs=12, lr_decay=0.9,
+                           time_budget_s=7 * 60),
+    "tiny-wavenet": ModelConfig("tiny-wavenet", arch="wavenet", event_embed=8, hidden=8,
+                                style_embed=4, window=32, stride=16, batch=16, epochs=2),
+    "tiny": ModelConfig("tiny", event_lags=DEEP_LAGS, event_embed=8, hidden=16, style_embed=4,
+                        window=32, stride=16, batch=16, epochs=3, patience=2),
 }
-"""`tiny` exists for tests; `default` is the shipped model."""
+"""`tiny` and `tiny-wavenet` exist for tests; `default` is the shipped model; `wavenet` is the
+baseline it is compared with."""

@@ -1,8 +1,10 @@
 """What the LSTM sees at each step and what it predicts, shared by training and the runtime.
 
 Inputs at step t: the event at t-1, the events one and two bars back (DrumsRNN's lookback),
-the position of t in the bar, the style, and whether bar(t) is a fill. Outputs: the event at t,
-plus the velocity bucket and roll of every class that hits at t.
+the position of t in the bar, the style, the tempo bucket, and whether bar(t) is a fill.
+Outputs: the event at t, plus the velocity bucket, roll and timing-offset bucket of every class
+that hits at t. The offset head also sees the event at t and each hit's velocity bucket (they
+are decided before it), so timing follows what is played with it and how hard.
 """
 
 from __future__ import annotations
@@ -14,13 +16,44 @@ from engine.music.pattern import Pattern
 
 NO_EVENT = N_EVENTS
 """Input token for "before the start" (index 512 of the event embedding)."""
-LOOKBACK_BARS = (1, 2)
+LAG_STEPS = {"prev": 1, "lag2": 2, "lag3": 3, "lag4": 4, "lag8": 8,
+             "back1": STEPS_PER_BAR, "back2": 2 * STEPS_PER_BAR, "back3": 3 * STEPS_PER_BAR,
+             "back4": 4 * STEPS_PER_BAR}
+"""Event inputs a model may take, by how many steps back they look. A config names the ones
+it uses (`event_lags`); those of a bar or more back are known before the bar starts."""
+MAX_LAG = max(LAG_STEPS.values())
 VELOCITY_BUCKETS = 8
 BUCKET_WIDTH = 128 // VELOCITY_BUCKETS
 N_ROLLS = 4
+OFFSET_BUCKETS = 16
+"""Timing offsets from -0.5 to +0.5 of a step, in 16 buckets of 1/16 step."""
+TEMPO_EDGES = (70.0, 80.0, 90.0, 100.0, 110.0, 120.0, 135.0, 150.0, 170.0)
+"""Upper bpm of each tempo bucket but the last: 10 buckets, the tempo input of the model."""
+N_TEMPOS = len(TEMPO_EDGES) + 1
 IGNORE = -1
 """Target label that the loss skips (no hit, or padding)."""
-INPUT_NAMES = ("prev", "back1", "back2", "pos", "style", "fill")
+CONTEXT_NAMES = ("pos", "style", "fill", "tempo")
+INPUT_NAMES = (*LAG_STEPS, *CONTEXT_NAMES)
+"""Every input sequence_inputs gives; a model takes its event lags and the context."""
+HIT_INPUTS = ("now", "now_velocity")
+"""Inputs of the offset head only: the event at t and the velocity bucket of each class."""
+HEADS = ("event", "velocity", "roll", "offset")
+
+
+def tempo_bucket(bpm: float) -> int:
+    """Map a tempo (beats per minute) to its bucket 0-9."""
+    return int(np.searchsorted(TEMPO_EDGES, bpm, side="right"))
+
+
+def offset_bucket(offset: np.ndarray) -> np.ndarray:
+    """Map offsets (steps, -0.5..0.5) to buckets 0-15."""
+    scaled = np.floor((np.asarray(offset, np.float64) + 0.5) * OFFSET_BUCKETS)
+    return np.clip(scaled, 0, OFFSET_BUCKETS - 1).astype(np.int64)
+
+
+def bucket_offset(bucket: np.ndarray, place: np.ndarray) -> np.ndarray:
+    """Map buckets back to offsets; `place` (0-1) puts the value inside its bucket."""
+    return ((bucket + place) / OFFSET_BUCKETS - 0.5).astype(np.float32)
 
 
 def velocity_bucket(velocity: np.ndarray) -> np.ndarray:
@@ -41,34 +74,45 @@ def fill_flags(steps: int, fill_every: int, offset_bars: int = 0) -> np.ndarray:
     return ((bars + 1) % fill_every == 0).astype(np.int64)
 
 
-def step_inputs(events: np.ndarray, t: int) -> tuple[int, int, int]:
-    """Return (prev, back1, back2) for step t of a sequence of events."""
-    def at(i: int) -> int:
-        return int(events[i]) if i >= 0 else NO_EVENT
-    return at(t - 1), at(t - STEPS_PER_BAR), at(t - 2 * STEPS_PER_BAR)
+def model_inputs(event_lags: tuple[str, ...]) -> tuple[str, ...]:
+    """The input names of a model with these event lags, the offset head's included."""
+    return (*event_lags, *CONTEXT_NAMES, *HIT_INPUTS)
 
 
-def sequence_inputs(events: np.ndarray, style: int, fill: np.ndarray) -> dict[str, np.ndarray]:
-    """Return every input of a whole sequence (teacher forcing), each shaped (steps,)."""
+def sequence_inputs(events: np.ndarray, style: int, fill: np.ndarray,
+                    tempo: int = 0) -> dict[str, np.ndarray]:
+    """Return every input of a whole sequence (teacher forcing), each shaped (steps,).
+
+    Args:
+        events: event numbers of the steps.
+        style: style index.
+        fill: the fill flag of every step.
+        tempo: tempo bucket (tempo_bucket).
+    """
     steps = len(events)
-    padded = np.concatenate([np.full(2 * STEPS_PER_BAR, NO_EVENT), events])
-    base = 2 * STEPS_PER_BAR
+    padded = np.concatenate([np.full(MAX_LAG, NO_EVENT), events])
     t = np.arange(steps)
     return {
-        "prev": padded[base + t - 1],
-        "back1": padded[base + t - STEPS_PER_BAR],
-        "back2": padded[base + t - 2 * STEPS_PER_BAR],
+        **{name: padded[MAX_LAG + t - lag] for name, lag in LAG_STEPS.items()},
         "pos": t % STEPS_PER_BAR,
         "style": np.full(steps, style),
         "fill": fill.astype(np.int64),
+        "tempo": np.full(steps, tempo),
     }
 
 
 def sequence_targets(pattern: Pattern) -> dict[str, np.ndarray]:
-    """Return the targets of a pattern: event (steps,), velocity and roll (steps, 9)."""
+    """Return the targets of a pattern: event (steps,), velocity, roll and offset (steps, 9)."""
     hits = pattern.onsets
     return {
         "event": pattern.events(),
         "velocity": np.where(hits, velocity_bucket(pattern.velocity), IGNORE),
         "roll": np.where(hits, pattern.roll.astype(np.int64) - 1, IGNORE),
+        "offset": np.where(hits, offset_bucket(pattern.offset), IGNORE),
     }
+
+
+def hit_inputs(targets: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The offset head's inputs from the targets: the event and velocity buckets at t."""
+    return {"now": np.maximum(targets["event"], 0),
+            "now_velocity": np.maximum(targets["velocity"], 0)}

@@ -9,23 +9,36 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import ModelError
-from engine.model.features import N_ROLLS, VELOCITY_BUCKETS
+from engine.model.features import (
+    CONTEXT_NAMES,
+    LAG_STEPS,
+    N_ROLLS,
+    OFFSET_BUCKETS,
+    VELOCITY_BUCKETS,
+)
 from engine.music.drums import N_CLASSES, STEPS_PER_BAR
 
 WEIGHT_NAMES = (
-    "event_embed", "pos_embed", "style_embed", "fill_embed", "lstm_kernel", "lstm_recurrent",
-    "lstm_bias", "event_w", "event_b", "velocity_dense_w", "velocity_dense_b", "roll_dense_w",
-    "roll_dense_b",
+    "event_embed", "pos_embed", "style_embed", "fill_embed", "tempo_embed", "now_embed",
+    "lstm_kernel", "lstm_recurrent", "lstm_bias", "event_w", "event_b", "velocity_dense_w",
+    "velocity_dense_b", "roll_dense_w", "roll_dense_b", "offset_dense_w", "offset_dense_b",
+    "velocity_table",
 )
+CONTEXT_EMBEDS = dict(zip(CONTEXT_NAMES, ("pos_embed", "style_embed", "fill_embed",
+                                           "tempo_embed"), strict=True))
+DEFAULT_LAGS = ("prev", "back1", "back2")
+"""Event inputs of a model whose config names none."""
 
 
 @dataclass(frozen=True)
 class Heads:
-    """Logits of one step for a batch: event (B, 512), velocity (B, 9, 8), roll (B, 9, 4)."""
+    """Logits of one step for a batch: event (B, 512), velocity (B, 9, 8), roll (B, 9, 4),
+    offset (B, 9, 16)."""
 
     event: np.ndarray
     velocity: np.ndarray
     roll: np.ndarray
+    offset: np.ndarray
 
 
 class DrumLSTM:
@@ -39,6 +52,11 @@ class DrumLSTM:
         self.meta = meta
         self.styles: tuple[str, ...] = tuple(meta["styles"])
         self.hidden = n = weights["lstm_recurrent"].shape[0]
+        lags = tuple(meta["config"].get("event_lags", DEFAULT_LAGS))
+        self.bar_lags = tuple(k for k in lags if LAG_STEPS[k] >= STEPS_PER_BAR)
+        """Event inputs a bar or more back: known when a bar starts."""
+        self.step_lags = tuple(k for k in lags if 1 < LAG_STEPS[k] < STEPS_PER_BAR)
+        """Event inputs within the bar (besides prev): looked up at every step."""
         # Keras orders the gates i, f, c, o. Here they become i, f, o, g so the three
         # sigmoid gates are one slice, and halving their pre-activations lets one tanh
         # serve all four: sigmoid(x) = 0.5 + 0.5 * tanh(x / 2).
@@ -46,9 +64,8 @@ class DrumLSTM:
         scale = np.concatenate([np.full(3 * n, 0.5), np.ones(n)]).astype(np.float32)
         kernel = weights["lstm_kernel"][:, order] * scale
         tables, row = {}, 0
-        for name, embed in (("prev", "event_embed"), ("back1", "event_embed"),
-                            ("back2", "event_embed"), ("pos", "pos_embed"),
-                            ("style", "style_embed"), ("fill", "fill_embed")):
+        embeds = {**{k: "event_embed" for k in lags}, **CONTEXT_EMBEDS}
+        for name, embed in embeds.items():
             width = weights[embed].shape[1]
             tables[name] = weights[embed] @ kernel[row : row + width]
             row += width
@@ -60,8 +77,16 @@ class DrumLSTM:
         # once from the stored hidden states: one matrix for both heads.
         self.hit_w = np.concatenate([weights["velocity_dense_w"], weights["roll_dense_w"]], 1)
         self.hit_b = np.concatenate([weights["velocity_dense_b"], weights["roll_dense_b"]])
+        # The offset head: hidden state, plus a table by the event at t and one by each
+        # class's velocity bucket.
+        self.offset_w, self.offset_b = weights["offset_dense_w"], weights["offset_dense_b"]
+        self.now_table = weights["now_embed"].reshape(-1, N_CLASSES, OFFSET_BUCKETS)
+        self.velocity_table = weights["velocity_table"].reshape(
+            N_CLASSES, VELOCITY_BUCKETS, OFFSET_BUCKETS)
         self.n_events = weights["event_w"].shape[1]
-        no_prior = np.zeros((len(self.styles) + 1, STEPS_PER_BAR, self.n_events), np.float32)
+        # (styles + 1, tempo group, 16, 512): see engine.model.style_prior.
+        no_prior = np.zeros((len(self.styles) + 1, 2, STEPS_PER_BAR, self.n_events),
+                            np.float32)
         self.style_prior = weights.get("style_prior", no_prior)
 
     @classmethod
@@ -94,37 +119,42 @@ class DrumLSTM:
         zeros = np.zeros((batch, self.hidden), np.float32)
         return zeros, zeros.copy()
 
-    def context(self, style: np.ndarray) -> np.ndarray:
-        """Precompute the style, position and fill part of the gates: (B, 16, 2, 4*hidden)."""
+    def context(self, style: np.ndarray, tempo: np.ndarray) -> np.ndarray:
+        """Precompute the style, tempo, position and fill part of the gates:
+        (B, 16, 2, 4*hidden)."""
         t = self.tables
-        return (t["style"][style][:, None, None] + t["pos"][None, :, None]
-                + t["fill"][None, None, :])
+        return ((t["style"][style] + t["tempo"][tempo])[:, None, None]
+                + t["pos"][None, :, None] + t["fill"][None, None, :])
 
     def step(self, inputs: dict[str, np.ndarray], state: tuple[np.ndarray, np.ndarray]
              ) -> tuple[Heads, tuple[np.ndarray, np.ndarray]]:
         """Advance one step.
 
         Args:
-            inputs: int arrays (B,) for prev, back1, back2, pos, style, fill.
+            inputs: int arrays (B,) for prev, back1, back2, pos, style, fill, tempo, and for
+                the offset head now (B,) and now_velocity (B, 9).
             state: (h, c), each (B, hidden).
 
         Returns:
             The logits of this step and the new state.
         """
-        ctx = self.context(inputs["style"])[np.arange(len(inputs["style"])), inputs["pos"],
-                                             inputs["fill"]]
-        ctx = ctx + self.lookback(inputs["back1"], inputs["back2"])
-        event, state = self.step_events(inputs["prev"], ctx, state, self.event_b)
+        rows = np.arange(len(inputs["style"]))
+        ctx = self.context(inputs["style"], inputs["tempo"])[rows, inputs["pos"], inputs["fill"]]
+        ctx = ctx + self.lookback({k: inputs[k] for k in self.bar_lags})
+        recent = [(k, inputs[k]) for k in self.step_lags]
+        event, state = self.step_events(inputs["prev"], ctx, state, self.event_b, recent=recent)
         velocity, roll = self.hit_heads(state[0])
-        return Heads(event, velocity, roll), state
+        offset = self.offset_head(state[0], inputs["now"], inputs["now_velocity"])
+        return Heads(event, velocity, roll, offset), state
 
-    def lookback(self, back1: np.ndarray, back2: np.ndarray) -> np.ndarray:
-        """The gate input from the events one and two bars back (any shape of indices)."""
-        return self.tables["back1"][back1] + self.tables["back2"][back2]
+    def lookback(self, events: dict[str, np.ndarray]) -> np.ndarray:
+        """The gate input from the events a bar or more back, by lag name (any shape of
+        indices)."""
+        return sum(self.tables[k][v] for k, v in events.items())
 
     def step_events(self, prev: np.ndarray, ahead: np.ndarray,
                     state: tuple[np.ndarray, np.ndarray], event_bias: np.ndarray,
-                    h_out: np.ndarray | None = None
+                    h_out: np.ndarray | None = None, recent: list = ()
                     ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
         """Advance one step (the serving hot path: few, in-place NumPy calls).
 
@@ -136,6 +166,7 @@ class DrumLSTM:
             event_bias: bias of the event head, (512,) or per row (B, 512); the runtime
                 folds its style prior into it.
             h_out: where to write the new h (B, hidden), or None for a new array.
+            recent: (lag name, (B,) events) of the in-bar lags (step_lags).
 
         Returns:
             The event logits (B, 512) and the new state (its h feeds `hit_heads`).
@@ -144,6 +175,8 @@ class DrumLSTM:
         z = h @ self.recurrent
         z += ahead
         z += self.tables["prev"][prev]
+        for name, events in recent:
+            z += self.tables[name][events]
         np.tanh(z, out=z)
         n = self.hidden
         sigmoid = z[:, : 3 * n]  # input, forget and output gates
@@ -164,13 +197,37 @@ class DrumLSTM:
         return (out[..., :split].reshape(*lead, N_CLASSES, VELOCITY_BUCKETS),
                 out[..., split:].reshape(*lead, N_CLASSES, N_ROLLS))
 
+    def offset_head(self, h: np.ndarray, event: np.ndarray, velocity_bucket: np.ndarray
+                    ) -> np.ndarray:
+        """Timing-offset logits (..., 9, 16) from hidden states (..., hidden), the event at
+        each step (...) and each class's velocity bucket there (..., 9)."""
+        out = (h @ self.offset_w + self.offset_b).reshape(*h.shape[:-1], N_CLASSES,
+                                                          OFFSET_BUCKETS)
+        out += self.now_table[event]
+        out += self.velocity_table[np.arange(N_CLASSES), velocity_bucket]
+        return out
+
+    def offset_cells(self, h: np.ndarray, event: np.ndarray, cls: np.ndarray,
+                     velocity_bucket: np.ndarray) -> np.ndarray:
+        """Timing-offset logits (n, 16) of n hit cells: hidden state (n, hidden), event (n,),
+        class (n,) and velocity bucket (n,) of each; the same sum as `offset_head`."""
+        width = OFFSET_BUCKETS
+        columns = cls[:, None] * width + np.arange(width)
+        dense = np.take_along_axis(h @ self.offset_w, columns, axis=1)
+        return (dense + self.offset_b[columns] + self.now_table[event, cls]
+                + self.velocity_table[cls, velocity_bucket])
+
     def run(self, inputs: dict[str, np.ndarray]) -> Heads:
-        """Run whole sequences (teacher forcing): inputs (B, T) -> logits with a T axis."""
+        """Run whole sequences (teacher forcing): inputs (B, T) -> logits with a T axis.
+
+        `now` and `now_velocity` may be left out (zeros), when only the events matter."""
         batch, steps = inputs["prev"].shape
+        inputs = {"now": np.zeros((batch, steps), np.int64),
+                  "now_velocity": np.zeros((batch, steps, N_CLASSES), np.int64), **inputs}
         state = self.initial_state(batch)
         outs = []
         for t in range(steps):
             heads, state = self.step({k: v[:, t] for k, v in inputs.items()}, state)
             outs.append(heads)
         return Heads(*(np.stack([getattr(o, f) for o in outs], axis=1)
-                       for f in ("event", "velocity", "roll")))
+                       for f in ("event", "velocity", "roll", "offset")))

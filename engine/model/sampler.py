@@ -11,14 +11,18 @@ import numpy as np
 
 from engine.model.features import (
     BUCKET_WIDTH,
-    N_ROLLS,
+    LAG_STEPS,
+    MAX_LAG,
     NO_EVENT,
     VELOCITY_BUCKETS,
+    bucket_offset,
     bucket_velocity,
     fill_flags,
+    tempo_bucket,
 )
 from engine.model.lstm import DrumLSTM
-from engine.music.drums import N_CLASSES, STEPS_PER_BAR
+from engine.model.style_prior import tempo_group
+from engine.music.drums import DEFAULT_BPM, N_CLASSES, STEPS_PER_BAR
 from engine.music.pattern import Pattern
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "weights" / "default.npz"
@@ -32,9 +36,10 @@ EVENT_HITS[NO_EVENT] = False
 VELOCITY_OF = bucket_velocity(np.arange(VELOCITY_BUCKETS)[:, None],
                               np.arange(BUCKET_WIDTH)[None, :])
 """Velocity of (bucket, place inside the bucket): (8, 16)."""
-LOOKBACK = 2 * STEPS_PER_BAR
-GUMBELS = VELOCITY_BUCKETS + N_ROLLS
-"""Gumbel noise per class and step: one per velocity bucket and per roll."""
+LOOKBACK = MAX_LAG
+DRAWS = 2 + 3 * N_CLASSES
+"""Uniform numbers per step: the event, a variation's keep, and per class the velocity, the
+roll and the timing offset."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class GenerationSpec:
         fills: a fill in the last bar of every `fills` bars (0 for none).
         primer: a pattern to continue; the result starts with it.
         guide: a pattern to vary; the result keeps most of its steps.
+        bpm: the tempo the beat is for (the model's tempo input).
     """
 
     steps: int
@@ -58,6 +64,7 @@ class GenerationSpec:
     fills: int = 0
     primer: Pattern | None = None
     guide: Pattern | None = None
+    bpm: float = DEFAULT_BPM
 
 
 class Generator(Protocol):
@@ -108,20 +115,20 @@ class _Batch:
         self.history = np.full((batch, LOOKBACK + steps), NO_EVENT, np.int64)
         self.velocity = np.zeros((batch, steps, N_CLASSES), np.uint8)
         self.roll = np.ones((batch, steps, N_CLASSES), np.uint8)
+        self.offset = np.zeros((batch, steps, N_CLASSES), np.float32)
         self.style = np.array([lstm.styles.index(s.style) if s.style in lstm.styles
                                else len(lstm.styles) for s in specs])
         self.fill = np.stack([np.pad(fill_flags(t, s.fills), (0, steps - t))
                               for t, s in zip(self.total, specs, strict=True)])
         rngs = [np.random.default_rng(s.seed) for s in specs]
-        uniforms = np.stack([rng.random((steps, 2 + N_CLASSES)) for rng in rngs])
+        uniforms = np.stack([rng.random((steps, DRAWS)) for rng in rngs])
         self.event_draw, self.keep_draw = uniforms[..., 0], uniforms[..., 1]
-        self.offset = (uniforms[..., 2:] * BUCKET_WIDTH).astype(np.int64)
-        self.gumbel = np.stack([rng.gumbel(size=(steps, N_CLASSES, GUMBELS))
-                                for rng in rngs]).astype(np.float32)
+        self.hit_draws = uniforms[..., 2:].reshape(batch, steps, 3, N_CLASSES)
         temperature = np.array([s.temperature for s in specs], np.float32)
         self.inverse_t = None if (temperature == 1).all() else (1 / temperature)[:, None]
         # Event-head bias per row and bar position, with the style prior folded in.
-        self.event_bias = lstm.event_b + prior_weight * lstm.style_prior[self.style]
+        groups = np.array([tempo_group(s.bpm) for s in specs])
+        self.event_bias = lstm.event_b + prior_weight * lstm.style_prior[self.style, groups]
         self.hidden = np.zeros((batch, steps, lstm.hidden), np.float32)
         steps_now = np.arange(steps)
         self.free = (steps_now >= fixed[:, None]) & (steps_now < self.total[:, None])
@@ -131,7 +138,8 @@ class _Batch:
             if spec.guide is not None:
                 self._keep_guide(row, spec.guide)
         self.bar_busy = np.zeros(batch, bool)
-        self.context = lstm.context(self.style)
+        tempo = np.array([tempo_bucket(s.bpm) for s in specs])
+        self.context = lstm.context(self.style, tempo)
 
     def run(self) -> list[Pattern]:
         state = self.lstm.initial_state(len(self.specs))
@@ -142,27 +150,28 @@ class _Batch:
             if pos == 0:
                 ahead = self._bar_ahead(t)
                 self.bar_busy[:] = False
+            recent = [(k, self.history[:, LOOKBACK + t - LAG_STEPS[k]])
+                      for k in self.lstm.step_lags]
             logits, state = self.lstm.step_events(self.history[:, LOOKBACK + t - 1],
                                                   ahead[:, pos], state, self.event_bias[:, pos],
-                                                  h_out=self.hidden[:, t])
+                                                  h_out=self.hidden[:, t], recent=recent)
             if any_free[t]:
                 if self.inverse_t is not None:
                     logits *= self.inverse_t
                 self._choose(t, logits)
             np.logical_or(self.bar_busy, self.history[:, LOOKBACK + t], out=self.bar_busy)
         self._hits()
-        return [Pattern(self.velocity[r, :n].copy(), self.roll[r, :n].copy())
-                for r, n in enumerate(self.total)]
+        return [Pattern(self.velocity[r, :n].copy(), self.roll[r, :n].copy(),
+                        self.offset[r, :n].copy()) for r, n in enumerate(self.total)]
 
     def _bar_ahead(self, start: int) -> np.ndarray:
-        """Gate input known before a bar starts: context plus the events one and two bars back
+        """Gate input known before a bar starts: context plus the events a bar or more back
         (all decided by then), for its 16 steps: (B, 16, 4*hidden)."""
         steps = np.arange(start, min(start + STEPS_PER_BAR, self.velocity.shape[1]))
-        one_bar = self.history[:, LOOKBACK + steps - STEPS_PER_BAR]
-        two_bars = self.history[:, LOOKBACK + steps - 2 * STEPS_PER_BAR]
+        back = {k: self.history[:, LOOKBACK + steps - LAG_STEPS[k]] for k in self.lstm.bar_lags}
         rows = np.arange(len(self.specs))[:, None]
         ctx = self.context[rows, steps % STEPS_PER_BAR, self.fill[:, steps]]
-        return ctx + self.lstm.lookback(one_bar, two_bars)
+        return ctx + self.lstm.lookback(back)
 
     def _choose(self, t: int, logits: np.ndarray) -> None:
         """Sample the event of one step (inverse CDF with one uniform number per row)."""
@@ -179,18 +188,31 @@ class _Batch:
             self.history[free, LOOKBACK + t] = event[free]
 
     def _hits(self) -> None:
-        """Sample velocity and roll of every sampled hit at once: they never feed back, so
-        they wait for the events. Gumbel-max: argmax(logits / T + Gumbel noise) is a draw
-        from softmax(logits / T)."""
-        velocity, roll = self.lstm.hit_heads(self.hidden)
-        if self.inverse_t is not None:
-            velocity *= self.inverse_t[:, :, None, None]
-            roll *= self.inverse_t[:, :, None, None]
-        bucket = np.argmax(velocity + self.gumbel[..., :VELOCITY_BUCKETS], axis=-1)
-        rolls = np.argmax(roll + self.gumbel[..., VELOCITY_BUCKETS:], axis=-1) + 1
+        """Sample velocity, roll and timing of every sampled hit at once: they never feed
+        back, so they wait for the events. The offset head sees the event and the velocity
+        bucket. Each is one uniform number through the inverse CDF; where it falls inside
+        its bucket places the velocity or offset inside the bucket. Only hit cells are
+        computed."""
         hits = EVENT_HITS[self.history[:, LOOKBACK:]] & self.free[..., None]
-        self.velocity[hits] = VELOCITY_OF[bucket, self.offset][hits]
-        self.roll[hits] = rolls[hits]
+        row, step, cls = np.nonzero(hits)
+        h = self.hidden[row, step]
+        cells = np.arange(len(cls))
+        velocity, roll = self.lstm.hit_heads(h)
+        draws = self.hit_draws[row, step, :, cls]
+        bucket, place = inverse_cdf(self._tempered(velocity[cells, cls], row), draws[:, 0])
+        rolls, _ = inverse_cdf(self._tempered(roll[cells, cls], row), draws[:, 1])
+        offset = self.lstm.offset_cells(h, self.history[row, LOOKBACK + step], cls, bucket)
+        offset_bucket, offset_place = inverse_cdf(self._tempered(offset, row), draws[:, 2])
+        inside = np.minimum(place * BUCKET_WIDTH, BUCKET_WIDTH - 1).astype(np.int64)
+        self.velocity[row, step, cls] = VELOCITY_OF[bucket, inside]
+        self.roll[row, step, cls] = rolls + 1
+        self.offset[row, step, cls] = bucket_offset(offset_bucket, offset_place)
+
+    def _tempered(self, logits: np.ndarray, row: np.ndarray) -> np.ndarray:
+        """Logits of hit cells (n, K) at the temperature of each cell's row."""
+        if self.inverse_t is not None:
+            logits *= self.inverse_t[row]
+        return logits
 
     def _keep_guide(self, row: int, guide: Pattern) -> None:
         """For a variation, copy most steps of the guide beat; the model fills the rest."""
@@ -205,7 +227,25 @@ class _Batch:
         n = stop - start
         self.velocity[row, at : at + n] = source.velocity[start:stop]
         self.roll[row, at : at + n] = source.roll[start:stop]
+        self.offset[row, at : at + n] = source.offset[start:stop]
         self.history[row, LOOKBACK + at : LOOKBACK + at + n] = source.slice(start, stop).events()
+
+
+def inverse_cdf(logits: np.ndarray, draw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sample softmax(logits) over the last axis with one uniform number per row.
+
+    Returns:
+        The chosen index, and where the draw fell inside that choice's share (0-1), itself a
+        uniform number independent of the choice.
+    """
+    weights = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    cumulative = np.cumsum(weights, axis=-1)
+    point = draw[..., None] * cumulative[..., -1:]
+    index = np.minimum((cumulative <= point).sum(axis=-1), logits.shape[-1] - 1)
+    upper = np.take_along_axis(cumulative, index[..., None], axis=-1)[..., 0]
+    share = np.take_along_axis(weights, index[..., None], axis=-1)[..., 0]
+    place = 1 - (upper - point[..., 0]) / share
+    return index, np.clip(place, 0.0, 1.0 - 1e-6)
 
 
 def load_generator(model_path: Path | None = None) -> Generator:

@@ -50,6 +50,9 @@ PITCH_TO_CLASS: dict[int, int] = {p: c for c, ps in CLASS_PITCHES.items() for p 
 OUTPUT_PITCHES: tuple[int, ...] = (36, 38, 42, 46, 45, 48, 50, 49, 51)
 """The GM pitch each class is written as, unless a kit overrides it."""
 
+ROLL_WINDOW = 0.8
+"""Hits of one class closer than this many steps after a hit are read as its roll, so a
+performance keeps the hits of one class at least this far apart."""
 ROLL_HITS = (1, 2, 3, 4)
 """Hits a step can hold: 1 plain, 2 a 32nd-note pair, 3 a 32nd-note triplet, 4 64ths."""
 

@@ -15,6 +15,7 @@ from engine.errors import BadPrimer
 from engine.music.drums import (
     DRUM_CHANNEL,
     N_CLASSES,
+    ROLL_WINDOW,
     STEPS_PER_BAR,
     TICKS_PER_BEAT,
     TICKS_PER_STEP,
@@ -23,8 +24,8 @@ from engine.music.drums import (
 from engine.music.notes import Note
 from engine.music.pattern import Pattern
 
-ROLL_WINDOW = 0.8
-"""Hits of one class closer than this many steps after a hit join it as a roll."""
+MAX_OFFSET = 0.5
+"""Largest timing offset kept, in steps (a hit on the last step may sit later still)."""
 MAX_STEPS = 64 * STEPS_PER_BAR * 4
 """Longest file we quantise (256 bars); longer input is refused, not truncated."""
 DRUM_TRACK_WORDS = ("drum", "perc", "kit", "beat")
@@ -349,7 +350,8 @@ def _length(midi: mido.MidiFile) -> int:
 
 
 def _quantise(onsets: list[tuple[int, int, int]], steps_per_tick: float, steps: int) -> Pattern:
-    """Place onsets on the nearest step; hits closely after a hit of the same class become rolls."""
+    """Place onsets on the nearest step, keeping how far each sits from it (Pattern.offset);
+    hits closely after a hit of the same class become rolls."""
     pattern = Pattern.empty(steps)
     anchor = [-np.inf] * N_CLASSES
     anchor_step = [0] * N_CLASSES
@@ -365,6 +367,7 @@ def _quantise(onsets: list[tuple[int, int, int]], steps_per_tick: float, steps: 
             continue
         anchor[cls], anchor_step[cls] = pos, step
         pattern.velocity[step, cls] = velocity
+        pattern.offset[step, cls] = np.clip(pos - step, -MAX_OFFSET, MAX_OFFSET)
     return pattern
 
 

@@ -1,4 +1,4 @@
-"""Turn a pattern into timed notes: rolls expanded, swing and humanize applied.
+"""Turn a pattern into timed notes: rolls expanded, the learned groove and swing applied.
 
 The same notes feed the MIDI writer and the renderer, so what you hear is what the file holds.
 """
@@ -9,17 +9,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.music.drums import OUTPUT_PITCHES, STEPS_PER_BEAT, TICKS_PER_STEP
+from engine.music.drums import N_CLASSES, OUTPUT_PITCHES, ROLL_WINDOW, TICKS_PER_STEP
 from engine.music.pattern import Pattern
 
 NOTE_TICKS = TICKS_PER_STEP // 2
 """Written note length: a 32nd note, so no two hits of one class overlap."""
-HUMANIZE_MS = 12.0
-"""Timing spread (standard deviation, ms) at humanize=1."""
-HUMANIZE_VELOCITY = 10.0
-"""Velocity spread (standard deviation) at humanize=1."""
+HUMANIZE_STRETCH = 1.0
+"""At humanize=1 the learned offsets are this much larger (1.0: twice the model's)."""
 ROLL_FADE = 0.8
 """Velocity factor of each later hit in a roll, which gives rolls their shape."""
+MIN_GAP_TICKS = int(ROLL_WINDOW * TICKS_PER_STEP) + 1
+"""Closest two hits of one class may start, so that reading the file back does not fold
+the later one into a roll (midi_io); a hit pulled early into that gap is played later."""
 
 
 @dataclass(frozen=True, order=True)
@@ -44,34 +45,40 @@ def perform(
     bpm: float,
     pitches: tuple[int, ...] = OUTPUT_PITCHES,
     swing: float = 0.0,
+    groove: float = 1.0,
     humanize: float = 0.0,
-    seed: int = 0,
 ) -> list[Note]:
     """Play a pattern into notes.
 
+    Every hit starts at its step, moved by the pattern's learned timing offset times
+    `groove` (never closer than MIN_GAP_TICKS after the previous hit of its class), and
+    off-beat 16ths are moved later by `swing` on top. Nothing is random: the same pattern and
+    settings give the same notes.
+
     Args:
-        pattern: the grid.
-        bpm: tempo, used to turn humanize milliseconds into ticks.
+        pattern: the grid with its timing offsets.
+        bpm: tempo (kept for callers that time notes; ticks do not depend on it).
         pitches: output pitch of each class (a kit may override the GM ones).
         swing: off-beat 16ths are late by this % of a 16th step.
-        humanize: 0-1; timing and velocity jitter from a generator seeded by `seed`.
-        seed: seed of the humanize jitter.
+        groove: 0 puts every hit on the grid, 1 plays the offsets as they are.
+        humanize: 0-1 loosens the groove: offsets grow by up to HUMANIZE_STRETCH more.
 
     Returns:
         Notes sorted by time; no tick is negative.
     """
-    rng = np.random.default_rng(seed)
-    ticks_per_ms = bpm * TICKS_PER_STEP * STEPS_PER_BEAT / 60_000.0
+    del bpm  # timing is in ticks, which scale with the tempo in the file
+    shift = groove * (1.0 + HUMANIZE_STRETCH * humanize) * TICKS_PER_STEP
     notes = []
+    last = [-np.inf] * N_CLASSES
     for step, cls in zip(*np.nonzero(pattern.velocity), strict=True):
-        start = step * TICKS_PER_STEP + (swing / 100.0 * TICKS_PER_STEP if step % 2 else 0.0)
+        played = step * TICKS_PER_STEP + float(pattern.offset[step, cls]) * shift
+        played = last[cls] = max(played, 0.0, last[cls] + MIN_GAP_TICKS)
+        start = played + (swing / 100.0 * TICKS_PER_STEP if step % 2 else 0.0)
         hits = int(pattern.roll[step, cls])
         gap = TICKS_PER_STEP / hits
         velocity = float(pattern.velocity[step, cls])
         for i in range(hits):
-            jitter_ticks = rng.normal(0.0, humanize * HUMANIZE_MS) * ticks_per_ms
-            jitter_vel = rng.normal(0.0, humanize * HUMANIZE_VELOCITY)
-            tick = max(0, round(start + i * gap + jitter_ticks))
-            vel = int(np.clip(round(velocity * ROLL_FADE**i + jitter_vel), 1, 127))
+            tick = max(0, round(start + i * gap))
+            vel = int(np.clip(round(velocity * ROLL_FADE**i), 1, 127))
             notes.append(Note(tick, pitches[cls], vel, min(NOTE_TICKS, max(1, int(gap) - 1))))
     return sorted(notes)

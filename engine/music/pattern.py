@@ -17,20 +17,28 @@ class Pattern:
         velocity: (steps, 9) uint8 MIDI velocity per step and class; 0 means no hit.
         roll: (steps, 9) uint8 hits within the step (1 plain, 2 32nds, 3 32nd triplets,
             4 64ths); only meaningful where velocity > 0.
+        offset: (steps, 9) float32 timing of each hit from its step, in steps (about -0.5
+            early to +0.5 late; 0 is on the grid); zeros when not given.
     """
 
     velocity: np.ndarray
     roll: np.ndarray
+    offset: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.velocity.shape != self.roll.shape or self.velocity.shape[1:] != (N_CLASSES,):
             raise ValueError(f"bad pattern shapes {self.velocity.shape} {self.roll.shape}")
+        if self.offset is None:
+            object.__setattr__(self, "offset", np.zeros(self.velocity.shape, np.float32))
+        elif self.offset.shape != self.velocity.shape:
+            raise ValueError(f"bad offset shape {self.offset.shape}")
 
     @classmethod
     def empty(cls, steps: int) -> Pattern:
         """Return a silent pattern of `steps` 16th steps."""
         shape = (steps, N_CLASSES)
-        return cls(np.zeros(shape, np.uint8), np.ones(shape, np.uint8))
+        return cls(np.zeros(shape, np.uint8), np.ones(shape, np.uint8),
+                   np.zeros(shape, np.float32))
 
     @property
     def steps(self) -> int:
@@ -53,16 +61,23 @@ class Pattern:
 
     def slice(self, start: int, stop: int) -> Pattern:
         """Return steps [start, stop) as a new pattern."""
-        return Pattern(self.velocity[start:stop].copy(), self.roll[start:stop].copy())
+        return Pattern(self.velocity[start:stop].copy(), self.roll[start:stop].copy(),
+                       self.offset[start:stop].copy())
 
     def concat(self, other: Pattern) -> Pattern:
         """Return this pattern followed by `other`."""
         return Pattern(
             np.concatenate([self.velocity, other.velocity]),
             np.concatenate([self.roll, other.roll]),
+            np.concatenate([self.offset, other.offset]),
         )
 
+    def on_grid(self) -> Pattern:
+        """Return a copy with every offset zero (what the picture and the grid show)."""
+        return Pattern(self.velocity.copy(), self.roll.copy())
+
     def __eq__(self, other: object) -> bool:
+        """Equal hits, velocities and rolls (offsets are timing, not the grid)."""
         if not isinstance(other, Pattern):
             return NotImplemented
         same_hits = np.array_equal(self.velocity, other.velocity)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from engine.data.dataset import Corpus, Performance
-from engine.model.features import sequence_inputs
+from engine.model.features import INPUT_NAMES
 from engine.model.lstm import DrumLSTM
 from engine.model.sampler import DrumGenerator, GenerationSpec
 from engine.music.drums import N_CLASSES, STEPS_PER_BAR
 from engine.music.pattern import Pattern
-from engine.training.examples import examples
+from engine.training import realism
+from engine.training.examples import Example, examples
 from engine.training.ngram import best_ngram
 
 BEAT_BARS = 8
@@ -21,7 +23,12 @@ WINDOW_BARS = 2
 ADHERENCE_MIN_FILES = 20
 """Styles with at least this many training files are scored for style adherence."""
 ADHERENCE_BEATS = 50
-"""Beats generated per style for style adherence."""
+"""Beats generated per style for style adherence and style recognition."""
+RECOGNITION_MIN_WINDOWS = 20
+"""A style is scored for recognition when its held-out split has this many 2-bar windows."""
+TRAP_TEMPOS = (85.0, 150.0)
+"""Trap is checked at a slow tempo (snare on 2 and 4) and a fast one (snare on 3)."""
+TRAP_BEATS = 100
 BATCH = 50
 
 
@@ -37,19 +44,52 @@ class EvalPlan:
     prior_weight: float | None = None
 
 
-def evaluate(lstm: DrumLSTM, corpus: Corpus, plan: EvalPlan) -> dict:
-    """Run every measure; returns a JSON-able dict (keys listed in docs/README)."""
-    styles = lstm.styles
+class Scored(Protocol):
+    """What evaluate needs of a model: its styles, held-out bits, and a generator."""
+
+    styles: tuple[str, ...]
+
+    def bits_per_step(self, held: list[Example]) -> float:
+        """Mean negative log2-probability of the held-out events."""
+        ...
+
+    def generate(self, specs: list[GenerationSpec]) -> list[Pattern]:
+        """Write one pattern per spec."""
+        ...
+
+
+class ScoredLSTM:
+    """The NumPy LSTM and its sampler, as evaluate scores them."""
+
+    def __init__(self, lstm: DrumLSTM, prior_weight: float | None = None) -> None:
+        self.lstm = lstm
+        self.styles = lstm.styles
+        self.generator = DrumGenerator(lstm, prior_weight=prior_weight)
+        self.prior_weight = self.generator.prior_weight
+
+    def bits_per_step(self, held: list[Example]) -> float:
+        """Held-out bits of the events (see model_bits_per_step)."""
+        return model_bits_per_step(self.lstm, held)
+
+    def generate(self, specs: list[GenerationSpec]) -> list[Pattern]:
+        """Sample patterns from the runtime."""
+        return self.generator.generate(specs)
+
+
+def evaluate(model: Scored | DrumLSTM, corpus: Corpus, plan: EvalPlan) -> dict:
+    """Run every measure; returns a JSON-able dict (keys listed in the model card)."""
+    if isinstance(model, DrumLSTM):
+        model = ScoredLSTM(model, plan.prior_weight)
+    styles = model.styles
     train = examples(corpus.split("train"), styles)
     held = examples(corpus.split(plan.split), styles)
     order, ngram_scores = best_ngram([e.pattern.events() for e in train],
                                      [e.pattern.events() for e in held])
     real_beats = [p.pattern for p in corpus.split(plan.split) if not p.fill]
-    generator = DrumGenerator(lstm, prior_weight=plan.prior_weight)
-    generated = _generate(generator, _style_draw(corpus, plan, styles), plan)
+    generated = _generate(model, _request_draw(corpus, plan, styles), plan)
     train_windows = _window_set([p.pattern for p in corpus.split("train")])
     result = {
-        "model_bits_per_step": model_bits_per_step(lstm, held),
+        "model_bits_per_step": model.bits_per_step(held),
         "ngram_bits_per_step": ngram_scores[order],
         "ngram_order": order,
         "ngram_bits_by_order": {str(k): v for k, v in ngram_scores.items()},
@@ -65,21 +105,82 @@ def evaluate(lstm: DrumLSTM, corpus: Corpus, plan: EvalPlan) -> dict:
         "beats": len(generated),
         "split": plan.split,
         "temperature": plan.temperature,
-        "style_prior_weight": generator.prior_weight,
+        "style_prior_weight": getattr(model, "prior_weight", None),
     }
-    result.update(style_adherence(generator, corpus, plan))
+    result.update(realism.timing(real_beats, generated))
+    real_train = [p.pattern for p in corpus.split("train") if not p.fill]
+    result["timing_profile_correlation_real_floor"] = realism.profile_correlation(
+        real_beats, real_train)
+    result["timing_profile_correlation_weighted_real_floor"] = realism.profile_correlation(
+        real_beats, real_train, True)
+    result.update(_two_sample(corpus, real_beats, generated, plan))
+    by_style = _style_beats(model, corpus, plan)
+    result.update(style_adherence(by_style, corpus, plan))
+    result.update(_style_recognition(by_style, corpus, plan))
+    result.update(trap_tempo(model, plan))
     result["bits_ratio"] = result["model_bits_per_step"] / result["ngram_bits_per_step"]
-    return {k: _plain(v) for k, v in result.items()}
+    result["total_hits_per_bar_real"] = sum(result["hits_per_bar_real"].values())
+    result["total_hits_per_bar_generated"] = sum(result["hits_per_bar_generated"].values())
+    result["_patterns"] = {"real": real_beats, "generated": generated}
+    return result
+
+
+def figures(result: dict) -> dict:
+    """The JSON-able figures of a result (without the patterns kept for plots)."""
+    return {k: _plain(v) for k, v in result.items() if not k.startswith("_")}
+
+
+def _two_sample(corpus: Corpus, real: list[Pattern], generated: list[Pattern],
+                plan: EvalPlan) -> dict:
+    """Classifier two-sample accuracy: generated vs real held-out, and real train vs real
+    held-out (the floor: other drummers and sessions are tellable too)."""
+    train = [p.pattern for p in corpus.split("train") if not p.fill]
+    held = realism.feature_matrix(real)
+    return {
+        "two_sample_generated": realism.two_sample_accuracy(
+            realism.feature_matrix(generated), held, plan.seed),
+        "two_sample_real_floor": realism.two_sample_accuracy(
+            realism.feature_matrix(train), held, plan.seed),
+    }
+
+
+def _style_recognition(by_style: dict[str, list[Pattern]], corpus: Corpus,
+                       plan: EvalPlan) -> dict:
+    """Per style, how often a classifier trained on real training beats recognises generated
+    beats, and real held-out beats, as that style."""
+    def rows(split: str, style: str) -> list[Pattern]:
+        return [p.pattern for p in corpus.split(split) if p.style == style and not p.fill]
+
+    held = {s: rows(plan.split, s) for s in by_style}
+    held = {s: b for s, b in held.items()
+            if len(realism.windows(b)) >= RECOGNITION_MIN_WINDOWS}
+    train = {s: realism.feature_matrix(rows("train", s)) for s in by_style}
+    tests = {"real": {s: realism.feature_matrix(b) for s, b in held.items()},
+             "generated": {s: realism.feature_matrix(by_style[s]) for s in held}}
+    scores = realism.style_recognition(train, tests)
+    return {"style_recognised_real": scores["real"],
+            "style_recognised_generated": scores["generated"]}
+
+
+def trap_tempo(model: Scored, plan: EvalPlan) -> dict:
+    """Share of trap bars with the snare where trap puts it, at 85 and 150 bpm."""
+    if "trap" not in model.styles:
+        return {}
+    out = {}
+    for k, bpm in enumerate(TRAP_TEMPOS):
+        requests = [("trap", bpm)] * TRAP_BEATS
+        beats = _generate(model, requests, plan, 50_000_000 * (k + 1))
+        out[f"trap_snare_right_{bpm:g}bpm"] = realism.snare_placement(beats, bpm < 110)
+    return out
 
 
 def model_bits_per_step(lstm: DrumLSTM, held: list) -> float:
     """Mean negative log2-probability of the held-out events, whole sequences from a zero state."""
     longest = max(e.pattern.steps for e in held)
-    inputs = {k: np.zeros((len(held), longest), np.int64)
-              for k in ("prev", "back1", "back2", "pos", "style", "fill")}
+    inputs = {k: np.zeros((len(held), longest), np.int64) for k in INPUT_NAMES}
     targets = np.full((len(held), longest), -1)
     for row, e in enumerate(held):
-        seq = sequence_inputs(e.pattern.events(), e.style, e.fill)
+        seq = e.inputs()
         for k, v in seq.items():
             inputs[k][row, : len(v)] = v
         targets[row, : e.pattern.steps] = e.pattern.events()
@@ -90,23 +191,37 @@ def model_bits_per_step(lstm: DrumLSTM, held: list) -> float:
     return float(-(picked[mask]).mean() / np.log(2))
 
 
-def _style_draw(corpus: Corpus, plan: EvalPlan, styles) -> list[str]:
-    """Draw a style per beat in the proportions of the split's beat files."""
-    counts = Counter(p.style if p.style in styles else "any"
-                     for p in corpus.split(plan.split) if not p.fill)
-    names = sorted(counts)
-    weights = np.array([counts[n] for n in names], float)
+def _request_draw(corpus: Corpus, plan: EvalPlan, styles) -> list[tuple[str, float]]:
+    """Draw a (style, bpm) per beat as the split's beat files have them."""
+    files = [(p.style if p.style in styles else "any", p.bpm)
+             for p in corpus.split(plan.split) if not p.fill]
     rng = np.random.default_rng(plan.seed)
-    return list(rng.choice(names, size=plan.beats, p=weights / weights.sum()))
+    return [files[i] for i in rng.integers(0, len(files), plan.beats)]
 
 
-def _generate(generator: DrumGenerator, styles: list[str], plan: EvalPlan,
+def _generate(model: Scored, requests: list[tuple[str, float]], plan: EvalPlan,
               seed_base: int = 0) -> list[Pattern]:
     specs = [GenerationSpec(BEAT_BARS * STEPS_PER_BAR, s, plan.temperature,
-                            plan.seed * 1_000_003 + seed_base + i) for i, s in enumerate(styles)]
+                            plan.seed * 1_000_003 + seed_base + i, bpm=bpm)
+             for i, (s, bpm) in enumerate(requests)]
     out = []
     for start in range(0, len(specs), BATCH):
-        out += generator.generate(specs[start : start + BATCH])
+        out += model.generate(specs[start : start + BATCH])
+    return out
+
+
+def _style_beats(model: Scored, corpus: Corpus, plan: EvalPlan) -> dict[str, list[Pattern]]:
+    """ADHERENCE_BEATS generated beats for each style with enough training files, at tempos
+    drawn from that style's training files."""
+    train = corpus.split("train")
+    counts = Counter(p.style for p in train)
+    eligible = sorted(s for s in model.styles if counts[s] >= ADHERENCE_MIN_FILES and s != "trap")
+    rng = np.random.default_rng(plan.seed)
+    out = {}
+    for k, style in enumerate(eligible):
+        tempos = [p.bpm for p in train if p.style == style]
+        requests = [(style, tempos[i]) for i in rng.integers(0, len(tempos), ADHERENCE_BEATS)]
+        out[style] = _generate(model, requests, plan, 10_000_000 * (k + 1))
     return out
 
 
@@ -187,18 +302,16 @@ def _real_windows(performances: list[Performance]) -> list[Pattern]:
     return out
 
 
-def style_adherence(generator: DrumGenerator, corpus: Corpus, plan: EvalPlan) -> dict:
+def style_adherence(by_style: dict[str, list[Pattern]], corpus: Corpus, plan: EvalPlan
+                    ) -> dict:
     """Share of beats generated in a style that are nearest to that style's real data.
 
     Nearness: Euclidean distance, after scaling each feature by its spread over real data,
     between a beat's features and the mean features of each style's real beats (train split).
-    Styles with at least ADHERENCE_MIN_FILES training files take part.
     `style_adherence_real` scores the held-out split's real beats the same way, for scale.
     """
     train = [p for p in corpus.split("train") if not p.fill]
-    counts = Counter(p.style for p in corpus.split("train"))
-    eligible = sorted(s for s in generator.styles
-                      if counts[s] >= ADHERENCE_MIN_FILES and s != "trap")
+    eligible = sorted(by_style)
     real = {s: [style_features(w) for w in _real_windows([p for p in train if p.style == s])]
             for s in eligible}
     spread = np.concatenate([np.stack(v) for v in real.values()]).std(axis=0) + 1e-3
@@ -209,8 +322,7 @@ def style_adherence(generator: DrumGenerator, corpus: Corpus, plan: EvalPlan) ->
 
     per_style, real_hits, real_total = {}, 0, 0
     for k, style in enumerate(eligible):
-        beats = _generate(generator, [style] * ADHERENCE_BEATS, plan, 10_000_000 * (k + 1))
-        per_style[style] = float((nearest(beats) == k).mean())
+        per_style[style] = float((nearest(by_style[style]) == k).mean())
         held = _real_windows([p for p in corpus.split(plan.split)
                               if p.style == style and not p.fill])
         if held:

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.data.dataset import Corpus, Performance
-from engine.model.features import IGNORE, INPUT_NAMES, sequence_inputs, sequence_targets
+from engine.model.features import (
+    HIT_INPUTS,
+    IGNORE,
+    INPUT_NAMES,
+    hit_inputs,
+    sequence_inputs,
+    sequence_targets,
+    tempo_bucket,
+)
 from engine.music.drums import ANY_STYLE, STEPS_PER_BAR
 from engine.music.pattern import Pattern
 
@@ -20,11 +28,17 @@ FILL_CONTEXT_BARS = 4
 
 @dataclass(frozen=True)
 class Example:
-    """One training sequence: a pattern, its style index and the fill flag of each step."""
+    """One training sequence: a pattern, its style index, the fill flag of each step and
+    its tempo bucket."""
 
     pattern: Pattern
     style: int
     fill: np.ndarray
+    tempo: int = 0
+
+    def inputs(self) -> dict[str, np.ndarray]:
+        """The model's inputs for the whole sequence (teacher forcing), each (steps,)."""
+        return sequence_inputs(self.pattern.events(), self.style, self.fill, self.tempo)
 
 
 def style_vocabulary(corpus: Corpus, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -47,13 +61,13 @@ def examples(performances: list[Performance], styles: tuple[str, ...]) -> list[E
             beats_by_group.setdefault((p.group, p.style), []).append(p)
     out = []
     for p in performances:
-        style = style_index(styles, p.style)
+        style, tempo = style_index(styles, p.style), tempo_bucket(p.bpm)
         if not p.fill:
-            out.append(Example(p.pattern, style, np.zeros(p.pattern.steps, np.int64)))
+            out.append(Example(p.pattern, style, np.zeros(p.pattern.steps, np.int64), tempo))
             continue
         lead = _lead_in(beats_by_group.get((p.group, p.style), []), p)
         fill = np.concatenate([np.zeros(lead.steps, np.int64), np.ones(p.pattern.steps, np.int64)])
-        out.append(Example(lead.concat(p.pattern), style, fill))
+        out.append(Example(lead.concat(p.pattern), style, fill, tempo))
     return out
 
 
@@ -71,13 +85,13 @@ def windows(items: list[Example], window: int, stride: int) -> dict[str, np.ndar
     """Cut examples into windows of `window` steps (padded at the end, targets ignored there).
 
     Returns:
-        Arrays shaped (n, window) for each input and `event`, (n, window, 9) for `velocity`
-        and `roll`.
+        Arrays shaped (n, window) for each input, `now` and `event`, (n, window, 9) for
+        `now_velocity`, `velocity`, `roll` and `offset`.
     """
     parts: dict[str, list[np.ndarray]] = {}
     for item in items:
-        arrays = {**sequence_inputs(item.pattern.events(), item.style, item.fill),
-                  **sequence_targets(item.pattern)}
+        targets = sequence_targets(item.pattern)
+        arrays = {**item.inputs(), **hit_inputs(targets), **targets}
         for start in _starts(item.pattern.steps, window, stride):
             for key, value in arrays.items():
                 parts.setdefault(key, []).append(_cut(key, value, start, window))
@@ -95,6 +109,6 @@ def _cut(key: str, value: np.ndarray, start: int, window: int) -> np.ndarray:
     piece = value[start : start + window]
     if len(piece) == window:
         return piece
-    fill = 0 if key in INPUT_NAMES else IGNORE
+    fill = 0 if key in (*INPUT_NAMES, *HIT_INPUTS) else IGNORE
     pad = np.full((window - len(piece), *piece.shape[1:]), fill, piece.dtype)
     return np.concatenate([piece, pad])

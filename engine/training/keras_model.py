@@ -11,37 +11,81 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from engine.model.config import ModelConfig  # noqa: E402
-from engine.model.features import IGNORE, N_ROLLS, VELOCITY_BUCKETS  # noqa: E402
+from engine.model.features import (  # noqa: E402
+    CONTEXT_NAMES,
+    HEADS,
+    IGNORE,
+    N_ROLLS,
+    N_TEMPOS,
+    OFFSET_BUCKETS,
+    VELOCITY_BUCKETS,
+)
 from engine.music.drums import N_CLASSES, N_EVENTS, STEPS_PER_BAR  # noqa: E402
 
-HEADS = ("event", "velocity", "roll")
+TEMPO_EMBED = 8
+"""Width of the tempo-bucket embedding."""
+
+
+@keras.saving.register_keras_serializable("beatbot")
+class HitTable(keras.layers.Layer):
+    """Offset logits by (class, velocity bucket): a learned (9, 8, K) table, gathered."""
+
+    def build(self, input_shape):
+        self.table = self.add_weight(shape=(N_CLASSES * VELOCITY_BUCKETS, OFFSET_BUCKETS),
+                                     initializer="zeros", name="table")
+
+    def call(self, velocity_bucket):
+        index = velocity_bucket + keras.ops.arange(N_CLASSES, dtype="int32") * VELOCITY_BUCKETS
+        return keras.ops.take(self.table, index, axis=0)
+
+
+def _per_class(name: str, width: int, x):
+    """A dense layer from x to (..., 9, width) logits."""
+    dense = keras.layers.Dense(N_CLASSES * width, name=f"{name}_dense")(x)
+    return keras.layers.Reshape((-1, N_CLASSES, width), name=f"{name}_logits")(dense)
 
 
 def build_model(config: ModelConfig, n_styles: int) -> keras.Model:
-    """Build the LSTM: event, lookback, position, style and fill in; three heads out.
+    """Build the LSTM: event, lookback, position, style, fill and tempo in; four heads out.
+
+    The offset head also takes the event at t (`now`) and the velocity bucket of each class
+    at t (`now_velocity`): at sampling both are known before the offsets are drawn.
 
     Args:
         config: hyper-parameters.
         n_styles: named styles; the embedding has one more slot for "any".
     """
     inputs = {n: keras.Input((None,), dtype="int32", name=n)
-              for n in ("prev", "back1", "back2", "pos", "style", "fill")}
+              for n in (*config.event_lags, *CONTEXT_NAMES)}
+    inputs["now"] = keras.Input((None,), dtype="int32", name="now")
+    inputs["now_velocity"] = keras.Input((None, N_CLASSES), dtype="int32", name="now_velocity")
     events = keras.layers.Embedding(N_EVENTS + 1, config.event_embed, name="event_embed")
-    parts = [events(inputs[n]) for n in ("prev", "back1", "back2")]
+    parts = [events(inputs[n]) for n in config.event_lags]
     parts.append(keras.layers.Embedding(STEPS_PER_BAR, 16, name="pos_embed")(inputs["pos"]))
     parts.append(keras.layers.Embedding(n_styles + 1, config.style_embed,
                                         name="style_embed")(inputs["style"]))
     parts.append(keras.layers.Embedding(2, 4, name="fill_embed")(inputs["fill"]))
+    parts.append(keras.layers.Embedding(N_TEMPOS, TEMPO_EMBED,
+                                        name="tempo_embed")(inputs["tempo"]))
     x = keras.layers.Concatenate()(parts)
     x = keras.layers.Dropout(config.dropout)(x)
     x = keras.layers.LSTM(config.hidden, return_sequences=True, name="lstm")(x)
     x = keras.layers.Dropout(config.dropout)(x)
+    now = keras.layers.Embedding(N_EVENTS, N_CLASSES * OFFSET_BUCKETS,
+                                 embeddings_initializer="zeros", name="now_embed")(inputs["now"])
+    now = keras.layers.Reshape((-1, N_CLASSES, OFFSET_BUCKETS))(now)
+    # The timing head reads the LSTM's state without training it: drummers' offsets are
+    # noisy and personal, and learning them through the LSTM cost the events' bits.
+    held = keras.layers.Lambda(keras.ops.stop_gradient, name="hold")(x)
+    offset = keras.layers.Add(name="offset")(
+        [_per_class("offset", OFFSET_BUCKETS, held), now,
+         HitTable(name="velocity_table")(inputs["now_velocity"])])
     outputs = {
         "event": keras.layers.Dense(N_EVENTS, name="event")(x),
-        "velocity": keras.layers.Reshape((-1, N_CLASSES, VELOCITY_BUCKETS), name="velocity")(
-            keras.layers.Dense(N_CLASSES * VELOCITY_BUCKETS, name="velocity_dense")(x)),
-        "roll": keras.layers.Reshape((-1, N_CLASSES, N_ROLLS), name="roll")(
-            keras.layers.Dense(N_CLASSES * N_ROLLS, name="roll_dense")(x)),
+        "velocity": keras.layers.Identity(name="velocity")(
+            _per_class("velocity", VELOCITY_BUCKETS, x)),
+        "roll": keras.layers.Identity(name="roll")(_per_class("roll", N_ROLLS, x)),
+        "offset": offset,
     }
     return keras.Model(inputs, outputs, name="drum_lstm")
 
@@ -54,7 +98,7 @@ def compile_model(model: keras.Model, config: ModelConfig) -> None:
         optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=1.0),
         loss={h: loss() for h in HEADS},
         loss_weights={"event": 1.0, "velocity": config.velocity_weight,
-                      "roll": config.roll_weight},
+                      "roll": config.roll_weight, "offset": config.offset_weight},
     )
 
 
@@ -62,14 +106,23 @@ def export_weights(model: keras.Model) -> dict[str, np.ndarray]:
     """Return every weight the NumPy runtime needs, by name."""
     lstm = model.get_layer("lstm")
     kernel, recurrent, bias = (w.numpy() for w in lstm.weights)
-    out = {
-        "event_embed": model.get_layer("event_embed").embeddings.numpy(),
-        "pos_embed": model.get_layer("pos_embed").embeddings.numpy(),
-        "style_embed": model.get_layer("style_embed").embeddings.numpy(),
-        "fill_embed": model.get_layer("fill_embed").embeddings.numpy(),
-        "lstm_kernel": kernel, "lstm_recurrent": recurrent, "lstm_bias": bias,
-    }
-    for head in ("event", "velocity_dense", "roll_dense"):
+    out = {name: model.get_layer(name).embeddings.numpy() for name in (
+        "event_embed", "pos_embed", "style_embed", "fill_embed", "tempo_embed", "now_embed")}
+    out.update(lstm_kernel=kernel, lstm_recurrent=recurrent, lstm_bias=bias)
+    out["velocity_table"] = model.get_layer("velocity_table").table.numpy()
+    for head in ("event", "velocity_dense", "roll_dense", "offset_dense"):
         w, b = (v.numpy() for v in model.get_layer(head).weights)
         out[f"{head}_w"], out[f"{head}_b"] = w, b
     return {k: v.astype(np.float32) for k, v in out.items()}
+
+
+def assign_weights(model: keras.Model, weights: dict[str, np.ndarray]) -> None:
+    """Load exported weights back into a freshly built model (the inverse of export)."""
+    for name in ("event_embed", "pos_embed", "style_embed", "fill_embed", "tempo_embed",
+                 "now_embed"):
+        model.get_layer(name).set_weights([weights[name]])
+    model.get_layer("lstm").set_weights(
+        [weights["lstm_kernel"], weights["lstm_recurrent"], weights["lstm_bias"]])
+    model.get_layer("velocity_table").set_weights([weights["velocity_table"]])
+    for head in ("event", "velocity_dense", "roll_dense", "offset_dense"):
+        model.get_layer(head).set_weights([weights[f"{head}_w"], weights[f"{head}_b"]])

@@ -17,28 +17,65 @@ from engine.music.pattern import Pattern
 
 SMOOTHING = 0.5
 """Pseudo-count added to onset and silence counts of every cell."""
+SLOW_BELOW_BPM = 110.0
+"""The prior has two tempo groups: below this tempo (slow) and from it (fast)."""
+TEMPO_SHRINK_BARS = 32.0
+"""A style's rates at a tempo group lean on all the data's rates there, as if with this many
+bars."""
 EVENT_BITS = ((np.arange(N_EVENTS)[:, None] >> np.arange(N_CLASSES)) & 1).astype(np.float64)
+
+
+def tempo_group(bpm: float) -> int:
+    """0 for a slow tempo, 1 for a fast one (SLOW_BELOW_BPM)."""
+    return int(bpm >= SLOW_BELOW_BPM)
+
+
+def onset_counts(patterns: list[Pattern]) -> tuple[np.ndarray, int]:
+    """Bars with an onset at each (position, class) (16, 9), and the number of bars."""
+    bars = [p.onsets[: p.steps // STEPS_PER_BAR * STEPS_PER_BAR] for p in patterns]
+    if not bars:
+        return np.zeros((STEPS_PER_BAR, N_CLASSES)), 0
+    grid = np.concatenate(bars).reshape(-1, STEPS_PER_BAR, N_CLASSES)
+    return grid.sum(axis=0), len(grid)
 
 
 def onset_rates(patterns: list[Pattern]) -> np.ndarray:
     """Share of bars with an onset at each (position, class), smoothed: (16, 9)."""
-    bars = [p.onsets[: p.steps // STEPS_PER_BAR * STEPS_PER_BAR] for p in patterns]
-    grid = np.concatenate(bars).reshape(-1, STEPS_PER_BAR, N_CLASSES)
-    return (grid.sum(axis=0) + SMOOTHING) / (len(grid) + 2 * SMOOTHING)
+    counts, bars = onset_counts(patterns)
+    return (counts + SMOOTHING) / (bars + 2 * SMOOTHING)
+
+
+def _group_rates(performances: list[Performance], toward: list[np.ndarray] | None = None
+                 ) -> list[np.ndarray]:
+    """Onset rates of each tempo group, shrunk towards `toward` (one per group), or towards
+    the rates of all their tempos; a style rarely played at a tempo stays near neutral."""
+    pooled = onset_rates([p.pattern for p in performances])
+    out = []
+    for group in (0, 1):
+        target = pooled if toward is None else toward[group]
+        counts, bars = onset_counts([p.pattern for p in performances
+                                     if tempo_group(p.bpm) == group])
+        out.append((counts + TEMPO_SHRINK_BARS * target) / (bars + TEMPO_SHRINK_BARS))
+    return out
 
 
 def style_prior(performances: list[Performance], styles: tuple[str, ...]) -> np.ndarray:
-    """Log-likelihood ratio of every event per style and position: (styles + 1, 16, 512).
+    """Log-likelihood ratio of every event per style, tempo group and position:
+    (styles + 1, 2, 16, 512).
 
-    The last row ("any") is zero. Fills are left out: the prior describes a style's groove.
+    Each style at each tempo group is compared with all the data at that tempo group, so
+    the prior carries what sets a style apart at that tempo (trap's snare on beat 3 at fast
+    tempos, on 2 and 4 at slow ones). The last row ("any") is zero. Fills are left out: the
+    prior describes a style's groove.
     """
     beats = [p for p in performances if not p.fill]
-    overall = onset_rates([p.pattern for p in beats])
-    prior = np.zeros((len(styles) + 1, STEPS_PER_BAR, N_EVENTS), np.float32)
+    overall = _group_rates(beats)
+    prior = np.zeros((len(styles) + 1, 2, STEPS_PER_BAR, N_EVENTS), np.float32)
     for index, style in enumerate(styles):
-        own = [p.pattern for p in beats if p.style == style]
+        own = [p for p in beats if p.style == style]
         if own:
-            prior[index] = _event_ratio(onset_rates(own), overall)
+            for group, rates in enumerate(_group_rates(own, overall)):
+                prior[index, group] = _event_ratio(rates, overall[group])
     return prior
 
 

@@ -14,12 +14,12 @@ import numpy as np
 from engine.data.dataset import Corpus, Performance, load_folder
 from engine.errors import EngineError
 from engine.model.config import ModelConfig
-from engine.model.features import INPUT_NAMES
+from engine.model.features import HEADS, model_inputs
 from engine.model.lstm import DrumLSTM
 from engine.training.examples import examples, style_vocabulary, windows
 from engine.training.style_prior import style_prior
 
-TRAP_LOOPS = 400
+TRAP_LOOPS = 800
 """Trap loops recombined from our own parts for training (see engine.data.trap)."""
 
 
@@ -59,12 +59,19 @@ def load_corpus(plan: TrainPlan) -> Corpus:
 
 
 def trap_performances(seed: int) -> list[Performance]:
-    """Recombine our trap parts into 4-bar training loops (train split only)."""
-    from engine.data.trap import trap_loops
+    """Recombine our trap parts into 4-bar training loops (train split only): every other
+    loop is rewritten for slow tempos (engine.data.trap.backbeat), and each gets a tempo of
+    its convention, so the tempo input learns where trap puts the snare."""
+    from engine.data.trap import backbeat, trap_loops, trap_tempo
 
-    loops = trap_loops(TRAP_LOOPS, seed)
-    return [Performance(f"trap/{i:03d}", loop.concat(loop) if loop.bars < 4 else loop,
-                        "trap", "train", False, 140.0, "trap") for i, loop in enumerate(loops)]
+    rng = np.random.default_rng(seed)
+    out = []
+    for i, loop in enumerate(trap_loops(TRAP_LOOPS, seed)):
+        loop = backbeat(loop) if i % 2 else loop
+        loop = loop.concat(loop) if loop.bars < 4 else loop
+        out.append(Performance(f"trap/{i:03d}", loop, "trap", "train", False,
+                               trap_tempo(loop, rng), "trap"))
+    return out
 
 
 def train(plan: TrainPlan, argv: list[str] | None = None) -> dict:
@@ -75,7 +82,7 @@ def train(plan: TrainPlan, argv: list[str] | None = None) -> dict:
     """
     import keras
 
-    from engine.training.keras_model import build_model, compile_model, export_weights
+    from engine.training.keras_model import compile_model, export_weights
 
     keras.utils.set_random_seed(plan.seed)
     corpus = load_corpus(plan)
@@ -84,28 +91,34 @@ def train(plan: TrainPlan, argv: list[str] | None = None) -> dict:
     data = {s: windows(examples(corpus.split(s), styles), config.window, config.stride)
             for s in ("train", "validation")}
     _check_data(plan, corpus, data)
-    model = build_model(config, len(styles))
+    model = _build(config, len(styles))
     compile_model(model, config)
     plan.run_dir.mkdir(parents=True, exist_ok=True)
     state = _resume(model, plan.run_dir)
     epochs = plan.max_epochs or config.epochs
-    if state["epoch"] < epochs and state["wait"] < config.patience:
+    if (state["epoch"] < epochs and state["wait"] < config.patience
+            and state.get("seconds", 0.0) < config.time_budget_s):
         started = time.perf_counter()
         model.fit(
             _Batches(data["train"], config, len(styles), plan.seed),
             validation_data=_Batches(data["validation"], config, len(styles), None),
             epochs=epochs, initial_epoch=state["epoch"], verbose=1 if sys.stdout.isatty() else 2,
-            callbacks=[_Checkpoint(plan.run_dir, state, config.patience)],
+            callbacks=[_Checkpoint(plan.run_dir, state, config, started),
+                       _learning_rate(config)],
         )
         state = json.loads((plan.run_dir / "state.json").read_text())
         state["seconds"] = state.get("seconds", 0.0) + time.perf_counter() - started
         (plan.run_dir / "state.json").write_text(json.dumps(state))
     model.load_weights(plan.run_dir / "best.weights.h5")
     meta = _meta(plan, styles, corpus, data, state, argv)
-    weights = export_weights(model)
-    weights["style_prior"] = style_prior(corpus.split("train"), styles)
+    prior = style_prior(corpus.split("train"), styles)
     plan.out.parent.mkdir(parents=True, exist_ok=True)
-    DrumLSTM.save(plan.out, weights, meta)
+    if config.arch == "wavenet":
+        from engine.training.wavenet import save_wavenet
+
+        save_wavenet(plan.out, model, prior, meta)
+    else:
+        DrumLSTM.save(plan.out, {**export_weights(model), "style_prior": prior}, meta)
     plot_losses(state["history"], plan.run_dir / "loss.png")
     return meta
 
@@ -125,6 +138,17 @@ def _check_data(plan: TrainPlan, corpus: Corpus, data: dict) -> None:
                       "training needs at least 2 drum .mid files, one of them for validation")
 
 
+def _build(config: ModelConfig, n_styles: int):
+    """The Keras model of the config's architecture."""
+    if config.arch == "wavenet":
+        from engine.training.wavenet import build_wavenet
+
+        return build_wavenet(config, n_styles)
+    from engine.training.keras_model import build_model
+
+    return build_model(config, n_styles)
+
+
 def _meta(plan: TrainPlan, styles, corpus: Corpus, data, state: dict, argv) -> dict:
     train_files = corpus.split("train")
     return {
@@ -138,7 +162,7 @@ def _meta(plan: TrainPlan, styles, corpus: Corpus, data, state: dict, argv) -> d
         "epochs": state["epoch"],
         "best_epoch": state["best_epoch"],
         "best_val_loss": state["best"],
-        "train_seconds": round(state["seconds"], 1),
+        "train_seconds": round(state.get("seconds", 0.0), 1),
         "seed": plan.seed,
         "style_prior_weight": plan.config.style_prior_weight,
     }
@@ -182,11 +206,12 @@ class _Batches:
 
             def __getitem__(self, index):
                 rows = self.order[index * config.batch : (index + 1) * config.batch]
-                x = {n: arrays[n][rows].astype("int32") for n in INPUT_NAMES}
+                x = {n: arrays[n][rows].astype("int32")
+                     for n in model_inputs(config.event_lags)}
                 if seed is not None:
                     drop = self.rng.random(len(rows)) < config.style_dropout
                     x["style"][drop] = n_styles
-                y = {h: arrays[h][rows].astype("int32") for h in ("event", "velocity", "roll")}
+                y = {h: arrays[h][rows].astype("int32") for h in HEADS}
                 return x, y
 
             def on_epoch_end(self):
@@ -196,11 +221,23 @@ class _Batches:
         return Batches()
 
 
-class _Checkpoint:
-    """Saves weights, optimizer and state every epoch; keeps the best; stops on patience."""
+def _learning_rate(config: ModelConfig):
+    """The learning rate of each epoch: decays by config.lr_decay (the same on a resume)."""
+    import keras
 
-    def __new__(cls, run_dir: Path, state: dict, patience: int):
+    return keras.callbacks.LearningRateScheduler(
+        lambda epoch: config.learning_rate * config.lr_decay**epoch)
+
+
+class _Checkpoint:
+    """Saves weights, optimizer and state every epoch; keeps the best; stops on patience or
+    when the time budget is spent."""
+
+    def __new__(cls, run_dir: Path, state: dict, config: ModelConfig, started: float):
         import keras
+
+        patience = config.patience
+        spent = state.get("seconds", 0.0)
 
         class Checkpoint(keras.callbacks.Callback):
             def on_epoch_end(self, epoch, logs=None):
@@ -220,6 +257,9 @@ class _Checkpoint:
                 (run_dir / "state.json").write_text(json.dumps(state))
                 if state["wait"] >= patience:
                     print(f"early stop: no gain for {patience} epochs")
+                    self.model.stop_training = True
+                if spent + time.perf_counter() - started > config.time_budget_s:
+                    print(f"stop: the time budget of {config.time_budget_s:.0f} s is spent")
                     self.model.stop_training = True
 
         return Checkpoint()

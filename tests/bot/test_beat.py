@@ -95,7 +95,7 @@ async def test_slash_options_carry_ranges_and_descriptions(simcord_env):
     command = simcord_env.bot.tree.get_command("beat")
     options = {param.name: param for param in command.parameters}
     assert set(options) >= {"bpm", "bars", "temp", "style", "kit", "seed", "fills", "swing",
-                            "humanize", "format", "primer"}
+                            "groove", "humanize", "format", "primer"}
     assert (options["bpm"].min_value, options["bpm"].max_value) == (40, 300)
     assert (options["bars"].min_value, options["bars"].max_value) == (1, 64)
     assert [c.value for c in options["format"].choices] == ["mp3", "ogg", "wav"]

@@ -22,6 +22,7 @@ from engine.beat.request import (
     BARS_RANGE,
     BPM_RANGE,
     FILL_EVERY,
+    GROOVE_RANGE,
     HUMANIZE_RANGE,
     SEED_RANGE,
     SWING_RANGE,
@@ -65,6 +66,7 @@ class BeatFlags(commands.FlagConverter, delimiter="=", prefix="", case_insensiti
     seed: commands.Range[int, SEED_RANGE[0], SEED_RANGE[1]] = _flag("seed")
     fills: Literal[FILL_EVERY] = _flag("fills")  # a tuple subscript: Literal[0, 2, 4, 8]
     swing: commands.Range[float, SWING_RANGE[0], SWING_RANGE[1]] = _flag("swing")
+    groove: commands.Range[float, GROOVE_RANGE[0], GROOVE_RANGE[1]] = _flag("groove")
     humanize: commands.Range[float, HUMANIZE_RANGE[0], HUMANIZE_RANGE[1]] = _flag(
         "humanize")
     format: Literal[AUDIO_FORMATS] = _flag("format")

@@ -124,6 +124,8 @@ def _feel(beat: Beat) -> str:
         parts.append(f"fill every {request.fills} bars")
     if request.swing:
         parts.append(f"swing {request.swing:g}%")
+    if request.groove != 1:
+        parts.append(f"groove {request.groove:g}")
     if request.humanize:
         parts.append(f"humanize {request.humanize:g}")
     return ", ".join(parts)

@@ -4,10 +4,12 @@ import io
 from dataclasses import replace
 
 import mido
+import numpy as np
 import pytest
 
 from engine.beat.request import BeatRequest
 from engine.errors import BadPrimer, BadValue
+from engine.music.drums import TICKS_PER_STEP
 
 
 def test_a_request_makes_midi_audio_and_a_picture(maker):
@@ -23,6 +25,25 @@ def test_a_request_makes_midi_audio_and_a_picture(maker):
 def test_same_request_same_midi(maker):
     request = BeatRequest(bpm=100, bars=4, seed=3, swing=20, humanize=0.5)
     assert maker.make(request).midi == maker.make(request).midi
+
+
+def _note_ticks(midi: bytes) -> list[int]:
+    track = mido.MidiFile(file=io.BytesIO(midi)).tracks[1]
+    ticks = np.cumsum([m.time for m in track])
+    return [int(t) for t, m in zip(ticks, track, strict=True)
+            if m.type == "note_on" and m.velocity]
+
+
+def test_groove_zero_is_on_the_grid_and_the_default_plays_the_learned_timing(maker):
+    request = BeatRequest(bpm=95, bars=4, style="funk", seed=5)
+    on_grid = maker.make(replace(request, groove=0.0))
+    on_step = [t for t in _note_ticks(on_grid.midi) if t % TICKS_PER_STEP == 0]
+    assert len(on_step) >= on_grid.pattern.onsets.sum()  # every hit's first note
+    grooved = maker.make(request)
+    off = [t % TICKS_PER_STEP for t in _note_ticks(grooved.midi)]
+    assert np.mean([o != 0 for o in off]) > 0.5
+    assert grooved.image == on_grid.image  # the picture stays on the grid
+    assert grooved.pattern == on_grid.pattern
 
 
 def test_extend_continues_the_midi_of_a_beat(maker):

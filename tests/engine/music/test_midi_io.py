@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from engine.errors import BadPrimer
+from engine.music.drums import TICKS_PER_STEP
 from engine.music.midi_io import read_midi, write_midi
 from engine.music.notes import perform
 from engine.music.pattern import Pattern
@@ -27,6 +28,31 @@ def test_written_pattern_reads_back_unchanged(seed):
     back = read_midi(data)
     assert back.pattern == pattern
     assert back.bpm == pytest.approx(97.0, abs=1e-3)
+
+
+def test_timing_offsets_read_back_from_the_notes():
+    pattern = _pattern(64, 3)
+    pattern.roll[:] = 1  # a roll's later hits would sit closer than the roll window
+    pattern.velocity[:, 2] = 90  # 16th hats: offsets often pull neighbours together
+    rng = np.random.default_rng(9)
+    pattern.offset[:] = np.where(pattern.onsets, rng.uniform(-0.45, 0.45, pattern.offset.shape), 0)
+    pattern.offset[0] = np.maximum(pattern.offset[0], 0)  # no tick before the start
+    back = read_midi(write_midi(perform(pattern, 97.0), 97.0, pattern.steps)).pattern
+    assert back == pattern
+    hits = pattern.onsets
+    tick = 0.5 / TICKS_PER_STEP + 1e-6
+    moved = back.offset[hits] - pattern.offset[hits]
+    assert (moved >= -tick).all()  # a hit too close to the one before is only played later
+    assert 0.6 < (moved <= tick).mean() < 1
+    assert np.abs(back.offset[~hits]).max() == 0
+
+
+def test_offsets_are_how_far_a_hit_sits_from_its_step():
+    hits = [(0.0, 36, 100), (1.05, 38, 90), (1.6875, 42, 60)]
+    pattern = read_midi(drum_file(hits)).pattern
+    assert pattern.offset[0, 0] == 0
+    assert pattern.offset[4, 1] == pytest.approx(0.2, abs=1e-3)
+    assert pattern.offset[7, 2] == pytest.approx(-0.25, abs=1e-3)
 
 
 def test_roll_on_the_last_step_keeps_the_length():

@@ -27,6 +27,14 @@ def _bars(*grids: list[int]) -> Pattern:
     return p
 
 
+def _snares(*steps: int, bars: int = 128) -> Pattern:
+    p = Pattern.empty(bars * STEPS_PER_BAR)
+    for bar in range(bars):
+        for s in steps:
+            p.velocity[bar * STEPS_PER_BAR + s, 1] = 100
+    return p
+
+
 def test_consistency_is_one_for_repeated_bars_and_lower_for_changes():
     assert consistency([_bars([0, 8], [0, 8], [0, 8])]) == 1.0
     assert consistency([_bars([0, 8], [0, 10])]) == pytest.approx(1 - 2 / 144)
@@ -66,5 +74,16 @@ def test_style_prior_favours_what_sets_a_style_apart():
     half = Performance("b", _bars(*[[0]] * 4), "trap", "train", False, 140)
     prior = style_prior([four, half], ("disco", "trap"))
     kick = 1  # the event with only the kick
-    assert prior[0, 4, kick] > 0 > prior[1, 4, kick]
+    assert prior[0, 1, 4, kick] > 0 > prior[1, 1, 4, kick]
     assert not prior[2].any()  # "any" is neutral
+
+
+def test_style_prior_follows_a_style_across_tempo_groups():
+    snare = 2  # the event with only the snare
+    fast = Performance("a", _snares(8), "trap", "train", False, 150)
+    slow = Performance("b", _snares(4, 12), "trap", "train", False, 80)
+    rock = [Performance(f"r{b}", _snares(4, 12), "rock", "train", False, b) for b in (80, 150)]
+    prior = style_prior([fast, slow, *rock], ("rock", "trap"))
+    slow_group, fast_group = 0, 1
+    assert prior[1, fast_group, 8, snare] > prior[1, slow_group, 8, snare]
+    assert prior[1, fast_group, 4, snare] < prior[1, slow_group, 4, snare]

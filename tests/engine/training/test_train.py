@@ -8,9 +8,12 @@ import pytest
 
 pytest.importorskip("tensorflow", reason="training needs the [train] extra")
 
-from engine.data.dataset import split_of  # noqa: E402
+from engine.data.dataset import bar_has_hits, split_of  # noqa: E402
 from engine.model.config import CONFIGS  # noqa: E402
+from engine.model.features import HEADS, N_TEMPOS, VELOCITY_BUCKETS  # noqa: E402
 from engine.model.lstm import DrumLSTM  # noqa: E402
+from engine.model.sampler import GenerationSpec  # noqa: E402
+from engine.music.drums import N_CLASSES, STEPS_PER_BAR  # noqa: E402
 from engine.training.train import TrainPlan, train  # noqa: E402
 from tests.midi_fixtures import drum_file  # noqa: E402
 
@@ -63,11 +66,32 @@ def test_numpy_runtime_matches_keras(tiny_run):
     reference = KerasReference(plan.out)
     lstm = DrumLSTM.load(plan.out)
     rng = np.random.default_rng(0)
-    inputs = {name: rng.integers(0, high, (3, 40)) for name, high in (
-        ("prev", 513), ("back1", 513), ("back2", 513), ("pos", 16), ("fill", 2))}
+    inputs = {name: rng.integers(0, 513, (3, 40)) for name in lstm.meta["config"]["event_lags"]}
+    inputs.update({name: rng.integers(0, high, (3, 40)) for name, high in (
+        ("pos", 16), ("fill", 2), ("tempo", N_TEMPOS), ("now", 512))})
     inputs["style"] = np.full((3, 40), len(lstm.styles))
+    inputs["now_velocity"] = rng.integers(0, VELOCITY_BUCKETS, (3, 40, N_CLASSES))
     keras_out = reference.sequence.predict({k: v.astype("int32") for k, v in inputs.items()},
                                            verbose=0)
     ours = lstm.run(inputs)
-    for head in ("event", "velocity", "roll"):
+    for head in HEADS:
         assert np.abs(keras_out[head] - getattr(ours, head)).max() < 1e-4
+
+
+def test_the_wavenet_baseline_trains_scores_and_samples(tiny_run, tmp_path):
+    from engine.training.examples import examples
+    from engine.training.train import load_corpus
+    from engine.training.wavenet import ScoredWaveNet
+
+    plan, _ = tiny_run
+    wavenet = TrainPlan(plan.data, CONFIGS["tiny-wavenet"], tmp_path / "run",
+                        tmp_path / "wavenet.npz", trap=False)
+    meta = train(wavenet)
+    assert meta["config"]["arch"] == "wavenet" and meta["epochs"] == 2
+    model = ScoredWaveNet.load(wavenet.out)
+    held = examples(load_corpus(wavenet).split("validation"), model.styles)
+    assert 0 < model.bits_per_step(held) < 9  # below a uniform guess over 512 events
+    specs = [GenerationSpec(2 * STEPS_PER_BAR, "any", 1.0, seed, bpm=95) for seed in (1, 1, 2)]
+    beats = model.generate(specs)
+    assert beats[0] == beats[1] and beats[0].steps == 2 * STEPS_PER_BAR
+    assert all(bar_has_hits(b).all() for b in beats)
