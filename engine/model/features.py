@@ -40,6 +40,15 @@ HIT_INPUTS = ("now", "now_velocity")
 HEADS = ("event", "velocity", "roll", "offset")
 
 
+SLOW_BELOW_BPM = 110.0
+"""The style prior has two tempo groups: below this tempo (slow) and from it (fast)."""
+
+
+def tempo_group(bpm: float) -> int:
+    """0 for a slow tempo, 1 for a fast one (SLOW_BELOW_BPM): the style prior's row."""
+    return int(bpm >= SLOW_BELOW_BPM)
+
+
 def tempo_bucket(bpm: float) -> int:
     """Map a tempo (beats per minute) to its bucket 0-9."""
     return int(np.searchsorted(TEMPO_EDGES, bpm, side="right"))

@@ -19,9 +19,9 @@ from engine.model.features import (
     bucket_velocity,
     fill_flags,
     tempo_bucket,
+    tempo_group,
 )
 from engine.model.lstm import DrumLSTM
-from engine.model.style_prior import tempo_group
 from engine.music.drums import DEFAULT_BPM, N_CLASSES, STEPS_PER_BAR
 from engine.music.pattern import Pattern
 

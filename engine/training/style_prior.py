@@ -12,22 +12,16 @@ from __future__ import annotations
 import numpy as np
 
 from engine.data.dataset import Performance
+from engine.model.features import tempo_group
 from engine.music.drums import N_CLASSES, N_EVENTS, STEPS_PER_BAR
 from engine.music.pattern import Pattern
 
 SMOOTHING = 0.5
 """Pseudo-count added to onset and silence counts of every cell."""
-SLOW_BELOW_BPM = 110.0
-"""The prior has two tempo groups: below this tempo (slow) and from it (fast)."""
 TEMPO_SHRINK_BARS = 32.0
 """A style's rates at a tempo group lean on all the data's rates there, as if with this many
 bars."""
 EVENT_BITS = ((np.arange(N_EVENTS)[:, None] >> np.arange(N_CLASSES)) & 1).astype(np.float64)
-
-
-def tempo_group(bpm: float) -> int:
-    """0 for a slow tempo, 1 for a fast one (SLOW_BELOW_BPM)."""
-    return int(bpm >= SLOW_BELOW_BPM)
 
 
 def onset_counts(patterns: list[Pattern]) -> tuple[np.ndarray, int]:

@@ -24,9 +24,9 @@ from engine.model.features import (
     bucket_velocity,
     model_inputs,
     tempo_bucket,
+    tempo_group,
 )
 from engine.model.sampler import EMPTY_BAR_LIMIT, EVENT_HITS, GenerationSpec
-from engine.model.style_prior import tempo_group
 from engine.music.drums import N_CLASSES, N_EVENTS, STEPS_PER_BAR
 from engine.music.pattern import Pattern
 
