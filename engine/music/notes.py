@@ -70,13 +70,15 @@ def perform(
     shift = groove * (1.0 + HUMANIZE_STRETCH * humanize) * TICKS_PER_STEP
     notes = []
     last = [-np.inf] * N_CLASSES
-    for step, cls in zip(*np.nonzero(pattern.velocity), strict=True):
-        played = step * TICKS_PER_STEP + float(pattern.offset[step, cls]) * shift
+    steps, classes = np.nonzero(pattern.velocity)
+    hit = (steps, classes)  # plain Python numbers below: this loop runs once per hit
+    cells = zip(steps.tolist(), classes.tolist(), pattern.offset[hit].tolist(),
+                pattern.roll[hit].tolist(), pattern.velocity[hit].tolist(), strict=True)
+    for step, cls, offset, hits, velocity in cells:
+        played = step * TICKS_PER_STEP + offset * shift
         played = last[cls] = max(played, 0.0, last[cls] + MIN_GAP_TICKS)
         start = played + (swing / 100.0 * TICKS_PER_STEP if step % 2 else 0.0)
-        hits = int(pattern.roll[step, cls])
         gap = TICKS_PER_STEP / hits
-        velocity = float(pattern.velocity[step, cls])
         for i in range(hits):
             tick = max(0, round(start + i * gap))
             vel = int(np.clip(round(velocity * ROLL_FADE**i), 1, 127))
