@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -14,7 +13,6 @@ import numpy as np
 from engine.data.dataset import Corpus, Performance, load_folder
 from engine.errors import EngineError
 from engine.model.config import ModelConfig
-from engine.model.features import HEADS, model_inputs
 from engine.model.lstm import DrumLSTM
 from engine.training.examples import examples, style_vocabulary, windows
 from engine.training.style_prior import style_prior
@@ -82,6 +80,7 @@ def train(plan: TrainPlan, argv: list[str] | None = None) -> dict:
     """
     import keras
 
+    from engine.training.fitting import Batches, Checkpoint
     from engine.training.keras_model import compile_model, export_weights
 
     keras.utils.set_random_seed(plan.seed)
@@ -100,10 +99,10 @@ def train(plan: TrainPlan, argv: list[str] | None = None) -> dict:
             and state.get("seconds", 0.0) < config.time_budget_s):
         started = time.perf_counter()
         model.fit(
-            _Batches(data["train"], config, len(styles), plan.seed),
-            validation_data=_Batches(data["validation"], config, len(styles), None),
+            Batches(data["train"], config, len(styles), plan.seed),
+            validation_data=Batches(data["validation"], config, len(styles), None),
             epochs=epochs, initial_epoch=state["epoch"], verbose=1 if sys.stdout.isatty() else 2,
-            callbacks=[_Checkpoint(plan.run_dir, state, config, started),
+            callbacks=[Checkpoint(plan.run_dir, state, config, started),
                        _learning_rate(config)],
         )
         state = json.loads((plan.run_dir / "state.json").read_text())
@@ -188,81 +187,12 @@ def _load_optimizer(model, path: Path) -> None:
                 var.assign(saved[f"v{i}"])
 
 
-class _Batches:
-    """Shuffled batches with style dropout; a Keras PyDataset built lazily to keep TF optional."""
-
-    def __new__(cls, arrays, config: ModelConfig, n_styles: int, seed: int | None):
-        import keras
-
-        class Batches(keras.utils.PyDataset):
-            def __init__(self):
-                super().__init__()
-                self.rng = np.random.default_rng(seed)
-                self.order = np.arange(len(arrays["event"]))
-                self.on_epoch_end()
-
-            def __len__(self):
-                return int(np.ceil(len(self.order) / config.batch))
-
-            def __getitem__(self, index):
-                rows = self.order[index * config.batch : (index + 1) * config.batch]
-                x = {n: arrays[n][rows].astype("int32")
-                     for n in model_inputs(config.event_lags)}
-                if seed is not None:
-                    drop = self.rng.random(len(rows)) < config.style_dropout
-                    x["style"][drop] = n_styles
-                y = {h: arrays[h][rows].astype("int32") for h in HEADS}
-                return x, y
-
-            def on_epoch_end(self):
-                if seed is not None:
-                    self.rng.shuffle(self.order)
-
-        return Batches()
-
-
 def _learning_rate(config: ModelConfig):
     """The learning rate of each epoch: decays by config.lr_decay (the same on a resume)."""
     import keras
 
     return keras.callbacks.LearningRateScheduler(
         lambda epoch: config.learning_rate * config.lr_decay**epoch)
-
-
-class _Checkpoint:
-    """Saves weights, optimizer and state every epoch; keeps the best; stops on patience or
-    when the time budget is spent."""
-
-    def __new__(cls, run_dir: Path, state: dict, config: ModelConfig, started: float):
-        import keras
-
-        patience = config.patience
-        spent = state.get("seconds", 0.0)
-
-        class Checkpoint(keras.callbacks.Callback):
-            def on_epoch_end(self, epoch, logs=None):
-                logs = {k: float(v) for k, v in (logs or {}).items()}
-                state["history"].append({"epoch": epoch + 1, **logs})
-                state["epoch"] = epoch + 1
-                if logs["val_loss"] < state["best"]:
-                    state.update(best=logs["val_loss"], best_epoch=epoch + 1, wait=0)
-                    self.model.save_weights(run_dir / "best.weights.h5")
-                else:
-                    state["wait"] += 1
-                self.model.save_weights(run_dir / "last.weights.tmp.weights.h5")
-                shutil.move(run_dir / "last.weights.tmp.weights.h5", run_dir / "last.weights.h5")
-                optimizer = self.model.optimizer.variables
-                np.savez(run_dir / "optimizer.npz",
-                         **{f"v{i}": v.numpy() for i, v in enumerate(optimizer)})
-                (run_dir / "state.json").write_text(json.dumps(state))
-                if state["wait"] >= patience:
-                    print(f"early stop: no gain for {patience} epochs")
-                    self.model.stop_training = True
-                if spent + time.perf_counter() - started > config.time_budget_s:
-                    print(f"stop: the time budget of {config.time_budget_s:.0f} s is spent")
-                    self.model.stop_training = True
-
-        return Checkpoint()
 
 
 def plot_losses(history: list[dict], path: Path) -> None:
