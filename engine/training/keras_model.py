@@ -45,15 +45,13 @@ def _per_class(name: str, width: int, x):
     return keras.layers.Reshape((-1, N_CLASSES, width), name=f"{name}_logits")(dense)
 
 
-def build_model(config: ModelConfig, n_styles: int) -> keras.Model:
-    """Build the LSTM: event, lookback, position, style, fill and tempo in; four heads out.
+def embedded_inputs(config: ModelConfig, n_styles: int) -> tuple[dict, list]:
+    """The inputs every architecture takes, and the embeddings of those it reads at each
+    step (the event lags, position, style, fill and tempo), in that order.
 
-    The offset head also takes the event at t (`now`) and the velocity bucket of each class
-    at t (`now_velocity`): at sampling both are known before the offsets are drawn.
-
-    Args:
-        config: hyper-parameters.
-        n_styles: named styles; the embedding has one more slot for "any".
+    Returns:
+        The Keras inputs by name (with `now` and `now_velocity` for the offset head), and
+        the embedded tensors to concatenate.
     """
     inputs = {n: keras.Input((None,), dtype="int32", name=n)
               for n in (*config.event_lags, *CONTEXT_NAMES)}
@@ -67,6 +65,20 @@ def build_model(config: ModelConfig, n_styles: int) -> keras.Model:
     parts.append(keras.layers.Embedding(2, 4, name="fill_embed")(inputs["fill"]))
     parts.append(keras.layers.Embedding(N_TEMPOS, TEMPO_EMBED,
                                         name="tempo_embed")(inputs["tempo"]))
+    return inputs, parts
+
+
+def build_model(config: ModelConfig, n_styles: int) -> keras.Model:
+    """Build the LSTM: event, lookback, position, style, fill and tempo in; four heads out.
+
+    The offset head also takes the event at t (`now`) and the velocity bucket of each class
+    at t (`now_velocity`): at sampling both are known before the offsets are drawn.
+
+    Args:
+        config: hyper-parameters.
+        n_styles: named styles; the embedding has one more slot for "any".
+    """
+    inputs, parts = embedded_inputs(config, n_styles)
     x = keras.layers.Concatenate()(parts)
     x = keras.layers.Dropout(config.dropout)(x)
     x = keras.layers.LSTM(config.hidden, return_sequences=True, name="lstm")(x)

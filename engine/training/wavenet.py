@@ -14,9 +14,7 @@ import numpy as np
 
 from engine.model.config import ModelConfig
 from engine.model.features import (
-    CONTEXT_NAMES,
     N_ROLLS,
-    N_TEMPOS,
     NO_EVENT,
     OFFSET_BUCKETS,
     VELOCITY_BUCKETS,
@@ -44,18 +42,9 @@ def build_wavenet(config: ModelConfig, n_styles: int):
     """
     import keras
 
-    from engine.training.keras_model import TEMPO_EMBED, HitTable, _per_class
+    from engine.training.keras_model import HitTable, _per_class, embedded_inputs
 
-    inputs = {n: keras.Input((None,), dtype="int32", name=n)
-              for n in (*config.event_lags, *CONTEXT_NAMES)}
-    inputs["now"] = keras.Input((None,), dtype="int32", name="now")
-    inputs["now_velocity"] = keras.Input((None, N_CLASSES), dtype="int32", name="now_velocity")
-    events = keras.layers.Embedding(N_EVENTS + 1, config.event_embed, name="event_embed")
-    parts = [events(inputs[n]) for n in config.event_lags]
-    parts.append(keras.layers.Embedding(STEPS_PER_BAR, 16)(inputs["pos"]))
-    parts.append(keras.layers.Embedding(n_styles + 1, config.style_embed)(inputs["style"]))
-    parts.append(keras.layers.Embedding(2, 4)(inputs["fill"]))
-    parts.append(keras.layers.Embedding(N_TEMPOS, TEMPO_EMBED)(inputs["tempo"]))
+    inputs, parts = embedded_inputs(config, n_styles)
     x = keras.layers.Conv1D(config.hidden, 1)(keras.layers.Concatenate()(parts))
     skips = []
     for dilation in DILATIONS:
