@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 
 import discord
@@ -101,6 +102,17 @@ def _embed(beat: Beat, user: discord.abc.User, seconds: float, prefix: str) -> d
     embed.set_image(url=f"attachment://{GRID_NAME}")
     embed.set_footer(text=f"model: {beat.model}")
     return embed
+
+
+REPLAY = re.compile(r"`[^`\s]*beat ([^`]*)`")
+"""The replay line `_description` writes into a beat's embed: `!beat bpm=90 ... seed=7`."""
+
+
+def replay_of(message: discord.Message | None) -> str | None:
+    """The replay text in a beat's embed (`bpm=90 ... seed=7`), or None."""
+    embeds = message.embeds if message else []
+    found = REPLAY.search(embeds[0].description or "") if embeds else None
+    return found.group(1) if found else None
 
 
 def _description(beat: Beat, prefix: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -25,7 +24,7 @@ from bot.errors import (
     describe,
 )
 from bot.exts.beat._origin import POSTING, REPLYING, InteractionOrigin, Origin, missing
-from bot.exts.beat._reply import PRIMER_NAME, Reply, build_reply, replay_line
+from bot.exts.beat._reply import PRIMER_NAME, Reply, build_reply, replay_line, replay_of
 from bot.exts.beat._view import DIGEST_MARK, beat_view, digest, next_request
 from bot.jobs import Ran
 from engine.beat.maker import Beat
@@ -47,10 +46,6 @@ TOO_LARGE_CODE = 40005
 """Discord's JSON error code for "Request entity too large" (sent with a 400)."""
 MISSING_PERMISSIONS_CODE = 50013
 """Discord's JSON error code for "Missing Permissions" (sent with a 403)."""
-
-
-REPLAY = re.compile(r"`[^`\s]*beat ([^`]*)`")
-"""The replay line in a beat's embed: `!beat bpm=90 ... seed=7`."""
 
 
 class BeatService:
@@ -139,7 +134,7 @@ class BeatService:
             BadPrimer: the beat continued a MIDI file that can't be downloaded again.
         """
         message = interaction.message
-        replay = _embed_replay(message)
+        replay = replay_of(message)
         if recipe.startswith(DIGEST_MARK):  # too long for the custom_id: the embed holds it
             recipe = replay if replay is not None and digest(replay) == recipe else ""
         try:
@@ -289,13 +284,6 @@ def _raise_if_forbidden(error: discord.HTTPException, origin: Origin) -> None:
     if error.status == 403 and error.code == MISSING_PERMISSIONS_CODE:
         everything = missing(discord.Permissions.none(), REPLYING + POSTING)
         raise MissingPermission(origin.missing_permissions() or everything) from error
-
-
-def _embed_replay(message: discord.Message | None) -> str | None:
-    """The replay text in a beat's embed (`bpm=90 ... seed=7`), or None."""
-    embeds = message.embeds if message else []
-    found = REPLAY.search(embeds[0].description or "") if embeds else None
-    return found.group(1) if found else None
 
 
 async def _primer_of(message: discord.Message | None) -> bytes | None:
