@@ -31,7 +31,11 @@ class ModelConfig:
         velocity_weight: loss weight of the velocity head.
         roll_weight: loss weight of the roll head.
         offset_weight: loss weight of the timing-offset head.
-        style_prior_weight: weight of the style prior at sampling (engine.model.style_prior).
+        style_prior_weight: weight of the style prior at sampling (engine.training.style_prior).
+        style_guidance: strength of style guidance at sampling (engine.model.sampler): the
+            event logits move this far past the style's own, away from style "any"'s.
+        calibration_rounds: rounds of calibrating the sampler after training
+            (engine.training.calibration); 0 for none.
     """
 
     name: str
@@ -54,6 +58,8 @@ class ModelConfig:
     roll_weight: float = 0.1
     offset_weight: float = 0.3
     style_prior_weight: float = 1.0
+    style_guidance: float = 0.0
+    calibration_rounds: int = 0
 
     def as_dict(self) -> dict:
         """Return the config as plain JSON-able values."""
@@ -66,7 +72,7 @@ DEEP_LAGS = ("prev", "lag2", "lag4", "back1", "back2", "back3", "back4")
 CONFIGS: dict[str, ModelConfig] = {
     "default": ModelConfig("default", event_lags=DEEP_LAGS, hidden=192, window=128, stride=64,
                            batch=32, dropout=0.3, epochs=40, lr_decay=0.95,
-                           time_budget_s=22 * 60),
+                           time_budget_s=22 * 60, style_guidance=1.0, calibration_rounds=12),
     "small": ModelConfig("small", event_embed=32, hidden=128, epochs=20),
     "wavenet": ModelConfig("wavenet", arch="wavenet", hidden=96, window=128, stride=64,
                            batch=32, dropout=0.1, epochs=12, lr_decay=0.9,
@@ -74,7 +80,8 @@ CONFIGS: dict[str, ModelConfig] = {
     "tiny-wavenet": ModelConfig("tiny-wavenet", arch="wavenet", event_embed=8, hidden=8,
                                 style_embed=4, window=32, stride=16, batch=16, epochs=2),
     "tiny": ModelConfig("tiny", event_lags=DEEP_LAGS, event_embed=8, hidden=16, style_embed=4,
-                        window=32, stride=16, batch=16, epochs=3, patience=2),
+                        window=32, stride=16, batch=16, epochs=3, patience=2,
+                        style_guidance=1.0, calibration_rounds=2),
 }
 """`tiny` and `tiny-wavenet` exist for tests; `default` is the shipped model; `wavenet` is the
 baseline it is compared with."""

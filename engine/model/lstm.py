@@ -24,6 +24,8 @@ WEIGHT_NAMES = (
     "velocity_dense_b", "roll_dense_w", "roll_dense_b", "offset_dense_w", "offset_dense_b",
     "velocity_table",
 )
+SAMPLER_TABLES = ("style_prior", "velocity_shift", "offset_shift")
+"""Optional tables the sampler adds to the heads' draws (engine.training.calibration)."""
 CONTEXT_EMBEDS = dict(zip(CONTEXT_NAMES, ("pos_embed", "style_embed", "fill_embed",
                                            "tempo_embed"), strict=True))
 DEFAULT_LAGS = ("prev", "back1", "back2")
@@ -84,10 +86,15 @@ class DrumLSTM:
         self.velocity_table = weights["velocity_table"].reshape(
             N_CLASSES, VELOCITY_BUCKETS, OFFSET_BUCKETS)
         self.n_events = weights["event_w"].shape[1]
-        # (styles + 1, tempo group, 16, 512): see engine.model.style_prior.
+        # (styles + 1, tempo group, 16, 512): the style prior with the calibration folded in
+        # (engine.training.style_prior and engine.training.calibration).
         no_prior = np.zeros((len(self.styles) + 1, 2, STEPS_PER_BAR, self.n_events),
                             np.float32)
         self.style_prior = weights.get("style_prior", no_prior)
+        # (styles + 1, tempo group, 16, 9): see engine.training.calibration.
+        no_shift = np.zeros((*no_prior.shape[:3], N_CLASSES), np.float32)
+        self.velocity_shift = weights.get("velocity_shift", no_shift)
+        self.offset_shift = weights.get("offset_shift", no_shift)
 
     @classmethod
     def load(cls, path: Path) -> DrumLSTM:
@@ -99,8 +106,9 @@ class DrumLSTM:
         try:
             with np.load(path, allow_pickle=False) as data:
                 weights = {name: data[name].astype(np.float32) for name in WEIGHT_NAMES}
-                if "style_prior" in data:
-                    weights["style_prior"] = data["style_prior"].astype(np.float32)
+                for name in SAMPLER_TABLES:
+                    if name in data:
+                        weights[name] = data[name].astype(np.float32)
                 meta = json.loads(str(data["meta"]))
             return cls(weights, meta)
         except FileNotFoundError:

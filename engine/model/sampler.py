@@ -1,5 +1,13 @@
 """The sampler: what a generator is asked for, and the serving generator that samples beats
-from the NumPy LSTM (no TensorFlow on this path)."""
+from the NumPy LSTM (no TensorFlow on this path).
+
+Three things steer the LSTM's own distribution, each fitted on the training split:
+- style guidance (classifier-free guidance): each row also runs as style "any", and the
+  event logits move past the styled ones, away from the plain ones, so a whole beat keeps
+  to its style rather than drifting to the neighbouring one the LSTM blurs it with;
+- the event bias table: the style prior, with the calibration's onset corrections;
+- per-cell velocity and timing shifts from the calibration (engine.training.calibration).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +22,7 @@ from engine.model.features import (
     LAG_STEPS,
     MAX_LAG,
     NO_EVENT,
+    OFFSET_BUCKETS,
     VELOCITY_BUCKETS,
     bucket_offset,
     bucket_velocity,
@@ -36,6 +45,8 @@ EVENT_HITS[NO_EVENT] = False
 VELOCITY_OF = bucket_velocity(np.arange(VELOCITY_BUCKETS)[:, None],
                               np.arange(BUCKET_WIDTH)[None, :])
 """Velocity of (bucket, place inside the bucket): (8, 16)."""
+OFFSET_LIMIT = 0.5 - 0.5 / OFFSET_BUCKETS
+"""Shifted offsets stay half a bucket inside half a step, so a hit reads back on its step."""
 LOOKBACK = MAX_LAG
 DRAWS = 2 + 3 * N_CLASSES
 """Uniform numbers per step: the event, a variation's keep, and per class the velocity, the
@@ -85,7 +96,7 @@ class DrumGenerator:
         lstm: the loaded model.
         name: shown in replies and logs.
         prior_weight: weight of the style prior added to the event logits (see
-            engine.model.style_prior); None takes the model's own setting.
+            engine.training.style_prior); None takes the model's own setting.
     """
 
     def __init__(self, lstm: DrumLSTM, name: str = "drum-lstm",
@@ -127,8 +138,8 @@ class _Batch:
         temperature = np.array([s.temperature for s in specs], np.float32)
         self.inverse_t = None if (temperature == 1).all() else (1 / temperature)[:, None]
         # Event-head bias per row and bar position, with the style prior folded in.
-        groups = np.array([tempo_group(s.bpm) for s in specs])
-        self.event_bias = lstm.event_b + prior_weight * lstm.style_prior[self.style, groups]
+        self.groups = np.array([tempo_group(s.bpm) for s in specs])
+        self.event_bias = lstm.event_b + prior_weight * lstm.style_prior[self.style, self.groups]
         self.hidden = np.zeros((batch, steps, lstm.hidden), np.float32)
         steps_now = np.arange(steps)
         self.free = (steps_now >= fixed[:, None]) & (steps_now < self.total[:, None])
@@ -139,10 +150,26 @@ class _Batch:
                 self._keep_guide(row, spec.guide)
         self.bar_busy = np.zeros(batch, bool)
         tempo = np.array([tempo_bucket(s.bpm) for s in specs])
-        self.context = lstm.context(self.style, tempo)
+        # Style guidance runs a second lane per row with style "any": the event logits become
+        # styled + guidance * (styled - any). The prior goes on the styled lane, scaled so
+        # that it adds once to the combination.
+        self.guidance = float(lstm.meta.get("style_guidance", 0.0))
+        if self.guidance:
+            self.lanes: slice | np.ndarray = np.concatenate([np.arange(batch)] * 2)
+            any_style = np.full(batch, len(lstm.styles))
+            self.context = lstm.context(np.concatenate([self.style, any_style]),
+                                        np.concatenate([tempo, tempo]))
+            prior = self.event_bias - lstm.event_b
+            self.event_bias = np.concatenate(
+                [lstm.event_b + prior / (1 + self.guidance),
+                 np.broadcast_to(lstm.event_b, prior.shape)])
+        else:
+            self.lanes = slice(None)
+            self.context = lstm.context(self.style, tempo)
 
     def run(self) -> list[Pattern]:
-        state = self.lstm.initial_state(len(self.specs))
+        batch, lanes = len(self.specs), self.lanes
+        state = self.lstm.initial_state(len(self.context))
         any_free = self.free.any(axis=0).tolist()
         self.all_free = self.free.all(axis=0).tolist()
         for t in range(self.velocity.shape[1]):
@@ -150,11 +177,18 @@ class _Batch:
             if pos == 0:
                 ahead = self._bar_ahead(t)
                 self.bar_busy[:] = False
-            recent = [(k, self.history[:, LOOKBACK + t - LAG_STEPS[k]])
+            recent = [(k, self.history[lanes, LOOKBACK + t - LAG_STEPS[k]])
                       for k in self.lstm.step_lags]
-            logits, state = self.lstm.step_events(self.history[:, LOOKBACK + t - 1],
-                                                  ahead[:, pos], state, self.event_bias[:, pos],
-                                                  h_out=self.hidden[:, t], recent=recent)
+            logits, state = self.lstm.step_events(
+                self.history[lanes, LOOKBACK + t - 1], ahead[:, pos], state,
+                self.event_bias[:, pos], h_out=None if self.guidance else self.hidden[:, t],
+                recent=recent)
+            if self.guidance:
+                self.hidden[:, t] = state[0][:batch]
+                styled = logits[:batch]
+                styled *= 1 + self.guidance
+                styled -= self.guidance * logits[batch:]
+                logits = styled
             if any_free[t]:
                 if self.inverse_t is not None:
                     logits *= self.inverse_t
@@ -166,11 +200,13 @@ class _Batch:
 
     def _bar_ahead(self, start: int) -> np.ndarray:
         """Gate input known before a bar starts: context plus the events a bar or more back
-        (all decided by then), for its 16 steps: (B, 16, 4*hidden)."""
+        (all decided by then), for its 16 steps: (lanes, 16, 4*hidden)."""
         steps = np.arange(start, min(start + STEPS_PER_BAR, self.velocity.shape[1]))
-        back = {k: self.history[:, LOOKBACK + steps - LAG_STEPS[k]] for k in self.lstm.bar_lags}
-        rows = np.arange(len(self.specs))[:, None]
-        ctx = self.context[rows, steps % STEPS_PER_BAR, self.fill[:, steps]]
+        back = {k: self.history[self.lanes, LOOKBACK + steps[:, None] - LAG_STEPS[k]].T
+                if self.guidance else self.history[:, LOOKBACK + steps - LAG_STEPS[k]]
+                for k in self.lstm.bar_lags}
+        rows = np.arange(len(self.context))[:, None]
+        ctx = self.context[rows, steps % STEPS_PER_BAR, self.fill[self.lanes][:, steps]]
         return ctx + self.lstm.lookback(back)
 
     def _choose(self, t: int, logits: np.ndarray) -> None:
@@ -204,9 +240,12 @@ class _Batch:
         offset = self.lstm.offset_cells(h, self.history[row, LOOKBACK + step], cls, bucket)
         offset_bucket, offset_place = inverse_cdf(self._tempered(offset, row), draws[:, 2])
         inside = np.minimum(place * BUCKET_WIDTH, BUCKET_WIDTH - 1).astype(np.int64)
-        self.velocity[row, step, cls] = VELOCITY_OF[bucket, inside]
+        cell = (self.style[row], self.groups[row], step % STEPS_PER_BAR, cls)
+        velocity = VELOCITY_OF[bucket, inside] + self.lstm.velocity_shift[cell]
+        self.velocity[row, step, cls] = np.clip(np.rint(velocity), 1, 127)
         self.roll[row, step, cls] = rolls + 1
-        self.offset[row, step, cls] = bucket_offset(offset_bucket, offset_place)
+        offset = bucket_offset(offset_bucket, offset_place) + self.lstm.offset_shift[cell]
+        self.offset[row, step, cls] = np.clip(offset, -OFFSET_LIMIT, OFFSET_LIMIT)
 
     def _tempered(self, logits: np.ndarray, row: np.ndarray) -> np.ndarray:
         """Logits of hit cells (n, K) at the temperature of each cell's row."""

@@ -14,6 +14,7 @@ from engine.data.dataset import Corpus, Performance, load_folder
 from engine.errors import EngineError
 from engine.model.config import ModelConfig
 from engine.model.lstm import DrumLSTM
+from engine.training.calibration import calibrate
 from engine.training.examples import examples, style_vocabulary, windows
 from engine.training.style_prior import style_prior
 
@@ -117,7 +118,14 @@ def train(plan: TrainPlan, argv: list[str] | None = None) -> dict:
 
         save_wavenet(plan.out, model, prior, meta)
     else:
-        DrumLSTM.save(plan.out, {**export_weights(model), "style_prior": prior}, meta)
+        weights = {**export_weights(model), "style_prior": prior}
+        if config.calibration_rounds:
+            found = calibrate(DrumLSTM(weights, meta), corpus.split("train"), prior,
+                              plan.seed, config.calibration_rounds)
+            weights.update(style_prior=found.event_bias, velocity_shift=found.velocity_shift,
+                           offset_shift=found.offset_shift)
+            meta["calibration"] = found.report
+        DrumLSTM.save(plan.out, weights, meta)
     plot_losses(state["history"], plan.run_dir / "loss.png")
     return meta
 
@@ -164,6 +172,7 @@ def _meta(plan: TrainPlan, styles, corpus: Corpus, data, state: dict, argv) -> d
         "train_seconds": round(state.get("seconds", 0.0), 1),
         "seed": plan.seed,
         "style_prior_weight": plan.config.style_prior_weight,
+        "style_guidance": plan.config.style_guidance,
     }
 
 

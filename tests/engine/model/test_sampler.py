@@ -101,3 +101,14 @@ def test_the_serving_path_imports_neither_tensorflow_nor_discord():
             " if m in sys.modules]; print(bad); sys.exit(bool(bad))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_style_guidance_steers_every_step(generator):
+    import copy
+
+    assert generator.lstm.meta["style_guidance"] > 0
+    plain_model = copy.copy(generator.lstm)
+    plain_model.meta = {**generator.lstm.meta, "style_guidance": 0.0}
+    plain = DrumGenerator(plain_model)
+    spec = GenerationSpec(BARS8, "funk", 1.0, 3, bpm=95)
+    assert plain.generate([spec])[0] != generator.generate([spec])[0]

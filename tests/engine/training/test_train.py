@@ -95,3 +95,14 @@ def test_the_wavenet_baseline_trains_scores_and_samples(tiny_run, tmp_path):
     beats = model.generate(specs)
     assert beats[0] == beats[1] and beats[0].steps == 2 * STEPS_PER_BAR
     assert all(bar_has_hits(b).all() for b in beats)
+
+
+def test_training_calibrates_the_sampler(tiny_run):
+    plan, meta = tiny_run
+    report = meta["calibration"]
+    assert report["rounds"] == CONFIGS["tiny"].calibration_rounds
+    assert report["after"]["velocity"] < report["before"]["velocity"]
+    assert report["after"]["rate"] < report["before"]["rate"]
+    lstm = DrumLSTM.load(plan.out)
+    assert lstm.velocity_shift.shape == (len(lstm.styles) + 1, 2, STEPS_PER_BAR, N_CLASSES)
+    assert np.abs(lstm.velocity_shift).max() > 0
