@@ -73,7 +73,7 @@ class DrumLSTM:
             row += width
         tables["style"] = tables["style"] + weights["lstm_bias"][order] * scale
         self.tables = tables
-        self.recurrent = weights["lstm_recurrent"][:, order] * scale
+        self.recurrent = np.ascontiguousarray(weights["lstm_recurrent"][:, order] * scale)
         self.event_w, self.event_b = weights["event_w"], weights["event_b"]
         # Velocity and roll do not feed back, so the runtime computes them for all steps at
         # once from the stored hidden states: one matrix for both heads.
