@@ -73,8 +73,10 @@ class DrumLSTM:
             row += width
         tables["style"] = tables["style"] + weights["lstm_bias"][order] * scale
         self.tables = tables
-        self.recurrent = np.ascontiguousarray(weights["lstm_recurrent"][:, order] * scale)
         self.event_w, self.event_b = weights["event_w"], weights["event_b"]
+        # One product per step serves the event head now and the next step's gates.
+        self.event_recurrent = np.ascontiguousarray(np.concatenate(
+            [self.event_w, weights["lstm_recurrent"][:, order] * scale], axis=1))
         # Velocity and roll do not feed back, so the runtime computes them for all steps at
         # once from the stored hidden states: one matrix for both heads.
         self.hit_w = np.concatenate([weights["velocity_dense_w"], weights["roll_dense_w"]], 1)
@@ -122,10 +124,10 @@ class DrumLSTM:
         """Write weights and metadata (styles, config, training figures) to one .npz file."""
         np.savez_compressed(path, meta=np.array(json.dumps(meta)), **weights)
 
-    def initial_state(self, batch: int) -> tuple[np.ndarray, np.ndarray]:
-        """Return zero (h, c) for a batch."""
+    def initial_state(self, batch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the zero state of a batch: h, c, and h's part of the next gates."""
         zeros = np.zeros((batch, self.hidden), np.float32)
-        return zeros, zeros.copy()
+        return zeros, zeros.copy(), np.zeros((batch, 4 * self.hidden), np.float32)
 
     def context(self, style: np.ndarray, tempo: np.ndarray) -> np.ndarray:
         """Precompute the style, tempo, position and fill part of the gates:
@@ -134,14 +136,14 @@ class DrumLSTM:
         return ((t["style"][style] + t["tempo"][tempo])[:, None, None]
                 + t["pos"][None, :, None] + t["fill"][None, None, :])
 
-    def step(self, inputs: dict[str, np.ndarray], state: tuple[np.ndarray, np.ndarray]
-             ) -> tuple[Heads, tuple[np.ndarray, np.ndarray]]:
+    def step(self, inputs: dict[str, np.ndarray], state: tuple[np.ndarray, ...]
+             ) -> tuple[Heads, tuple[np.ndarray, ...]]:
         """Advance one step.
 
         Args:
             inputs: int arrays (B,) for prev, back1, back2, pos, style, fill, tempo, and for
                 the offset head now (B,) and now_velocity (B, 9).
-            state: (h, c), each (B, hidden).
+            state: from `initial_state` or the last step.
 
         Returns:
             The logits of this step and the new state.
@@ -161,16 +163,16 @@ class DrumLSTM:
         return sum(self.tables[k][v] for k, v in events.items())
 
     def step_events(self, prev: np.ndarray, ahead: np.ndarray,
-                    state: tuple[np.ndarray, np.ndarray], event_bias: np.ndarray,
+                    state: tuple[np.ndarray, ...], event_bias: np.ndarray,
                     h_out: np.ndarray | None = None, recent: list = ()
-                    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+                    ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
         """Advance one step (the serving hot path: few, in-place NumPy calls).
 
         Args:
             prev: (B,) the event one step back (NO_EVENT at the start).
             ahead: (B, 4*hidden) the gate input known before the step: style, position and
                 fill (`context`) plus `lookback`, which the runtime sums a bar at a time.
-            state: (h, c).
+            state: (h, c, h's part of these gates), from `initial_state` or the last step.
             event_bias: bias of the event head, (512,) or per row (B, 512); the runtime
                 folds its style prior into it.
             h_out: where to write the new h (B, hidden), or None for a new array.
@@ -179,8 +181,7 @@ class DrumLSTM:
         Returns:
             The event logits (B, 512) and the new state (its h feeds `hit_heads`).
         """
-        h, c = state
-        z = h @ self.recurrent
+        _, c, z = state
         z += ahead
         z += self.tables["prev"][prev]
         for name, events in recent:
@@ -193,9 +194,10 @@ class DrumLSTM:
         c = z[:, n : 2 * n] * c
         c += z[:, :n] * z[:, 3 * n :]
         h = np.multiply(z[:, 2 * n : 3 * n], np.tanh(c), out=h_out)
-        event = h @ self.event_w
+        both = h @ self.event_recurrent
+        event = both[:, : self.n_events]
         event += event_bias
-        return event, (h, c)
+        return event, (h, c, both[:, self.n_events :])
 
     def hit_heads(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Velocity (..., 9, 8) and roll (..., 9, 4) logits from hidden states (..., hidden)."""
