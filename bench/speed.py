@@ -36,7 +36,7 @@ SEED_WINDOW = 256
 SEED_ROUNDS = 12
 """Rounds of the interleaved comparison: one timed step of the seed's method each."""
 GEN_PER_ROUND = 5
-TF_SETTLE_S = 0.2
+TF_SETTLE_S = 0.5
 """Pause after TensorFlow work: its thread pools spin for a while and would slow our runs."""
 KERAS_BEAT_EVERY = 4
 READY_SCRIPT = """
