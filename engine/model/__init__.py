@@ -1,1 +1,1 @@
-"""The serving model: config, features, the NumPy LSTM, sampler, style prior (no TensorFlow)."""
+"""The serving model: config, features, the NumPy LSTM and its sampler (no TensorFlow)."""
