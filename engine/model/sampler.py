@@ -202,9 +202,8 @@ class _Batch:
         """Gate input known before a bar starts: context plus the events a bar or more back
         (all decided by then), for its 16 steps: (lanes, 16, 4*hidden)."""
         steps = np.arange(start, min(start + STEPS_PER_BAR, self.velocity.shape[1]))
-        back = {k: self.history[self.lanes, LOOKBACK + steps[:, None] - LAG_STEPS[k]].T
-                if self.guidance else self.history[:, LOOKBACK + steps - LAG_STEPS[k]]
-                for k in self.lstm.bar_lags}
+        history = self.history[self.lanes]
+        back = {k: history[:, LOOKBACK + steps - LAG_STEPS[k]] for k in self.lstm.bar_lags}
         rows = np.arange(len(self.context))[:, None]
         ctx = self.context[rows, steps % STEPS_PER_BAR, self.fill[self.lanes][:, steps]]
         return ctx + self.lstm.lookback(back)

@@ -39,7 +39,7 @@ def onset_rates(patterns: list[Pattern]) -> np.ndarray:
     return (counts + SMOOTHING) / (bars + 2 * SMOOTHING)
 
 
-def group_rates(performances: list[Performance], toward: list[np.ndarray] | None = None
+def _group_rates(performances: list[Performance], toward: list[np.ndarray] | None = None
                  ) -> list[np.ndarray]:
     """Onset rates of each tempo group, shrunk towards `toward` (one per group), or towards
     the rates of all their tempos; a style rarely played at a tempo stays near neutral."""
@@ -63,12 +63,12 @@ def style_prior(performances: list[Performance], styles: tuple[str, ...]) -> np.
     prior describes a style's groove.
     """
     beats = [p for p in performances if not p.fill]
-    overall = group_rates(beats)
+    overall = _group_rates(beats)
     prior = np.zeros((len(styles) + 1, 2, STEPS_PER_BAR, N_EVENTS), np.float32)
     for index, style in enumerate(styles):
         own = [p for p in beats if p.style == style]
         if own:
-            for group, rates in enumerate(group_rates(own, overall)):
+            for group, rates in enumerate(_group_rates(own, overall)):
                 prior[index, group] = _event_ratio(rates, overall[group])
     return prior
 
