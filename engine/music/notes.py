@@ -52,9 +52,7 @@ def perform(
 
     Every hit starts at its step, moved by the pattern's learned timing offset times
     `groove` (never closer than MIN_GAP_TICKS after the previous hit of its class), and
-    off-beat 16ths are moved later by `swing` on top. A note pushed past the end of the
-    pattern (a late, swung roll on the last step) wraps to its start, as the renderer plays
-    it, so the MIDI file stays one loop long. Nothing is random: the same pattern and
+    off-beat 16ths are moved later by `swing` on top. Nothing is random: the same pattern and
     settings give the same notes.
 
     Args:
@@ -70,7 +68,6 @@ def perform(
     """
     del bpm  # timing is in ticks, which scale with the tempo in the file
     shift = groove * (1.0 + HUMANIZE_STRETCH * humanize) * TICKS_PER_STEP
-    loop_ticks = pattern.steps * TICKS_PER_STEP
     notes = []
     last = [-np.inf] * N_CLASSES
     steps, classes = np.nonzero(pattern.velocity)
@@ -83,7 +80,7 @@ def perform(
         start = played + (swing / 100.0 * TICKS_PER_STEP if step % 2 else 0.0)
         gap = TICKS_PER_STEP / hits
         for i in range(hits):
-            tick = max(0, round(start + i * gap)) % loop_ticks
+            tick = max(0, round(start + i * gap))
             vel = int(np.clip(round(velocity * ROLL_FADE**i), 1, 127))
             notes.append(Note(tick, pitches[cls], vel, min(NOTE_TICKS, max(1, int(gap) - 1))))
     return sorted(notes)

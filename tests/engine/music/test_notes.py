@@ -68,17 +68,6 @@ def test_hits_of_one_class_stay_apart_so_the_file_reads_back():
     assert second - first == MIN_GAP_TICKS
 
 
-def test_a_late_swung_roll_on_the_last_step_wraps_so_the_file_stays_one_loop():
-    from engine.music.midi_io import read_midi, write_midi
-
-    p = Pattern.empty(32)
-    p.velocity[0, 0] = p.velocity[31, 2] = 100
-    p.roll[31, 2], p.offset[31, 2] = 2, 0.45
-    notes = perform(p, 90, swing=50)
-    assert max(n.tick for n in notes) < 32 * TICKS_PER_STEP
-    assert read_midi(write_midi(notes, 90, 32)).pattern.bars == 2
-
-
 def test_humanize_loosens_the_groove_without_randomness():
     p = _grooved()
     plain, loose = perform(p, 100), perform(p, 100, humanize=1.0)
