@@ -113,7 +113,7 @@ def read_midi(source: bytes | str | Path, max_steps: int | None = MAX_STEPS) -> 
         raise BadPrimer("the MIDI file has no drum notes (channel 10, a drum track, or a "
                         "track of drum pitches)")
     steps_per_tick = 1.0 / (midi.ticks_per_beat / 4)
-    last_hit = max(t for t, _, _ in onsets) * steps_per_tick
+    last_hit = _last_hit(onsets, steps_per_tick)
     end_step = max(np.floor(last_hit) + 1, _length(midi) * steps_per_tick - TAIL_STEPS)
     steps = int(np.ceil(end_step / STEPS_PER_BAR - 1e-6)) * STEPS_PER_BAR
     if max_steps is not None and steps > max_steps:
@@ -349,6 +349,23 @@ def _length(midi: mido.MidiFile) -> int:
     return max((sum(msg.time for msg in track) for track in midi.tracks), default=0)
 
 
+def _last_hit(onsets: list[tuple[int, int, int]], steps_per_tick: float) -> float:
+    """Where the last hit starts, in steps. A roll's later notes are part of its hit, so a
+    late, swung roll on a loop's last step does not make the file a bar longer."""
+    anchor = [-np.inf] * N_CLASSES
+    last = 0.0
+    for tick, cls, _ in onsets:
+        pos = tick * steps_per_tick
+        if not _in_roll(pos, anchor[cls]):
+            anchor[cls], last = pos, max(last, pos)
+    return last
+
+
+def _in_roll(pos: float, anchor: float) -> bool:
+    """A note this soon after the hit of its class at `anchor` (steps) belongs to its roll."""
+    return pos - anchor < ROLL_WINDOW - 1e-9
+
+
 def _quantise(onsets: list[tuple[int, int, int]], steps_per_tick: float, steps: int) -> Pattern:
     """Place onsets on the nearest step, keeping how far each sits from it (Pattern.offset);
     hits closely after a hit of the same class become rolls."""
@@ -357,7 +374,7 @@ def _quantise(onsets: list[tuple[int, int, int]], steps_per_tick: float, steps: 
     anchor_step = [0] * N_CLASSES
     for tick, cls, velocity in onsets:
         pos = tick * steps_per_tick
-        if pos - anchor[cls] < ROLL_WINDOW - 1e-9:
+        if _in_roll(pos, anchor[cls]):
             step = anchor_step[cls]
             pattern.roll[step, cls] = min(pattern.roll[step, cls] + 1, 4)
             continue

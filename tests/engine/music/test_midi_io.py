@@ -165,3 +165,13 @@ def test_unreadable_files_are_described_without_python_names(data, tmp_path):
             read_midi(source)
         line = str(refused.value)
         assert not any(name in line for name in ("Error", "Exception", "Errno", "KeyError"))
+
+
+def test_a_late_swung_roll_on_the_last_step_does_not_add_a_bar():
+    p = Pattern.empty(32)
+    p.velocity[0, 0] = p.velocity[31, 2] = 100
+    p.roll[31, 2], p.offset[31, 2] = 2, 0.45
+    notes = perform(p, 90, swing=50)
+    assert max(n.tick for n in notes) >= 32 * TICKS_PER_STEP  # the roll's second note
+    beat = read_midi(write_midi(notes, 90, 32))
+    assert beat.pattern.bars == 2 and beat.pattern.roll[31, 2] == 2
