@@ -7,8 +7,7 @@ result handling; only the bot that took a request ever answers it. A bot hears t
 ended on its own pub/sub channel (the worker publishes the job id), then reads the result
 once. One `EndWatch` per bot process does the hearing, and every CHECK_S seconds also looks
 for results it heard nothing about, so a waiting request makes no round trip of its own: it
-only looks at memory now and then (a plain sleep, which is also what simcord, the test
-harness, knows how to wait on).
+naps, and the job's end wakes it at once.
 """
 
 from __future__ import annotations
@@ -48,9 +47,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NOTICE_POLL_S = (0.05, 0.2)
-"""A waiting request looks at memory for its notice first after 50 ms, then each time half
-as long again as the time before, at most every 200 ms."""
+NAP_S = 1.0
+"""Longest nap of a waiting request; the job's end cuts it short. Naps, not a bare wait on
+the future: simcord, the test harness, counts a sleep due within its settle timeout as
+work still going on, and every wake-up costs the bot process a look at all its tasks."""
 CHECK_S = 2.0
 """How often a bot looks for a result it has heard nothing about (a lost notice, a job that
 failed without one)."""
@@ -324,11 +324,14 @@ class EndWatch:
 
 
 async def _until_done(ended: asyncio.Future[None]) -> None:
-    """Wait for an EndWatch future, looking at it after NOTICE_POLL_S sleeps (see the module)."""
-    pause, longest = NOTICE_POLL_S
+    """Wait for an EndWatch future in naps of NAP_S that its end cuts short (see NAP_S)."""
     while not ended.done():
-        await asyncio.sleep(pause)
-        pause = min(longest, pause * 1.5)
+        nap = asyncio.ensure_future(asyncio.sleep(NAP_S))
+        ended.add_done_callback(lambda _, nap=nap: nap.cancel())
+        try:
+            await asyncio.wait({nap})
+        finally:
+            nap.cancel()
     ended.result()  # raises what the watch failed it with
 
 

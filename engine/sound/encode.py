@@ -2,8 +2,9 @@
 
 Everything runs in this process, with no encoder program to start per beat:
 - MP3 through LAME (the `lameenc` binding: its LAME is about three times faster than the
-  one inside PyAV's wheel). PyAV's MP3 muxer then frames it with the Info tag that tells
-  players the encoder's delay and padding, so the preview loops without a gap;
+  one inside PyAV's wheel), in variable bitrate under a ceiling. PyAV's MP3 muxer then
+  frames it with the Xing (or Info) tag that tells players the encoder's delay and
+  padding, so the preview loops without a gap;
 - Ogg Opus through libopus in PyAV, which also resamples to Opus's 48 kHz;
 - WAV through the standard library's `wave` (pydub only wrapped it, and without ffmpeg on
   the machine it warns at every start).
@@ -32,8 +33,15 @@ LOW_KBPS = 24
 CONTAINER_BYTES = 4096
 """Allowance for headers and framing when predicting a file's size from its bitrate."""
 MP3_QUALITY = 7
-"""LAME's quality, 0 (best) to 9 (fastest). 7 is about 40 % faster than the default 5, and at
-128 kbit/s mono a drum preview loses nothing audible."""
+"""LAME's algorithm quality, 0 (best) to 9 (fastest). 7 is about 40 % faster than the default
+5, and for a mono drum preview loses nothing audible."""
+MP3_VBR_QUALITY = 0
+"""LAME's variable-bitrate quality, 0 (best) to 9, under the bitrate of the rung as a ceiling.
+Against constant 128 kbit/s, a drum preview at 0 under a 128 ceiling averages about 100
+kbit/s, measures closer to the render (25.7 dB signal to noise, against 24.2) and encodes
+about 9 % faster: LAME's VBR spends bits only where the hits are."""
+VBR_MTRH = 4
+"""LAME's default variable-bitrate mode (vbr_mtrh in lame.h)."""
 LAME_DELAY = 576
 """Samples of silence LAME puts before the music; the Info tag tells decoders to skip them."""
 OPUS_RATE = 48000
@@ -43,7 +51,7 @@ OPUS_LOW_RATE = 24000
 OPUS_COMPLEXITY = 5
 """libopus complexity, 0-10: 5 encodes about a third faster than 10, inaudibly so here."""
 BITRATES_KBPS = (128, 96, 64, 48, 32)
-"""Bitrates to try for MP3 and Ogg, best first."""
+"""Bitrates to try for MP3 (the ceiling) and Ogg (the target), best first."""
 _TAG_CRC_BYTES = 190
 """The LAME tag's CRC covers this many bytes from the start of its frame."""
 
@@ -55,7 +63,8 @@ class EncodedAudio:
     Attributes:
         data: the file's bytes.
         format: "mp3", "ogg" or "wav".
-        bitrate_kbps: the encoder's bitrate, or None for WAV.
+        bitrate_kbps: the encoder's bitrate (MP3: its ceiling; Ogg: its target), or None
+            for WAV.
     """
 
     data: bytes
@@ -123,9 +132,11 @@ def _mono(samples: np.ndarray) -> np.ndarray:
 
 
 def _mp3(mono: np.ndarray, kbps: int, rate: int = SAMPLE_RATE) -> bytes:
-    """A mono MP3 at `kbps` and `rate` (LAME resamples when the rate is lower)."""
+    """A mono MP3 of at most `kbps` at `rate` (LAME resamples when the rate is lower)."""
     encoder = lameenc.Encoder()
-    encoder.set_bit_rate(kbps)
+    encoder.set_vbr(VBR_MTRH)
+    encoder.set_vbr_quality(MP3_VBR_QUALITY)
+    encoder.set_vbr_max_bitrate_kbps(kbps)
     encoder.set_in_sample_rate(SAMPLE_RATE)
     encoder.set_out_sample_rate(rate)
     encoder.set_channels(1)
@@ -135,10 +146,11 @@ def _mp3(mono: np.ndarray, kbps: int, rate: int = SAMPLE_RATE) -> bytes:
 
 
 def _tagged_mp3(frames: bytes, music_samples: int) -> bytes:
-    """LAME's frames in an MP3 file whose Info tag gives the encoder delay and padding.
+    """LAME's frames in an MP3 file whose Xing tag gives the encoder delay and padding.
 
-    PyAV's muxer writes the Info tag (frame count, seek table, CRCs) on a seekable output;
-    it has no way to learn the delay of frames it did not encode, so we set that field.
+    PyAV's muxer writes the tag (frame count, seek table, CRCs; Info instead of Xing when
+    every frame has one bitrate) on a seekable output. It has no way to learn the delay of
+    frames it did not encode, so we set that field.
     """
     out = io.BytesIO()
     with av.open(io.BytesIO(frames), format="mp3") as source, \
@@ -157,9 +169,9 @@ def _tagged_mp3(frames: bytes, music_samples: int) -> bytes:
 
 def _with_delay(data: bytes, delay: int, padding: int) -> bytes:
     """Write delay and padding (12 bits each) into the LAME tag and renew the tag's CRC."""
-    info = data.find(b"Info", 0, 64)
+    info = max(data.find(b"Xing", 0, 64), data.find(b"Info", 0, 64))
     if info < 0:
-        return data  # no Info tag: players then play LAME's delay as a short silence
+        return data  # no tag: players then play LAME's delay as a short silence
     tag = bytearray(data[:_TAG_CRC_BYTES])
     tag[info + 141:info + 144] = ((delay << 12) | padding).to_bytes(3, "big")
     crc_at = info + 154

@@ -85,8 +85,8 @@ def test_each_format_decodes_back_with_the_right_duration(one_bar, audio_format,
     decoded = decode(encoded)
     assert decoded.channels == channels
     assert decoded.duration_seconds == pytest.approx(BAR_S, abs=0.03)
-    if audio_format == "mp3":  # constant bitrate
-        assert decoded.bit_rate == pytest.approx(kbps * 1000, rel=0.02)
+    if audio_format == "mp3":  # variable bitrate under the ceiling
+        assert 0.4 * kbps * 1000 < decoded.bit_rate <= 1.02 * kbps * 1000
     if audio_format == "ogg":  # Opus varies its bitrate around the target
         assert 0.6 * kbps * 1000 < decoded.bit_rate < 1.1 * kbps * 1000
 
@@ -98,9 +98,11 @@ def test_each_format_decodes_back_with_the_right_duration(one_bar, audio_format,
 ])
 def test_mp3_has_exactly_the_rendered_samples_so_it_loops_without_a_gap(one_bar, max_bytes,
                                                                         kbps, rate):
-    """The Info tag's delay and padding make a decoder drop LAME's silence at both ends."""
+    """The tag's delay and padding make a decoder drop LAME's silence at both ends (Xing when
+    the bitrate varied, Info when every frame came out at the ceiling)."""
     encoded = encode(one_bar, "mp3", max_bytes=max_bytes)
-    assert encoded.bitrate_kbps == kbps and b"Info" in encoded.data[:64]
+    assert encoded.bitrate_kbps == kbps
+    assert b"Xing" in encoded.data[:64] or b"Info" in encoded.data[:64]
     decoded = decode(encoded)
     assert (decoded.frame_rate, decoded.samples.shape[1]) == (
         rate, len(one_bar) * rate // SAMPLE_RATE)
