@@ -63,7 +63,10 @@ RESULT_WAIT_S = 30.0 + MAX_TRIES * (JOB_TIMEOUT_S + LEASE_S)
 MAKING_TTL_S = RESULT_WAIT_S + 30.0
 """A user's job-in-flight mark outlives any wait, and frees them if a bot process died."""
 CONNECT_TIMEOUT_S = 2.0
-SOCKET_TIMEOUT_S = 10.0
+SOCKET_TIMEOUT_S = 3.0
+"""A Redis that doesn't answer a command in this long is down for the user (one line). Short
+also because each command's timer outlives it by this long in simcord, the test harness,
+which looks at every timer of the loop whenever it settles."""
 KEY_PREFIX = "beatbot:"
 
 ADMIT_LUA = """
