@@ -49,7 +49,9 @@ CONNECT_TIMEOUT_S = 3.0
 """How long a PostgreSQL connection attempt may take before the rows wait in memory (a
 request's own write is the only one that can wait this long for an unreachable server)."""
 COMMAND_TIMEOUT_S = 10.0
-"""Longest a PostgreSQL statement may run."""
+"""Longest one write or read (its whole transaction) may take. One timer per call, not
+asyncpg's command timeout, which sets one per statement: simcord, the test harness, keeps
+every timer the bot sets in a list until its loop settles, and scans it often."""
 MIGRATION_LOCK = 0x6265_6174
 """PostgreSQL advisory lock key: bots starting at once migrate one after the other."""
 CLOSE_RETRIES_S = (0.1, 0.5, 1.0, 2.0)
@@ -446,7 +448,7 @@ def _engine(url: sa.URL) -> AsyncEngine:
     return create_async_engine(
         url, json_serializer=_json, pool_size=2, max_overflow=2,
         pool_timeout=CONNECT_TIMEOUT_S,
-        connect_args={"timeout": CONNECT_TIMEOUT_S, "command_timeout": COMMAND_TIMEOUT_S})
+        connect_args={"timeout": CONNECT_TIMEOUT_S})
 
 
 def _sqlite_pragmas(connection, _record) -> None:
@@ -478,14 +480,17 @@ def _upgrade(connection: sa.Connection) -> None:
 
 
 async def _reconnecting(work):
-    """Run `work()`; once more if the server dropped the pooled connection it used (a
-    restart): SQLAlchemy then empties the pool, so the second try connects afresh. This
-    replaces a ping before every use, which cost three round trips per request."""
+    """Run `work()` within COMMAND_TIMEOUT_S; once more if the server dropped the pooled
+    connection it used (a restart): SQLAlchemy then empties the pool, so the second try
+    connects afresh. This replaces a ping before every use, which cost three round trips
+    per request."""
     try:
-        return await work()
+        async with asyncio.timeout(COMMAND_TIMEOUT_S):
+            return await work()
     except exc.DBAPIError as error:
         if not error.connection_invalidated:
             raise
+    async with asyncio.timeout(COMMAND_TIMEOUT_S):
         return await work()
 
 

@@ -63,10 +63,11 @@ RESULT_WAIT_S = 30.0 + MAX_TRIES * (JOB_TIMEOUT_S + LEASE_S)
 MAKING_TTL_S = RESULT_WAIT_S + 30.0
 """A user's job-in-flight mark outlives any wait, and frees them if a bot process died."""
 CONNECT_TIMEOUT_S = 2.0
-SOCKET_TIMEOUT_S = 3.0
-"""A Redis that doesn't answer a command in this long is down for the user (one line). Short
-also because each command's timer outlives it by this long in simcord, the test harness,
-which looks at every timer of the loop whenever it settles."""
+CALL_TIMEOUT_S = 3.0
+"""A Redis that doesn't answer one of our calls (a command, the admission script, arq's
+enqueue pipeline) in this long is down for the user (one line). One timer per call rather
+than redis-py's socket timeout, which sets one per reply read: simcord, the test harness,
+keeps every timer the bot sets in a list until its loop settles, and scans it often."""
 KEY_PREFIX = "beatbot:"
 
 ADMIT_LUA = """
@@ -125,8 +126,7 @@ class RedisJobs:
         """A client for `settings.queue_url`, listening for end notices (call in the event
         loop). A Redis that is down shows at the first request."""
         url = settings.queue_url.get_secret_value()
-        pool = ConnectionPool.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_S,
-                                       socket_timeout=SOCKET_TIMEOUT_S)
+        pool = ConnectionPool.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_S)
         listener = Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_S)
         jobs = cls(ArqRedis(pool, default_queue_name=QUEUE_NAME), listener, settings)
         jobs.ends.start()
@@ -169,7 +169,7 @@ class RedisJobs:
             place = await self._redis(self.redis.zrank(QUEUE_NAME, job_id))
             if on_queued is not None and place is not None and place >= self.slots:
                 await on_queued(place - self.slots + 1)
-            ran = await self._redis(self._result(job, ended))
+            ran = await self._result(job, ended)
             await self._drop_result(job_id)
         finally:
             self.ends.forget(job_id)
@@ -181,21 +181,24 @@ class RedisJobs:
         was stopped, and arq queued it again) is waited for again."""
         while True:
             await _until_done(ended)
-            with contextlib.suppress(TimeoutError):  # no result yet: it runs again
-                return await job.result(timeout=0, poll_delay=0)  # one read
+            ran = await self._redis(_stored_result(job))
+            if ran is not None:
+                return ran
             ended = self.ends.rearm(job.job_id)
 
     async def _drop_result(self, job_id: str) -> None:
         """Free the result's memory in Redis now that it is read (a beat is up to 8 MB)."""
         try:
-            await self.redis.delete(result_key_prefix + job_id)
+            async with asyncio.timeout(CALL_TIMEOUT_S):
+                await self.redis.delete(result_key_prefix + job_id)
         except (RedisError, OSError) as error:  # it expires by itself after KEEP_RESULT_S
             log.debug("could not drop the result of job %s: %s", job_id, error)
 
     async def release(self, user_id: int) -> None:
         """The user may ask again (if Redis is away, the mark expires by itself)."""
         try:
-            await self.redis.delete(_key("making", user_id))
+            async with asyncio.timeout(CALL_TIMEOUT_S):
+                await self.redis.delete(_key("making", user_id))
         except (RedisError, OSError) as error:
             log.warning("could not clear user %s's job mark: %s", user_id, error)
 
@@ -211,10 +214,13 @@ class RedisJobs:
 
     @staticmethod
     async def _redis(call):
-        """Await a Redis call; a Redis that can't be reached becomes QueueDown."""
+        """Await a Redis call for at most CALL_TIMEOUT_S; a Redis that can't be reached or
+        doesn't answer becomes QueueDown."""
         try:
-            return await call
-        except (RedisError, OSError) as error:  # OSError: refused before redis-py wraps it
+            async with asyncio.timeout(CALL_TIMEOUT_S):
+                return await call
+        except (RedisError, OSError) as error:  # OSError: refused before redis-py wraps it,
+            # and TimeoutError
             log.warning("the job queue can't be reached: %s", error)
             raise QueueDown() from error
 
@@ -298,12 +304,14 @@ class EndWatch:
             if now > deadline and not ended.done():
                 ended.set_exception(BeatTimedOut(f"no worker made it in {RESULT_WAIT_S:.0f} s"))
                 with contextlib.suppress(RedisError, OSError):
-                    await self.redis.zrem(QUEUE_NAME, job_id)
+                    async with asyncio.timeout(CALL_TIMEOUT_S):
+                        await self.redis.zrem(QUEUE_NAME, job_id)
         waiting = [job_id for job_id, (ended, _) in self._waiting.items() if not ended.done()]
         if not waiting:
             return
         try:
-            async with self.redis.pipeline(transaction=False) as pipe:
+            async with asyncio.timeout(CALL_TIMEOUT_S), \
+                    self.redis.pipeline(transaction=False) as pipe:
                 for job_id in waiting:
                     pipe.exists(result_key_prefix + job_id)
                 found = await pipe.execute()
@@ -324,6 +332,14 @@ class EndWatch:
         for ended, _ in self._waiting.values():
             if not ended.done():
                 ended.set_exception(error)
+
+
+async def _stored_result(job: Job) -> Ran[Beat] | None:
+    """The job's result in one read, or None when there is none yet (it runs again)."""
+    try:
+        return await job.result(timeout=0, poll_delay=0)
+    except TimeoutError:  # arq's way of saying "no result yet"
+        return None
 
 
 async def _until_done(ended: asyncio.Future[None]) -> None:
