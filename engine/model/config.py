@@ -27,6 +27,8 @@ class ModelConfig:
             fitting (the best epoch so far is kept), so one command fits the time limit.
         epochs: most epochs to train.
         patience: epochs without validation gain before stopping.
+        weight_average: momentum of the running average of the weights (Polyak averaging,
+            0 for none); validation, checkpoints and the export use the average.
         style_dropout: share of training windows whose style is replaced by "any".
         velocity_weight: loss weight of the velocity head.
         roll_weight: loss weight of the roll head.
@@ -53,6 +55,7 @@ class ModelConfig:
     time_budget_s: float = float("inf")
     epochs: int = 30
     patience: int = 4
+    weight_average: float = 0.0
     style_dropout: float = 0.15
     velocity_weight: float = 0.3
     roll_weight: float = 0.1
@@ -66,13 +69,14 @@ class ModelConfig:
         return asdict(self)
 
 
-DEEP_LAGS = ("prev", "lag2", "lag4", "back1", "back2", "back3", "back4")
-"""The served model's event inputs: steps 1, 2 and 4 back, and one to four bars back."""
+DEEP_LAGS = ("prev", "lag2", "lag3", "lag4", "lag8", "back1", "back2", "back3", "back4")
+"""The served model's event inputs: steps 1, 2, 3, 4 and 8 back, and one to four bars back."""
 
 CONFIGS: dict[str, ModelConfig] = {
     "default": ModelConfig("default", event_lags=DEEP_LAGS, hidden=192, window=128, stride=64,
-                           batch=32, dropout=0.3, epochs=40, lr_decay=0.95,
-                           time_budget_s=22 * 60, style_guidance=1.0, calibration_rounds=12),
+                           batch=32, dropout=0.35, epochs=40, lr_decay=0.95,
+                           weight_average=0.995, time_budget_s=34 * 60, style_guidance=1.0,
+                           calibration_rounds=12),
     "small": ModelConfig("small", event_embed=32, hidden=128, epochs=20),
     "wavenet": ModelConfig("wavenet", arch="wavenet", hidden=96, window=128, stride=64,
                            batch=32, dropout=0.1, epochs=12, lr_decay=0.9,

@@ -107,7 +107,9 @@ def compile_model(model: keras.Model, config: ModelConfig) -> None:
     def loss() -> keras.losses.Loss:
         return keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=IGNORE)
     model.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=1.0),
+        optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=1.0,
+                                        use_ema=config.weight_average > 0,
+                                        ema_momentum=config.weight_average or 0.99),
         loss={h: loss() for h in HEADS},
         loss_weights={"event": 1.0, "velocity": config.velocity_weight,
                       "roll": config.roll_weight, "offset": config.offset_weight},

@@ -103,7 +103,7 @@ def train(plan: TrainPlan, argv: list[str] | None = None) -> dict:
             Batches(data["train"], config, len(styles), plan.seed),
             validation_data=Batches(data["validation"], config, len(styles), None),
             epochs=epochs, initial_epoch=state["epoch"], verbose=1 if sys.stdout.isatty() else 2,
-            callbacks=[Checkpoint(plan.run_dir, state, config, started),
+            callbacks=[*_averaging(config), Checkpoint(plan.run_dir, state, config, started),
                        _learning_rate(config)],
         )
         state = json.loads((plan.run_dir / "state.json").read_text())
@@ -194,6 +194,14 @@ def _load_optimizer(model, path: Path) -> None:
         with np.load(path) as saved:
             for i, var in enumerate(model.optimizer.variables):
                 var.assign(saved[f"v{i}"])
+
+
+def _averaging(config: ModelConfig) -> list:
+    """With weight averaging, swap the average in for validation and the checkpoints (so
+    a resume goes on from the average)."""
+    import keras
+
+    return [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if config.weight_average else []
 
 
 def _learning_rate(config: ModelConfig):

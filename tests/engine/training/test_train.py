@@ -2,6 +2,7 @@
 that the NumPy runtime reproduces (parity with Keras within 1e-4)."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -106,3 +107,22 @@ def test_training_calibrates_the_sampler(tiny_run):
     lstm = DrumLSTM.load(plan.out)
     assert lstm.velocity_shift.shape == (len(lstm.styles) + 1, 2, STEPS_PER_BAR, N_CLASSES)
     assert np.abs(lstm.velocity_shift).max() > 0
+
+
+def test_validation_and_export_use_the_weight_average(tiny_run, tmp_path):
+    """With an average that barely follows the weights, validation sees weights close to
+    where training started, so its loss hardly moves while the plain run's falls."""
+    plan, _ = tiny_run
+    config = replace(CONFIGS["tiny"], weight_average=0.999999, calibration_rounds=0)
+    averaged = TrainPlan(plan.data, config, tmp_path / "run", tmp_path / "averaged.npz",
+                         trap=False, max_epochs=2)
+    train(averaged)
+
+    def val_event_losses(run_dir):
+        history = json.loads((run_dir / "state.json").read_text())["history"]
+        return [h["val_event_loss"] for h in history[:2]]
+
+    plain, slow = val_event_losses(plan.run_dir), val_event_losses(averaged.run_dir)
+    assert plain[0] - plain[1] > 0.05
+    assert abs(slow[0] - slow[1]) < 0.1 * (plain[0] - plain[1])
+    assert slow[1] > plain[1]
