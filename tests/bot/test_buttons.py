@@ -98,7 +98,9 @@ async def test_variation_keeps_most_of_the_swung_beat_it_varies(simcord_env, cha
     varied = maker.make(parse_request(recipe)).pattern
     same = (original.velocity == varied.velocity).all(axis=1)
     assert varied.steps == original.steps == 128
-    assert same.mean() >= 0.75  # VARIATION_KEEP of the steps are kept exactly
+    # The press draws a new seed, and each step is kept with probability VARIATION_KEEP
+    # (0.8): over 128 steps the share kept falls under 0.65 in about 1 press in 100,000.
+    assert same.mean() >= 0.65
 
 
 async def test_history_replays_variation_and_extend_lines_byte_for_byte(simcord_env, channel,
