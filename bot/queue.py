@@ -189,16 +189,14 @@ class RedisJobs:
     async def _drop_result(self, job_id: str) -> None:
         """Free the result's memory in Redis now that it is read (a beat is up to 8 MB)."""
         try:
-            async with asyncio.timeout(CALL_TIMEOUT_S):
-                await self.redis.delete(result_key_prefix + job_id)
+            await _bounded(self.redis.delete(result_key_prefix + job_id))
         except (RedisError, OSError) as error:  # it expires by itself after KEEP_RESULT_S
             log.debug("could not drop the result of job %s: %s", job_id, error)
 
     async def release(self, user_id: int) -> None:
         """The user may ask again (if Redis is away, the mark expires by itself)."""
         try:
-            async with asyncio.timeout(CALL_TIMEOUT_S):
-                await self.redis.delete(_key("making", user_id))
+            await _bounded(self.redis.delete(_key("making", user_id)))
         except (RedisError, OSError) as error:
             log.warning("could not clear user %s's job mark: %s", user_id, error)
 
@@ -214,13 +212,11 @@ class RedisJobs:
 
     @staticmethod
     async def _redis(call):
-        """Await a Redis call for at most CALL_TIMEOUT_S; a Redis that can't be reached or
-        doesn't answer becomes QueueDown."""
+        """Await a Redis call (`_bounded`); a Redis that can't be reached or doesn't answer
+        becomes QueueDown."""
         try:
-            async with asyncio.timeout(CALL_TIMEOUT_S):
-                return await call
-        except (RedisError, OSError) as error:  # OSError: refused before redis-py wraps it,
-            # and TimeoutError
+            return await _bounded(call)
+        except (RedisError, OSError) as error:  # OSError: refused before redis-py wraps it
             log.warning("the job queue can't be reached: %s", error)
             raise QueueDown() from error
 
@@ -304,17 +300,15 @@ class EndWatch:
             if now > deadline and not ended.done():
                 ended.set_exception(BeatTimedOut(f"no worker made it in {RESULT_WAIT_S:.0f} s"))
                 with contextlib.suppress(RedisError, OSError):
-                    async with asyncio.timeout(CALL_TIMEOUT_S):
-                        await self.redis.zrem(QUEUE_NAME, job_id)
+                    await _bounded(self.redis.zrem(QUEUE_NAME, job_id))
         waiting = [job_id for job_id, (ended, _) in self._waiting.items() if not ended.done()]
         if not waiting:
             return
         try:
-            async with asyncio.timeout(CALL_TIMEOUT_S), \
-                    self.redis.pipeline(transaction=False) as pipe:
+            async with self.redis.pipeline(transaction=False) as pipe:
                 for job_id in waiting:
                     pipe.exists(result_key_prefix + job_id)
-                found = await pipe.execute()
+                found = await _bounded(pipe.execute())
         except (RedisError, OSError) as error:
             log.warning("the job queue can't be reached: %s", error)
             self._fail_all(QueueDown())
@@ -334,6 +328,12 @@ class EndWatch:
                 ended.set_exception(error)
 
 
+async def _bounded(call):
+    """Await one Redis call for at most CALL_TIMEOUT_S (past it: TimeoutError, an OSError)."""
+    async with asyncio.timeout(CALL_TIMEOUT_S):
+        return await call
+
+
 async def _stored_result(job: Job) -> Ran[Beat] | None:
     """The job's result in one read, or None when there is none yet (it runs again)."""
     try:
@@ -346,11 +346,14 @@ async def _until_done(ended: asyncio.Future[None]) -> None:
     """Wait for an EndWatch future in naps of NAP_S that its end cuts short (see NAP_S)."""
     while not ended.done():
         nap = asyncio.ensure_future(asyncio.sleep(NAP_S))
-        ended.add_done_callback(lambda _, nap=nap: nap.cancel())
+        def wake(_, nap=nap) -> None:
+            nap.cancel()
+        ended.add_done_callback(wake)
         try:
             await asyncio.wait({nap})
         finally:
             nap.cancel()
+            ended.remove_done_callback(wake)
     ended.result()  # raises what the watch failed it with
 
 

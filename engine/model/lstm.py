@@ -73,10 +73,10 @@ class DrumLSTM:
             row += width
         tables["style"] = tables["style"] + weights["lstm_bias"][order] * scale
         self.tables = tables
-        self.event_w, self.event_b = weights["event_w"], weights["event_b"]
+        self.event_b = weights["event_b"]
         # One product per step serves the event head now and the next step's gates.
         self.event_recurrent = np.ascontiguousarray(np.concatenate(
-            [self.event_w, weights["lstm_recurrent"][:, order] * scale], axis=1))
+            [weights["event_w"], weights["lstm_recurrent"][:, order] * scale], axis=1))
         # Velocity and roll do not feed back, so the runtime computes them for all steps at
         # once from the stored hidden states: one matrix for both heads.
         self.hit_w = np.concatenate([weights["velocity_dense_w"], weights["roll_dense_w"]], 1)
