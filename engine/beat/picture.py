@@ -2,11 +2,13 @@
 
 One row per drum class, one column per 16th step; bar lines bright, beat lines faint. A hit's
 colour gets stronger with its velocity, and a roll shows as thin ticks splitting its cell.
-Long beats wrap: at most BARS_PER_LINE bars sit side by side.
+Long beats wrap: at most BARS_PER_LINE bars sit side by side. The text (labels, bar numbers,
+title) is drawn once per size and title and kept, since it is the same for every beat.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 
@@ -73,16 +75,25 @@ def draw_grid(pattern: Pattern, title: str = "") -> bytes:
         PNG bytes, about TARGET_WIDTH px wide.
     """
     layout = _Layout.of(pattern.steps)
-    image = np.zeros((layout.height(bool(title)), layout.width, 3), np.uint8)
-    image[:] = BACKGROUND
+    image = _lettered(pattern.steps, title).copy()
     top = TITLE_HEIGHT if title else MARGIN
     for line in range(layout.lines):
         _paint_line(image, pattern, layout, line, top + line * layout.line_height)
-    picture = Image.fromarray(image)
-    _write_text(ImageDraw.Draw(picture), pattern, layout, title, top)
     out = io.BytesIO()
-    picture.save(out, format="PNG", compress_level=1)
+    Image.fromarray(image).save(out, format="PNG", compress_level=1)
     return out.getvalue()
+
+
+@functools.lru_cache(maxsize=64)
+def _lettered(steps: int, title: str) -> np.ndarray:
+    """The background with the text of a picture of `steps` steps (read-only: copy it)."""
+    layout = _Layout.of(steps)
+    picture = Image.new("RGB", (layout.width, layout.height(bool(title))), BACKGROUND)
+    _write_text(ImageDraw.Draw(picture), steps, layout, title,
+                TITLE_HEIGHT if title else MARGIN)
+    image = np.asarray(picture)
+    image.flags.writeable = False
+    return image
 
 
 class _Layout:
@@ -148,7 +159,7 @@ def _tick_rolls(image: np.ndarray, pattern: Pattern, layout: _Layout, start: int
             image[y0 + 2:y0 + ROW_HEIGHT - 3, x0 + round(i * inner / hits) - 1] = ROLL_TICK
 
 
-def _write_text(draw: ImageDraw.ImageDraw, pattern: Pattern, layout: _Layout, title: str,
+def _write_text(draw: ImageDraw.ImageDraw, steps: int, layout: _Layout, title: str,
                 top: int) -> None:
     font = ImageFont.load_default(FONT_SIZE)
     if title:
@@ -156,8 +167,7 @@ def _write_text(draw: ImageDraw.ImageDraw, pattern: Pattern, layout: _Layout, ti
     for line in range(layout.lines):
         y = top + line * layout.line_height
         first = line * layout.steps_per_line
-        for step in range(first, min(first + layout.steps_per_line, pattern.steps),
-                          STEPS_PER_BAR):
+        for step in range(first, min(first + layout.steps_per_line, steps), STEPS_PER_BAR):
             label = str(step // STEPS_PER_BAR + 1)
             draw.text((layout.x(step) + 2, y + 1), label, fill=DIM_TEXT, font=font)
         for row, label in enumerate(LABELS):

@@ -138,16 +138,21 @@ def write_midi(notes: list[Note], bpm: float, steps: int) -> bytes:
         (0, mido.MetaMessage("time_signature", numerator=4, denominator=4)),
     ]
     midi.tracks.append(_track(meta, end))
-    drums = [(0, mido.MetaMessage("track_name", name="Drums"))]
-    # A Note's pitch and velocity are checked data bytes already; mido's own checks were a
-    # third of a beat's MIDI time.
-    for note in notes:
-        on = mido.Message("note_on", skip_checks=True, channel=DRUM_CHANNEL, note=note.pitch,
-                          velocity=note.velocity, time=0)
-        off = mido.Message("note_off", skip_checks=True, channel=DRUM_CHANNEL, note=note.pitch,
-                           velocity=0, time=0)
-        drums += [(note.tick, on), (note.tick + note.duration, off)]
-    midi.tracks.append(_track(drums, end))
+    # Offs before ons at a tick (a stable sort keeps the notes' order otherwise). A Note's
+    # pitch and velocity are checked data bytes already; mido's own checks were a third of
+    # a beat's MIDI time, so each message is made once, unchecked, with its delta time.
+    events = sorted([(n.tick, 1, n.pitch, n.velocity) for n in notes]
+                    + [(n.tick + n.duration, 0, n.pitch, 0) for n in notes],
+                    key=lambda e: e[:2])
+    drums = mido.MidiTrack([mido.MetaMessage("track_name", name="Drums")])
+    now = 0
+    for tick, on, pitch, velocity in events:
+        drums.append(mido.Message("note_on" if on else "note_off", skip_checks=True,
+                                  channel=DRUM_CHANNEL, note=pitch, velocity=velocity,
+                                  time=tick - now))
+        now = tick
+    drums.append(mido.MetaMessage("end_of_track", time=max(0, end - now)))
+    midi.tracks.append(drums)
     buffer = io.BytesIO()
     midi.save(file=buffer)
     return buffer.getvalue()
