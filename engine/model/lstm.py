@@ -57,8 +57,10 @@ class DrumLSTM:
         lags = tuple(meta["config"].get("event_lags", DEFAULT_LAGS))
         self.bar_lags = tuple(k for k in lags if LAG_STEPS[k] >= STEPS_PER_BAR)
         """Event inputs a bar or more back: known when a bar starts."""
-        self.step_lags = tuple(k for k in lags if 1 < LAG_STEPS[k] < STEPS_PER_BAR)
-        """Event inputs within the bar (besides prev): looked up at every step."""
+        self.near_lags = ("prev", *(k for k in lags if 1 < LAG_STEPS[k] < STEPS_PER_BAR))
+        """Event inputs within the bar, prev first: looked up at every step."""
+        self.near_back = np.array([LAG_STEPS[k] for k in self.near_lags])
+        """How many steps back each of near_lags looks."""
         # Keras orders the gates i, f, c, o. Here they become i, f, o, g so the three
         # sigmoid gates are one slice, and halving their pre-activations lets one tanh
         # serve all four: sigmoid(x) = 0.5 + 0.5 * tanh(x / 2).
@@ -73,6 +75,9 @@ class DrumLSTM:
             row += width
         tables["style"] = tables["style"] + weights["lstm_bias"][order] * scale
         self.tables = tables
+        # The near lags' tables stacked, so one gather serves them all at each step.
+        self.near_table = np.concatenate([tables[k] for k in self.near_lags])
+        self.near_rows = np.arange(len(self.near_lags)) * len(tables["prev"])
         self.event_b = weights["event_b"]
         # One product per step serves the event head now and the next step's gates.
         self.event_recurrent = np.ascontiguousarray(np.concatenate(
@@ -151,8 +156,8 @@ class DrumLSTM:
         rows = np.arange(len(inputs["style"]))
         ctx = self.context(inputs["style"], inputs["tempo"])[rows, inputs["pos"], inputs["fill"]]
         ctx = ctx + self.lookback({k: inputs[k] for k in self.bar_lags})
-        recent = [(k, inputs[k]) for k in self.step_lags]
-        event, state = self.step_events(inputs["prev"], ctx, state, self.event_b, recent=recent)
+        near = np.stack([inputs[k] for k in self.near_lags], axis=1)
+        event, state = self.step_events(near, ctx, state, self.event_b)
         velocity, roll = self.hit_heads(state[0])
         offset = self.offset_head(state[0], inputs["now"], inputs["now_velocity"])
         return Heads(event, velocity, roll, offset), state
@@ -162,30 +167,28 @@ class DrumLSTM:
         indices)."""
         return sum(self.tables[k][v] for k, v in events.items())
 
-    def step_events(self, prev: np.ndarray, ahead: np.ndarray,
+    def step_events(self, near: np.ndarray, ahead: np.ndarray,
                     state: tuple[np.ndarray, ...], event_bias: np.ndarray,
-                    h_out: np.ndarray | None = None, recent: list = ()
+                    h_out: np.ndarray | None = None
                     ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
         """Advance one step (the serving hot path: few, in-place NumPy calls).
 
         Args:
-            prev: (B,) the event one step back (NO_EVENT at the start).
+            near: (B, len(near_lags)) the events at the near lags, the one step back first
+                (NO_EVENT before the start).
             ahead: (B, 4*hidden) the gate input known before the step: style, position and
                 fill (`context`) plus `lookback`, which the runtime sums a bar at a time.
             state: (h, c, h's part of these gates), from `initial_state` or the last step.
             event_bias: bias of the event head, (512,) or per row (B, 512); the runtime
                 folds its style prior into it.
             h_out: where to write the new h (B, hidden), or None for a new array.
-            recent: (lag name, (B,) events) of the in-bar lags (step_lags).
 
         Returns:
             The event logits (B, 512) and the new state (its h feeds `hit_heads`).
         """
         _, c, z = state
         z += ahead
-        z += self.tables["prev"][prev]
-        for name, events in recent:
-            z += self.tables[name][events]
+        z += self.near_table[near + self.near_rows].sum(axis=1)
         np.tanh(z, out=z)
         n = self.hidden
         sigmoid = z[:, : 3 * n]  # input, forget and output gates

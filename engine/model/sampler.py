@@ -168,7 +168,9 @@ class _Batch:
             self.context = lstm.context(self.style, tempo)
 
     def run(self) -> list[Pattern]:
-        batch, lanes = len(self.specs), self.lanes
+        batch = len(self.specs)
+        lanes = self.lanes[:, None] if self.guidance else self.lanes
+        near_back = LOOKBACK - self.lstm.near_back
         state = self.lstm.initial_state(len(self.context))
         any_free = self.free.any(axis=0).tolist()
         self.all_free = self.free.all(axis=0).tolist()
@@ -177,12 +179,9 @@ class _Batch:
             if pos == 0:
                 ahead = self._bar_ahead(t)
                 self.bar_busy[:] = False
-            recent = [(k, self.history[lanes, LOOKBACK + t - LAG_STEPS[k]])
-                      for k in self.lstm.step_lags]
             logits, state = self.lstm.step_events(
-                self.history[lanes, LOOKBACK + t - 1], ahead[:, pos], state,
-                self.event_bias[:, pos], h_out=None if self.guidance else self.hidden[:, t],
-                recent=recent)
+                self.history[lanes, near_back + t], ahead[:, pos], state,
+                self.event_bias[:, pos], h_out=None if self.guidance else self.hidden[:, t])
             if self.guidance:
                 self.hidden[:, t] = state[0][:batch]
                 styled = logits[:batch]

@@ -81,6 +81,7 @@ def perform(
         gap = TICKS_PER_STEP / hits
         for i in range(hits):
             tick = max(0, round(start + i * gap))
-            vel = int(np.clip(round(velocity * ROLL_FADE**i), 1, 127))
+            vel = min(127, max(1, round(velocity * ROLL_FADE**i)))
             notes.append(Note(tick, pitches[cls], vel, min(NOTE_TICKS, max(1, int(gap) - 1))))
-    return sorted(notes)
+    # The key is Note's own order, built once per note rather than at every comparison.
+    return sorted(notes, key=lambda n: (n.tick, n.pitch, n.velocity, n.duration))
