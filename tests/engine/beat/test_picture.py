@@ -106,3 +106,20 @@ def test_a_roll_is_marked_with_ticks():
     plain, rolled = row_runs(image, SNARE)[0], row_runs(image, SNARE)[-1]
     assert not ticks[plain[0]:plain[1]].any()
     assert ticks[rolled[0]:rolled[1] + 1].sum() == 2  # a 3-hit roll: two ticks
+
+
+def test_shading_rises_with_velocity_in_steps_too_small_to_see():
+    y = MARGIN + HEADER_HEIGHT + KICK * ROW_HEIGHT + ROW_HEIGHT // 2
+    distance = []
+    for velocities in (np.arange(1, 65), np.arange(65, 128)):
+        pattern = Pattern.empty(4 * STEPS_PER_BAR)
+        pattern.velocity[: len(velocities), KICK] = velocities
+        png = draw_grid(pattern)
+        assert Image.open(io.BytesIO(png)).mode == "P"  # one byte a pixel: small and quick
+        image = pixels(png)
+        cell = (image.shape[1] - LABEL_WIDTH - MARGIN) // pattern.steps
+        distance += [np.abs(image[y, LABEL_WIDTH + step * cell + cell // 2] - EMPTY).sum()
+                     for step in range(len(velocities))]
+    assert len(distance) == 127
+    assert (np.diff(distance) >= 0).all()
+    assert np.diff(distance).max() <= 12  # neighbouring velocities look alike
