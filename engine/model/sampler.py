@@ -170,7 +170,7 @@ class _Batch:
     def run(self) -> list[Pattern]:
         batch = len(self.specs)
         lanes = self.lanes[:, None] if self.guidance else self.lanes
-        near_back = LOOKBACK - self.lstm.near_back
+        near_columns = LOOKBACK - self.lstm.near_back  # history columns of step 0's near lags
         state = self.lstm.initial_state(len(self.context))
         any_free = self.free.any(axis=0).tolist()
         self.all_free = self.free.all(axis=0).tolist()
@@ -180,7 +180,7 @@ class _Batch:
                 ahead = self._bar_ahead(t)
                 self.bar_busy[:] = False
             logits, state = self.lstm.step_events(
-                self.history[lanes, near_back + t], ahead[:, pos], state,
+                self.history[lanes, near_columns + t], ahead[:, pos], state,
                 self.event_bias[:, pos], h_out=None if self.guidance else self.hidden[:, t])
             if self.guidance:
                 self.hidden[:, t] = state[0][:batch]
