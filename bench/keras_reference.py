@@ -28,7 +28,7 @@ class KerasReference:
         from engine.training.keras_model import assign_weights, build_model
 
         lstm = DrumLSTM.load(model_path)
-        config = ModelConfig(**lstm.meta["config"])
+        config = ModelConfig.from_dict(lstm.meta["config"])
         self.styles = lstm.styles
         self.sequence = build_model(config, len(lstm.styles))
         with np.load(model_path) as data:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,14 @@ class ModelConfig:
     def as_dict(self) -> dict:
         """Return the config as plain JSON-able values."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> ModelConfig:
+        """The config a model file's metadata holds; keys this version does not know (a
+        setting that later went away) are left out."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: tuple(v) if isinstance(v, list) else v
+                      for k, v in values.items() if k in known})
 
 
 DEEP_LAGS = ("prev", "lag2", "lag3", "lag4", "lag8", "back1", "back2", "back3", "back4")

@@ -90,7 +90,7 @@ class ScoredWaveNet:
     def __init__(self, model, style_prior: np.ndarray, meta: dict) -> None:
         self.model = model
         self.meta = meta
-        self.config = ModelConfig(**meta["config"])
+        self.config = ModelConfig.from_dict(meta["config"])
         self.styles = tuple(meta["styles"])
         self.prior = style_prior
         self.prior_weight = meta.get("style_prior_weight", 1.0)
@@ -102,7 +102,7 @@ class ScoredWaveNet:
             meta = json.loads(str(data["meta"]))
             prior = data["style_prior"]
             weights = [data[k] for k in sorted(k for k in data.files if k.startswith("w"))]
-        model = build_wavenet(ModelConfig(**meta["config"]), len(meta["styles"]))
+        model = build_wavenet(ModelConfig.from_dict(meta["config"]), len(meta["styles"]))
         model.set_weights(weights)
         return cls(model, prior, meta)
 
