@@ -108,6 +108,21 @@ def test_mp3_has_exactly_the_rendered_samples_so_it_loops_without_a_gap(one_bar,
         rate, len(one_bar) * rate // SAMPLE_RATE)
 
 
+@pytest.mark.parametrize("max_bytes", [MAX_AUDIO_BYTES, 25_000])
+def test_the_mp3_tag_counts_the_frames_and_bytes_a_demuxer_finds(one_bar, max_bytes):
+    """Players take the length from the tag's frame count: it must be the real one."""
+    data = encode(np.concatenate([one_bar] * 3), "mp3", max_bytes=max_bytes).data
+    tag = max(data.find(b"Xing", 0, 64), data.find(b"Info", 0, 64))
+    frames, size = (int.from_bytes(data[tag + at:tag + at + 4], "big") for at in (8, 12))
+    with av.open(io.BytesIO(data)) as container:
+        packets = [p for p in container.demux(audio=0) if p.size]
+    assert size == len(data)
+    assert frames == len(packets)  # the demuxer reads the tag's own frame as no music
+    toc = data[tag + 16:tag + 116]  # where each percent of the music starts, of 256
+    assert list(toc) == sorted(toc) and toc[50] * len(data) // 256 in range(
+        int(0.4 * len(data)), int(0.6 * len(data)))
+
+
 def test_ogg_has_exactly_the_rendered_length_at_48_khz(one_bar):
     decoded = decode(encode(one_bar, "ogg"))
     assert decoded.frame_rate == OPUS_RATE
