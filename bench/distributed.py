@@ -5,8 +5,7 @@ runs the load of `bench.load` (50 users, 500 `!beat` in bursts of 25 a second, t
 simcord) against a bot whose beats go to the queue and whose request log is in PostgreSQL,
 first with 1 and then with 2 `beatbot worker` processes (a fresh log database each). The
 cooldown is off, so that the line in front of the workers stays full and beats per second
-measure the workers, not the users' rate; for the same reason the line holds a whole burst
-(QUEUE_SIZE). Without PostgreSQL installed the log is SQLite
+measure the workers, not the users' rate. Without PostgreSQL installed the log is SQLite
 (`request_log` says which).
 
 Figures:
@@ -33,7 +32,7 @@ from typing import Any
 import psutil
 from pydantic import SecretStr
 
-from bench.load import BURST_SIZE, REQUESTS, measure_load
+from bench.load import REQUESTS, measure_load
 from bench.postgres import PostgresServer, postgres_bin
 from bench.servers import RedisServer, WorkerProcess
 from bot.queue import RedisJobs
@@ -47,9 +46,6 @@ TICK_S = 0.05
 """The lag ticker's sleep here: every wake-up costs the bot process CPU (simcord settles the
 loop each time), which the workers on the same cores would otherwise lose."""
 QUEUE_ONLY_BEATS = 40
-QUEUE_SIZE = BURST_SIZE
-"""Places in line: a whole burst. The bot's default of 8 drains in under a second at two
-workers' pace, so they would wait for the next burst and measure its gap, not their speed."""
 
 
 def run_distributed(requests: int = REQUESTS, counts: tuple[int, ...] = WORKER_COUNTS,
@@ -90,8 +86,7 @@ async def _run(server: RedisServer, count: int, requests: int, maker: BeatMaker,
         cpu_before = [_cpu_s(worker) for worker in workers], time.process_time()
         machine_before = _machine_busy_s()
         figures = await measure_load(requests=requests, maker=maker, cooldown_s=0,
-                                     queue_size=QUEUE_SIZE, tick_s=TICK_S,
-                                     queue_url=SecretStr(server.url), **log)
+                                     tick_s=TICK_S, queue_url=SecretStr(server.url), **log)
         worker_cpu_s = sum(_cpu_s(w) for w in workers) - sum(cpu_before[0])
         figures["bot_cpu_s"] = time.process_time() - cpu_before[1]
         figures["worker_cpu_s"] = worker_cpu_s
