@@ -75,9 +75,13 @@ class DrumLSTM:
             row += width
         tables["style"] = tables["style"] + weights["lstm_bias"][order] * scale
         self.tables = tables
-        # The near lags' tables stacked, so one gather serves them all at each step.
+        # The near lags' tables stacked, so one gather serves them all at each step (each
+        # lag's table is then a view of its rows, so they are held once).
         self.near_table = np.concatenate([tables[k] for k in self.near_lags])
-        self.near_rows = np.arange(len(self.near_lags)) * len(tables["prev"])
+        events = len(tables["prev"])
+        self.near_rows = np.arange(len(self.near_lags)) * events
+        for i, k in enumerate(self.near_lags):
+            tables[k] = self.near_table[i * events:(i + 1) * events]
         self.event_b = weights["event_b"]
         # One product per step serves the event head now and the next step's gates.
         self.event_recurrent = np.ascontiguousarray(np.concatenate(
