@@ -166,13 +166,15 @@ def _tagged_mp3(frames: bytes, music_samples: int) -> bytes:
     does not write this frame; its fields come from walking the frame headers (a fraction of
     a millisecond, against 3-4 ms for FFmpeg's muxer, which also leaves the delay unset).
     """
-    mpeg1 = frames[1] >> 3 & 1 == 1
+    mpeg1 = len(frames) > 1 and frames[1] >> 3 & 1 == 1
     rate = SAMPLE_RATE if mpeg1 else LOW_RATE
     starts, bitrates, at = [], set(), 0
     while at + 4 <= len(frames) and frames[at] == 0xFF:
         starts.append(at)
         bitrates.add(frames[at + 2] >> 4)
         at += _frame_bytes(mpeg1, rate, frames[at + 2] >> 4, frames[at + 2] >> 1 & 1)
+    if not starts:
+        raise RenderError("LAME wrote no MP3 frames")
     side = 17 if mpeg1 else 9  # a mono frame's side information, left silent
     index = next(i for i in range(1, 15) if _frame_bytes(mpeg1, rate, i, 0)
                  >= 4 + side + XING_BYTES + LAME_TAG_BYTES)
