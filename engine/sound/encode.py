@@ -61,8 +61,8 @@ XING_BYTES = 120
 """The Xing fields: name, flags, frames, bytes, a 100-point seek table and a quality."""
 LAME_TAG_BYTES = 36
 """The LAME tag after them: encoder, delay and padding, lengths and CRCs."""
-_TAG_CRC_BYTES = 190
-"""The LAME tag's CRC covers this many bytes from the start of its frame."""
+TAG_BITRATE_INDEX = {True: 9, False: 8}
+"""Bitrate of the tag's own frame, as LAME picks it: 128 kbit/s for MPEG-1, 64 for MPEG-2."""
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ def _tagged_mp3(frames: bytes, music_samples: int) -> bytes:
     delay and padding, so they drop LAME's silence at both ends and the beat loops without a
     gap. "Xing" when the bitrate varied, "Info" when every frame has one bitrate. lameenc
     does not write this frame; its fields come from walking the frame headers (a fraction of
-    a millisecond, against 3-4 ms for FFmpeg's muxer, which also leaves the delay unset).
+    a millisecond, against 3-4 ms for FFmpeg's muxer, which also cannot know the delay).
     """
     mpeg1 = len(frames) > 1 and frames[1] >> 3 & 1 == 1
     rate = SAMPLE_RATE if mpeg1 else LOW_RATE
@@ -175,23 +175,24 @@ def _tagged_mp3(frames: bytes, music_samples: int) -> bytes:
         at += _frame_bytes(mpeg1, rate, frames[at + 2] >> 4, frames[at + 2] >> 1 & 1)
     if not starts:
         raise RenderError("LAME wrote no MP3 frames")
-    side = 17 if mpeg1 else 9  # a mono frame's side information, left silent
-    index = next(i for i in range(1, 15) if _frame_bytes(mpeg1, rate, i, 0)
-                 >= 4 + side + XING_BYTES + LAME_TAG_BYTES)
-    tag = bytearray(_frame_bytes(mpeg1, rate, index, 0))
-    tag[:4] = frames[0], frames[1], index << 4 | frames[2] & 0x0C, frames[3]
+    tag = bytearray(_frame_bytes(mpeg1, rate, TAG_BITRATE_INDEX[mpeg1], 0))
+    tag[:4] = frames[0], frames[1], TAG_BITRATE_INDEX[mpeg1] << 4 | frames[2] & 0x0C, frames[3]
     total = len(tag) + len(frames)
     toc = bytes(min(255, (len(tag) + starts[len(starts) * i // 100]) * 256 // total)
                 for i in range(100))
-    xing = (b"Xing" if len(bitrates) > 1 else b"Info") + (0x0F).to_bytes(4, "big") \
-        + len(starts).to_bytes(4, "big") + total.to_bytes(4, "big") + toc + bytes(4)
+    frame_samples = 1152 if mpeg1 else 576
+    padding = max(len(starts) * frame_samples - music_samples - LAME_DELAY, 0)
     lame = bytearray(LAME_TAG_BYTES)
     lame[:9] = b"LAME3.100"
+    lame[21:24] = (LAME_DELAY << 12 | padding).to_bytes(3, "big")
     lame[28:32] = total.to_bytes(4, "big")  # the music CRC after it stays 0: no player reads it
-    tag[4 + side:4 + side + XING_BYTES + LAME_TAG_BYTES] = xing + lame
-    frame_samples = 1152 if mpeg1 else 576
-    padding = len(starts) * frame_samples - music_samples - LAME_DELAY
-    return _with_delay(bytes(tag) + frames, LAME_DELAY, max(padding, 0))
+    at = 17 if mpeg1 else 9  # past the header, a mono frame's side information (silent)
+    tag[4 + at:4 + at + XING_BYTES + LAME_TAG_BYTES] = (
+        (b"Xing" if len(bitrates) > 1 else b"Info") + (0x0F).to_bytes(4, "big")
+        + len(starts).to_bytes(4, "big") + total.to_bytes(4, "big") + toc + bytes(4) + lame)
+    crc_at = 4 + at + XING_BYTES + LAME_TAG_BYTES - 2  # the tag's CRC covers all before it
+    tag[crc_at:crc_at + 2] = _crc16(bytes(tag[:crc_at])).to_bytes(2, "big")
+    return bytes(tag) + frames
 
 
 def _frame_bytes(mpeg1: bool, rate: int, bitrate_index: int, padded: int) -> int:
@@ -199,19 +200,6 @@ def _frame_bytes(mpeg1: bool, rate: int, bitrate_index: int, padded: int) -> int
     if mpeg1:
         return 144000 * MPEG1_KBPS[bitrate_index] // rate + padded
     return 72000 * MPEG2_KBPS[bitrate_index] // rate + padded
-
-
-def _with_delay(data: bytes, delay: int, padding: int) -> bytes:
-    """Write delay and padding (12 bits each) into the LAME tag and renew the tag's CRC."""
-    info = max(data.find(b"Xing", 0, 64), data.find(b"Info", 0, 64))
-    if info < 0:
-        return data  # no tag: players then play LAME's delay as a short silence
-    tag = bytearray(data[:_TAG_CRC_BYTES])
-    tag[info + 141:info + 144] = ((delay << 12) | padding).to_bytes(3, "big")
-    crc_at = info + 154
-    tag[crc_at:crc_at + 2] = b"\0\0"  # the CRC is computed with its own field still zero
-    tag[crc_at:crc_at + 2] = _crc16(bytes(tag)).to_bytes(2, "big")
-    return bytes(tag) + data[_TAG_CRC_BYTES:]
 
 
 def _crc16(data: bytes) -> int:

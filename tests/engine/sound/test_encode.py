@@ -116,6 +116,8 @@ def test_the_mp3_tag_counts_the_frames_and_bytes_a_demuxer_finds(one_bar, max_by
     frames, size = (int.from_bytes(data[tag + at:tag + at + 4], "big") for at in (8, 12))
     with av.open(io.BytesIO(data)) as container:
         packets = [p for p in container.demux(audio=0) if p.size]
+        encoder = container.streams.audio[0].metadata.get("encoder")
+    assert encoder == "LAME3.100"  # FFmpeg names the encoder only when the tag's CRC holds
     assert size == len(data)
     assert frames == len(packets)  # the demuxer reads the tag's own frame as no music
     toc = data[tag + 16:tag + 116]  # where each percent of the music starts, of 256
