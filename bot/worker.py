@@ -180,6 +180,7 @@ def build_worker(settings: Settings, maker: BeatMaker, name: str | None = None) 
         functions=[func(make_beat, name=MAKE_JOB, timeout=JOB_TIMEOUT_S, max_tries=MAX_TRIES)],
         queue_name=QUEUE_NAME, redis_settings=redis,
         max_jobs=1, poll_delay=POLL_S, keep_result=KEEP_RESULT_S, max_tries=MAX_TRIES,
+        log_results=False,  # arq's log line would repr the whole beat (its MP3 bytes too)
         on_startup=startup, on_shutdown=shutdown, after_job_end=announce_end,
         ctx={"maker": maker, "executor": executor},
         health_check_interval=60,
