@@ -109,7 +109,7 @@ def draw_grid(pattern: Pattern, title: str = "") -> bytes:
     top = TITLE_HEIGHT if title else MARGIN
     for line in range(layout.lines):
         _paint_line(image, pattern, layout, line, top + line * layout.line_height)
-    picture = Image.fromarray(image, mode="L")
+    picture = Image.fromarray(image)  # uint8 indices: mode L, made P by the palette
     picture.putpalette(PALETTE)
     out = io.BytesIO()
     picture.save(out, format="PNG", compress_level=1)
