@@ -484,14 +484,16 @@ async def _reconnecting(work):
     connection it used (a restart): SQLAlchemy then empties the pool, so the second try
     connects afresh. This replaces a ping before every use, which cost three round trips
     per request."""
-    try:
+    async def bounded():
         async with asyncio.timeout(COMMAND_TIMEOUT_S):
             return await work()
+
+    try:
+        return await bounded()
     except exc.DBAPIError as error:
         if not error.connection_invalidated:
             raise
-    async with asyncio.timeout(COMMAND_TIMEOUT_S):
-        return await work()
+    return await bounded()
 
 
 def _is_outage(error: BaseException) -> bool:

@@ -171,8 +171,8 @@ def _tagged_mp3(frames: bytes, music_samples: int) -> bytes:
     starts, bitrates, at = [], set(), 0
     while at + 4 <= len(frames) and frames[at] == 0xFF:
         starts.append(at)
-        bitrates.add(frames[at + 2] >> 4)
-        at += _frame_bytes(mpeg1, rate, frames[at + 2] >> 4, frames[at + 2] >> 1 & 1)
+        bitrates.add(index := frames[at + 2] >> 4)
+        at += _frame_bytes(mpeg1, rate, index, frames[at + 2] >> 1 & 1)
     if not starts:
         raise RenderError("LAME wrote no MP3 frames")
     tag = bytearray(_frame_bytes(mpeg1, rate, TAG_BITRATE_INDEX[mpeg1], 0))
@@ -186,11 +186,11 @@ def _tagged_mp3(frames: bytes, music_samples: int) -> bytes:
     lame[:9] = b"LAME3.100"
     lame[21:24] = (LAME_DELAY << 12 | padding).to_bytes(3, "big")
     lame[28:32] = total.to_bytes(4, "big")  # the music CRC after it stays 0: no player reads it
-    at = 17 if mpeg1 else 9  # past the header, a mono frame's side information (silent)
-    tag[4 + at:4 + at + XING_BYTES + LAME_TAG_BYTES] = (
+    xing_at = 4 + (17 if mpeg1 else 9)  # past the header and a mono frame's side information
+    tag[xing_at:xing_at + XING_BYTES + LAME_TAG_BYTES] = (
         (b"Xing" if len(bitrates) > 1 else b"Info") + (0x0F).to_bytes(4, "big")
         + len(starts).to_bytes(4, "big") + total.to_bytes(4, "big") + toc + bytes(4) + lame)
-    crc_at = 4 + at + XING_BYTES + LAME_TAG_BYTES - 2  # the tag's CRC covers all before it
+    crc_at = xing_at + XING_BYTES + LAME_TAG_BYTES - 2  # the tag's CRC covers all before it
     tag[crc_at:crc_at + 2] = _crc16(bytes(tag[:crc_at])).to_bytes(2, "big")
     return bytes(tag) + frames
 
