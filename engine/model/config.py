@@ -16,6 +16,11 @@ class ModelConfig:
             one step back, a few steps back within the bar, and whole bars back.
         event_embed: width of the embedding of each drum event input.
         hidden: LSTM units.
+        shared_drums: 0, or the event embedding and the event logits also get one term per
+            drum an event hits (1), and per pair of drums it hits (2), shared by every event
+            with those drums (folded away at export).
+        own_decay: decoupled weight decay on the events' own terms of those layers only
+            (0 for none): a pull towards what the drums share.
         style_embed: width of the style embedding.
         dropout: dropout on the LSTM input and output.
         window: training window in 16th steps.
@@ -45,6 +50,8 @@ class ModelConfig:
     event_lags: tuple[str, ...] = ("prev", "back1", "back2")
     event_embed: int = 64
     hidden: int = 256
+    shared_drums: int = 0
+    own_decay: float = 0.0
     style_embed: int = 16
     dropout: float = 0.25
     window: int = 64
@@ -81,9 +88,11 @@ DEEP_LAGS = ("prev", "lag2", "lag3", "lag4", "lag8", "back1", "back2", "back3", 
 """The served model's event inputs: steps 1, 2, 3, 4 and 8 back, and one to four bars back."""
 
 CONFIGS: dict[str, ModelConfig] = {
-    "default": ModelConfig("default", event_lags=DEEP_LAGS, hidden=192, window=128, stride=64,
+    "default": ModelConfig("default", event_lags=DEEP_LAGS, hidden=192, shared_drums=2,
+                           own_decay=1.0,
+                           window=128, stride=64,
                            batch=32, dropout=0.35, epochs=40, lr_decay=0.95,
-                           weight_average=0.995, time_budget_s=34 * 60, style_guidance=1.5,
+                           weight_average=0.995, time_budget_s=34 * 60, style_guidance=2.0,
                            calibration_rounds=12),
     "small": ModelConfig("small", event_embed=32, hidden=128, epochs=20),
     "wavenet": ModelConfig("wavenet", arch="wavenet", hidden=96, window=128, stride=64,
@@ -92,6 +101,7 @@ CONFIGS: dict[str, ModelConfig] = {
     "tiny-wavenet": ModelConfig("tiny-wavenet", arch="wavenet", event_embed=8, hidden=8,
                                 style_embed=4, window=32, stride=16, batch=16, epochs=2),
     "tiny": ModelConfig("tiny", event_lags=DEEP_LAGS, event_embed=8, hidden=16, style_embed=4,
+                        shared_drums=2, own_decay=1.0,
                         window=32, stride=16, batch=16, epochs=3, patience=2,
                         style_guidance=1.0, calibration_rounds=2),
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -39,6 +40,79 @@ class HitTable(keras.layers.Layer):
         return keras.ops.take(self.table, index, axis=0)
 
 
+def drum_parts(rows: int, order: int) -> np.ndarray:
+    """(rows, parts) 0/1: for each event, which drums (order 1) and also which pairs of
+    drums (order 2) it hits (bit i = class i); rows past 511 hit nothing."""
+    events = np.arange(rows)[:, None]
+    drums = ((events >> np.arange(N_CLASSES)) & 1) * (events < N_EVENTS)
+    pairs = [drums[:, [a]] * drums[:, [b]]
+             for a, b in itertools.combinations(range(N_CLASSES), 2)] if order > 1 else []
+    return np.concatenate([drums, *pairs], axis=1).astype("float32")
+
+
+@keras.saving.register_keras_serializable("beatbot")
+class SharedDrumEmbedding(keras.layers.Layer):
+    """An event embedding whose row is the event's own vector plus one vector per drum (and
+    pair of drums, at order 2) it hits, so that rare combinations of drums learn from every
+    event with those drums."""
+
+    def __init__(self, rows: int, width: int, order: int = 1, **kwargs):
+        super().__init__(**kwargs)
+        self.rows, self.width, self.order = rows, width, order
+
+    def build(self, input_shape):
+        self.parts = keras.ops.convert_to_tensor(drum_parts(self.rows, self.order))
+        self.own = self.add_weight(shape=(self.rows, self.width), name="own",
+                                   initializer=keras.initializers.RandomUniform(-0.05, 0.05))
+        self.per_part = self.add_weight(shape=(self.parts.shape[1], self.width),
+                                        name="per_part", initializer="zeros")
+
+    def table(self):
+        """The folded (rows, width) table: what the NumPy runtime looks up."""
+        return self.own + keras.ops.matmul(self.parts, self.per_part)
+
+    def call(self, events):
+        return keras.ops.take(self.table(), events, axis=0)
+
+    def get_config(self):
+        return {**super().get_config(), "rows": self.rows, "width": self.width,
+                "order": self.order}
+
+
+@keras.saving.register_keras_serializable("beatbot")
+class SharedDrumLogits(keras.layers.Layer):
+    """The 512-way event logits, each the event's own plus one term per drum (and pair of
+    drums, at order 2) it hits."""
+
+    def __init__(self, order: int = 1, **kwargs):
+        super().__init__(**kwargs)
+        self.order = order
+
+    def build(self, input_shape):
+        width = input_shape[-1]
+        self.parts = keras.ops.convert_to_tensor(drum_parts(N_EVENTS, self.order).T)
+        n_parts = self.parts.shape[0]
+        self.own = self.add_weight(shape=(width, N_EVENTS), name="kernel",
+                                   initializer="glorot_uniform")
+        self.own_bias = self.add_weight(shape=(N_EVENTS,), name="bias", initializer="zeros")
+        self.per_part = self.add_weight(shape=(width, n_parts), name="per_part",
+                                        initializer="zeros")
+        self.per_part_bias = self.add_weight(shape=(n_parts,), name="per_part_bias",
+                                             initializer="zeros")
+
+    def folded(self):
+        """(kernel, bias) of the one dense layer this is: what the NumPy runtime uses."""
+        return (self.own + keras.ops.matmul(self.per_part, self.parts),
+                self.own_bias + keras.ops.matmul(self.per_part_bias[None], self.parts)[0])
+
+    def call(self, x):
+        kernel, bias = self.folded()
+        return keras.ops.matmul(x, kernel) + bias
+
+    def get_config(self):
+        return {**super().get_config(), "order": self.order}
+
+
 def _per_class(name: str, width: int, x):
     """A dense layer from x to (..., 9, width) logits."""
     dense = keras.layers.Dense(N_CLASSES * width, name=f"{name}_dense")(x)
@@ -57,7 +131,9 @@ def embedded_inputs(config: ModelConfig, n_styles: int) -> tuple[dict, list]:
               for n in (*config.event_lags, *CONTEXT_NAMES)}
     inputs["now"] = keras.Input((None,), dtype="int32", name="now")
     inputs["now_velocity"] = keras.Input((None, N_CLASSES), dtype="int32", name="now_velocity")
-    events = keras.layers.Embedding(N_EVENTS + 1, config.event_embed, name="event_embed")
+    events = (SharedDrumEmbedding(N_EVENTS + 1, config.event_embed, config.shared_drums,
+                                  name="event_embed") if config.shared_drums else
+              keras.layers.Embedding(N_EVENTS + 1, config.event_embed, name="event_embed"))
     parts = [events(inputs[n]) for n in config.event_lags]
     parts.append(keras.layers.Embedding(STEPS_PER_BAR, 16, name="pos_embed")(inputs["pos"]))
     parts.append(keras.layers.Embedding(n_styles + 1, config.style_embed,
@@ -93,7 +169,8 @@ def build_model(config: ModelConfig, n_styles: int) -> keras.Model:
         [_per_class("offset", OFFSET_BUCKETS, held), now,
          HitTable(name="velocity_table")(inputs["now_velocity"])])
     outputs = {
-        "event": keras.layers.Dense(N_EVENTS, name="event")(x),
+        "event": (SharedDrumLogits(config.shared_drums, name="event") if config.shared_drums else
+                  keras.layers.Dense(N_EVENTS, name="event"))(x),
         "velocity": keras.layers.Identity(name="velocity")(
             _per_class("velocity", VELOCITY_BUCKETS, x)),
         "roll": keras.layers.Identity(name="roll")(_per_class("roll", N_ROLLS, x)),
@@ -106,10 +183,17 @@ def compile_model(model: keras.Model, config: ModelConfig) -> None:
     """Attach Adam and the masked cross-entropy losses (labels of -1 are skipped)."""
     def loss() -> keras.losses.Loss:
         return keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=IGNORE)
+    optimizer = keras.optimizers.Adam(config.learning_rate, clipnorm=1.0,
+                                      use_ema=config.weight_average > 0,
+                                      ema_momentum=config.weight_average or 0.99,
+                                      weight_decay=config.own_decay or None)
+    if config.own_decay:  # only the events' own terms: a pull towards what drums share
+        own = {id(layer.own) for layer in model.layers
+               if isinstance(layer, (SharedDrumEmbedding, SharedDrumLogits))}
+        optimizer.exclude_from_weight_decay(
+            var_list=[v for v in model.trainable_variables if id(v) not in own])
     model.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=1.0,
-                                        use_ema=config.weight_average > 0,
-                                        ema_momentum=config.weight_average or 0.99),
+        optimizer=optimizer,
         loss={h: loss() for h in HEADS},
         loss_weights={"event": 1.0, "velocity": config.velocity_weight,
                       "roll": config.roll_weight, "offset": config.offset_weight},
@@ -121,12 +205,16 @@ def export_weights(model: keras.Model) -> dict[str, np.ndarray]:
     lstm = model.get_layer("lstm")
     kernel, recurrent, bias = (w.numpy() for w in lstm.weights)
     out = {name: model.get_layer(name).embeddings.numpy() for name in (
-        "event_embed", "pos_embed", "style_embed", "fill_embed", "tempo_embed", "now_embed")}
+        "pos_embed", "style_embed", "fill_embed", "tempo_embed", "now_embed")}
+    events = model.get_layer("event_embed")
+    out["event_embed"] = np.asarray(
+        events.table() if isinstance(events, SharedDrumEmbedding) else events.embeddings)
     out.update(lstm_kernel=kernel, lstm_recurrent=recurrent, lstm_bias=bias)
     out["velocity_table"] = model.get_layer("velocity_table").table.numpy()
     for head in ("event", "velocity_dense", "roll_dense", "offset_dense"):
-        w, b = (v.numpy() for v in model.get_layer(head).weights)
-        out[f"{head}_w"], out[f"{head}_b"] = w, b
+        layer = model.get_layer(head)
+        w, b = layer.folded() if isinstance(layer, SharedDrumLogits) else layer.weights
+        out[f"{head}_w"], out[f"{head}_b"] = np.asarray(w), np.asarray(b)
     return {k: v.astype(np.float32) for k, v in out.items()}
 
 
@@ -134,9 +222,15 @@ def assign_weights(model: keras.Model, weights: dict[str, np.ndarray]) -> None:
     """Load exported weights back into a freshly built model (the inverse of export)."""
     for name in ("event_embed", "pos_embed", "style_embed", "fill_embed", "tempo_embed",
                  "now_embed"):
-        model.get_layer(name).set_weights([weights[name]])
+        _set_folded(model.get_layer(name), [weights[name]])
     model.get_layer("lstm").set_weights(
         [weights["lstm_kernel"], weights["lstm_recurrent"], weights["lstm_bias"]])
     model.get_layer("velocity_table").set_weights([weights["velocity_table"]])
     for head in ("event", "velocity_dense", "roll_dense", "offset_dense"):
-        model.get_layer(head).set_weights([weights[f"{head}_w"], weights[f"{head}_b"]])
+        _set_folded(model.get_layer(head), [weights[f"{head}_w"], weights[f"{head}_b"]])
+
+
+def _set_folded(layer: keras.layers.Layer, values: list[np.ndarray]) -> None:
+    """Set a layer's weights from folded ones (a shared-drum layer's drum terms become 0)."""
+    rest = [np.zeros(w.shape, "float32") for w in layer.weights[len(values):]]
+    layer.set_weights([*values, *rest])

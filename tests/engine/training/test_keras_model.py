@@ -1,0 +1,36 @@
+"""The shared-drum layers fold into the plain tables the NumPy runtime reads."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow", reason="training needs the [train] extra")
+
+from engine.model.config import CONFIGS  # noqa: E402
+from engine.music.drums import N_EVENTS  # noqa: E402
+from engine.training.keras_model import build_model, export_weights  # noqa: E402
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_the_exported_event_tables_give_what_the_shared_drum_layers_give(order):
+    config = replace(CONFIGS["tiny"], shared_drums=order)
+    model = build_model(config, n_styles=3)
+    rng = np.random.default_rng(0)
+    embedding, logits = model.get_layer("event_embed"), model.get_layer("event")
+    for layer in (embedding, logits):  # every term, the shared ones too, non-zero
+        layer.set_weights([rng.normal(size=w.shape).astype("float32") for w in layer.weights])
+    weights = export_weights(model)
+
+    events = np.array([[0, 1, 3, 0b101100001, N_EVENTS - 1, N_EVENTS]], "int32")
+    assert np.allclose(np.asarray(embedding(events))[0], weights["event_embed"][events[0]],
+                       atol=1e-5)
+    # a kick and a snare: their own row, the kick's and the snare's terms (and their pair's,
+    # the first pair, after the 9 drums)
+    own, per_part = (np.asarray(w) for w in embedding.weights)
+    kick_and_snare = own[3] + per_part[0] + per_part[1] + (per_part[9] if order == 2 else 0)
+    assert np.allclose(weights["event_embed"][3], kick_and_snare, atol=1e-5)
+
+    state = rng.normal(size=(4, config.hidden)).astype("float32")
+    expected = state @ weights["event_w"] + weights["event_b"]
+    assert np.allclose(np.asarray(logits(state)), expected, atol=1e-4)
