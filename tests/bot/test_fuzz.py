@@ -129,14 +129,19 @@ class Harness:
         assert not unexpected, unexpected
         return replies[0]
 
-    async def _logged(self) -> None:
-        """Write rows still waiting in the log's queue, as the next request would.
+    async def _logged(self, tries: int = 50) -> None:
+        """Let the bot finish logging what it has answered: write the rows still queued (as
+        the next request would) and settle again, until every request sent has its row.
 
-        A write that overruns the log's command timeout leaves its rows queued for the next
-        write (as in an outage). simcord's settle can't see aiosqlite's thread and moves its
-        clock on to that timeout, so on a busy machine a write here can overrun it.
+        A request's row is written after its reply, and simcord's settle can return between
+        the two: it can't see aiosqlite's thread, and it moves its clock on meanwhile, so a
+        write can even overrun the log's command timeout and stay queued (as in an outage).
         """
-        await self.bot.database.flush()
+        for _ in range(tries):
+            if self._rows() >= self.sent:
+                return
+            await self.bot.database.flush()
+            await self.env.settle(timeout=30, idle=0.01)
 
     def _rows(self) -> int:
         (rows,) = self.log.execute("SELECT COUNT(*) FROM requests").fetchone()
@@ -159,7 +164,7 @@ class Harness:
             assert content and "\n" not in content and len(content) <= LINE_LIMIT, content
             kind = content.split(":")[0][:40]
             self.lines[kind] = self.lines.get(kind, 0) + 1
-        assert self._rows() == self.sent
+        assert self._rows() == self.sent, (self._rows(), self.sent, self.bot.database.outage)
 
 
 def test_fuzzed_beat_arguments_each_get_one_safe_reply(maker, tmp_path: Path):
