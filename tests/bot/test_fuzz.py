@@ -13,6 +13,7 @@ so CI runs the same 10,000 every time.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import sqlite3
 import time
@@ -99,6 +100,8 @@ class Harness:
     long: int = 0
     """Messages of 1,900 characters or more."""
     lines: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    """The bot's warnings and errors (logger `bot`), shown when a check fails."""
 
     @classmethod
     async def start(cls, settings: Settings, maker: BeatMaker) -> Harness:
@@ -107,7 +110,11 @@ class Harness:
         await env.start()
         channel = env.create_guild().create_text_channel("beats")
         alice = env.guild.add_member(env.create_user("alice"))
-        return cls(bot, env, channel, alice, sqlite3.connect(settings.database))
+        harness = cls(bot, env, channel, alice, sqlite3.connect(settings.database))
+        handler = logging.Handler(logging.WARNING)
+        handler.emit = lambda record: harness.problems.append(record.getMessage()[:300])
+        logging.getLogger("bot").addHandler(handler)
+        return harness
 
     async def stop(self) -> None:
         self.log.close()
@@ -164,7 +171,7 @@ class Harness:
             assert content and "\n" not in content and len(content) <= LINE_LIMIT, content
             kind = content.split(":")[0][:40]
             self.lines[kind] = self.lines.get(kind, 0) + 1
-        assert self._rows() == self.sent, (self._rows(), self.sent, self.bot.database.outage)
+        assert self._rows() == self.sent, (self._rows(), self.sent, self.problems[-5:])
 
 
 def test_fuzzed_beat_arguments_each_get_one_safe_reply(maker, tmp_path: Path):
