@@ -13,6 +13,7 @@ so CI runs the same 10,000 every time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import sqlite3
@@ -94,7 +95,7 @@ class Harness:
     env: simcord.Env
     channel: simcord.ChannelHandle
     alice: simcord.MemberActor
-    log: sqlite3.Connection
+    database: Path
     sent: int = 0
     beats: int = 0
     long: int = 0
@@ -110,14 +111,13 @@ class Harness:
         await env.start()
         channel = env.create_guild().create_text_channel("beats")
         alice = env.guild.add_member(env.create_user("alice"))
-        harness = cls(bot, env, channel, alice, sqlite3.connect(settings.database))
+        harness = cls(bot, env, channel, alice, settings.database)
         handler = logging.Handler(logging.WARNING)
         handler.emit = lambda record: harness.problems.append(record.getMessage()[:300])
         logging.getLogger("bot").addHandler(handler)
         return harness
 
     async def stop(self) -> None:
-        self.log.close()
         await self.env.shutdown()
         await self.bot.close()
 
@@ -151,7 +151,10 @@ class Harness:
             await self.env.settle(timeout=30, idle=0.01)
 
     def _rows(self) -> int:
-        (rows,) = self.log.execute("SELECT COUNT(*) FROM requests").fetchone()
+        """Rows in the log file now, through a fresh connection (a long-lived one can keep
+        reading an old snapshot of the WAL)."""
+        with contextlib.closing(sqlite3.connect(self.database)) as connection:
+            (rows,) = connection.execute("SELECT COUNT(*) FROM requests").fetchone()
         return rows
 
     def check(self, reply: dict) -> None:
@@ -171,7 +174,8 @@ class Harness:
             assert content and "\n" not in content and len(content) <= LINE_LIMIT, content
             kind = content.split(":")[0][:40]
             self.lines[kind] = self.lines.get(kind, 0) + 1
-        assert self._rows() == self.sent, (self._rows(), self.sent, self.problems[-5:])
+        assert self._rows() == self.sent, (self._rows(), self.sent, self.problems[-5:],
+                                           str(reply)[:600])
 
 
 def test_fuzzed_beat_arguments_each_get_one_safe_reply(maker, tmp_path: Path):
