@@ -88,9 +88,11 @@ DEEP_LAGS = ("prev", "lag2", "lag3", "lag4", "lag8", "back1", "back2", "back3", 
 """The served model's event inputs: steps 1, 2, 3, 4 and 8 back, and one to four bars back."""
 
 CONFIGS: dict[str, ModelConfig] = {
-    "default": ModelConfig("default", event_lags=DEEP_LAGS, hidden=192, window=128, stride=64,
+    "default": ModelConfig("default", event_lags=DEEP_LAGS, hidden=192, shared_drums=2,
+                           own_decay=1.0,
+                           window=128, stride=64,
                            batch=32, dropout=0.35, epochs=40, lr_decay=0.95,
-                           weight_average=0.995, time_budget_s=34 * 60, style_guidance=1.5,
+                           weight_average=0.995, time_budget_s=34 * 60, style_guidance=2.0,
                            calibration_rounds=12),
     "small": ModelConfig("small", event_embed=32, hidden=128, epochs=20),
     "wavenet": ModelConfig("wavenet", arch="wavenet", hidden=96, window=128, stride=64,

@@ -9,11 +9,13 @@ pytest.importorskip("tensorflow", reason="training needs the [train] extra")
 
 from engine.model.config import CONFIGS  # noqa: E402
 from engine.music.drums import N_EVENTS  # noqa: E402
-from engine.training.keras_model import build_model, export_weights  # noqa: E402
 
 
 @pytest.mark.parametrize("order", [1, 2])
 def test_the_exported_event_tables_give_what_the_shared_drum_layers_give(order):
+    # Keras is imported here, not at collection, as in the other training tests: importing
+    # it at collection made the fuzz test's log count come out short in CI (not understood).
+    from engine.training.keras_model import build_model, export_weights
     config = replace(CONFIGS["tiny"], shared_drums=order)
     model = build_model(config, n_styles=3)
     rng = np.random.default_rng(0)
