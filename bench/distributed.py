@@ -3,19 +3,24 @@
 It starts a private redis-server and a private PostgreSQL server (as the tests do), then
 runs the load of `bench.load` (50 users, 500 `!beat` in bursts of 25 a second, through
 simcord) against a bot whose beats go to the queue and whose request log is in PostgreSQL,
-first with 1 and then with 2 `beatbot worker` processes (a fresh log database each). The
+with 1, 2, 2 and again 1 `beatbot worker` processes (a fresh bot, workers and log database
+each time). The order is ABBA so that a slow or fast spell of this shared machine, which
+moves a worker's CPU per beat by a fifth, falls on both worker counts alike. The
 cooldown is off, so that the line in front of the workers stays full and beats per second
 measure the workers, not the users' rate. Without PostgreSQL installed the log is SQLite
 (`request_log` says which).
 
 Figures:
-- beats_per_s_by_workers: beats posted per second, keyed by worker count; ratio_2_to_1;
+- beats_per_s_by_workers: beats posted per second, keyed by worker count (all the beats of
+  that count's runs over their summed time); ratio_2_to_1; ratio_2_to_1_by_pair: the ratio
+  of each adjacent pair of runs (the first 1 with the first 2, the second 2 with the last 1);
 - queue_only_beats_per_s_by_workers, queue_only_ratio_2_to_1: the same workers with no bot
   and no simcord: QUEUE_ONLY_BEATS 8-bar beats sent at once straight through `RedisJobs`;
 - sent, answered, logged, answered_twice: summed over the runs (each request is answered
   and logged exactly once when answered == logged == sent and answered_twice == 0);
-- per run (runs[count]): bench.load's figures, plus the CPU seconds of the bot process and of
-  the workers, and Redis commands (all clients) per request, per beat and by command;
+- per run (runs[count], a list in the order run): bench.load's figures, plus the CPU
+  seconds of the bot process and of the workers, and Redis commands (all clients) per
+  request, per beat and by command;
   worker_cores_used, bot_cores_used and machine_cores_busy (every process on the machine,
   other people's too) say how much CPU there was to go round.
 """
@@ -56,29 +61,32 @@ def run_distributed(requests: int = REQUESTS, counts: tuple[int, ...] = WORKER_C
 
 async def measure_distributed(requests: int = REQUESTS, counts: tuple[int, ...] = WORKER_COUNTS,
                               queue_only_beats: int = QUEUE_ONLY_BEATS) -> dict:
-    """One private Redis (and PostgreSQL); the load once per worker count; the figures."""
+    """One private Redis (and PostgreSQL); the load for each worker count, in ABBA order
+    (`counts`, then the same reversed, when there are two or more); the figures."""
     maker = await asyncio.to_thread(BeatMaker.load)
-    runs: dict[str, dict[str, Any]] = {}
+    runs: dict[str, list[dict[str, Any]]] = {str(count): [] for count in counts}
     with contextlib.ExitStack() as servers:
         folder = Path(servers.enter_context(tempfile.TemporaryDirectory()))
         redis = servers.enter_context(RedisServer(folder / "redis"))
         postgres = servers.enter_context(PostgresServer()) if postgres_bin() else None
-        for count in counts:
-            log = {"database_url": SecretStr(postgres.create_database(f"load{count}"))
+        order = (*counts, *reversed(counts)) if len(counts) > 1 else counts
+        for n, count in enumerate(order):
+            log = {"database_url": SecretStr(postgres.create_database(f"load{count}_{n}"))
                    } if postgres else {}
-            runs[str(count)] = await _run(redis, count, requests, maker, folder, log,
-                                          queue_only_beats)
+            runs[str(count)].append(await _run(redis, count, requests, maker, folder, log,
+                                               queue_only_beats, n))
         version = redis.client().info("server")["redis_version"]
     return _summary(runs, version, "postgresql" if postgres else "sqlite")
 
 
 async def _run(server: RedisServer, count: int, requests: int, maker: BeatMaker,
-               folder: Path, log: dict[str, Any], queue_only_beats: int) -> dict[str, Any]:
+               folder: Path, log: dict[str, Any], queue_only_beats: int,
+               run: int) -> dict[str, Any]:
     """The load against `count` fresh workers on an emptied Redis (`log`: where the request
-    log goes, as Settings fields)."""
+    log goes, as Settings fields; `run`: the run's place in the order)."""
     with server.client() as client:
         client.flushall()
-    workers = [WorkerProcess(server.url, f"bench{count}-{n}", folder / f"w{count}-{n}.log")
+    workers = [WorkerProcess(server.url, f"bench{run}-{n}", folder / f"w{run}-{n}.log")
                for n in range(count)]
     await asyncio.to_thread(lambda: [worker.start() for worker in workers])
     try:
@@ -151,20 +159,32 @@ def _command_stats(server: RedisServer) -> dict[str, int]:
     return {name.removeprefix("cmdstat_"): int(value["calls"]) for name, value in stats.items()}
 
 
-def _summary(runs: dict[str, dict[str, Any]], redis_version: str,
+def _summary(runs: dict[str, list[dict[str, Any]]], redis_version: str,
              request_log: str) -> dict[str, Any]:
-    rates = {count: run["beats_per_s"] for count, run in runs.items()}
-    bare = {count: run["queue_only_beats_per_s"] for count, run in runs.items()}
+    def rate(count: str, beats: str, seconds: str) -> float:
+        return (sum(run[beats] for run in runs[count])
+                / max(1e-9, sum(run[seconds] for run in runs[count])))
+
+    rates = {count: rate(count, "answers_beat", "elapsed_s") for count in runs}
+    bare = {count: _mean([run["queue_only_beats_per_s"] for run in runs[count]])
+            for count in runs}
     summary: dict[str, Any] = {
         "queue": f"arq on redis-server {redis_version}", "request_log": request_log,
-        "cooldown": "off", "beats_per_s_by_workers": rates,
-        "ratio_2_to_1": _ratio(rates), "queue_only_beats_per_s_by_workers": bare,
-        "queue_only_ratio_2_to_1": _ratio(bare),
+        "cooldown": "off", "order": "ABBA", "beats_per_s_by_workers": rates,
+        "ratio_2_to_1": _ratio(rates),
+        "ratio_2_to_1_by_pair": [
+            two["beats_per_s"] / max(1e-9, one["beats_per_s"])
+            for one, two in zip(runs.get("1", []), runs.get("2", []), strict=False)],
+        "queue_only_beats_per_s_by_workers": bare, "queue_only_ratio_2_to_1": _ratio(bare),
     }
     for key in ("sent", "answered", "logged", "answered_twice"):
-        summary[key] = sum(run[key] for run in runs.values())
+        summary[key] = sum(run[key] for count in runs.values() for run in count)
     summary["runs"] = runs
     return summary
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
 
 
 def _ratio(rates: dict[str, float]) -> float | None:

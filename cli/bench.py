@@ -13,7 +13,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", type=Path, default=None, help="write the figures here")
     p.add_argument("--load", action="store_true", help="50 users, 500 requests through simcord")
     p.add_argument("--distributed", action="store_true",
-                   help="with --load: beats made by 1, then 2 `beatbot worker`s on a private Redis")
+                   help="with --load: beats made by 1, 2, 2, then 1 `beatbot worker`s on a private "
+                        "Redis")
     p.add_argument("--repeats", type=int, default=30)
     p.add_argument("--no-keras", action="store_true", help="skip the Keras comparisons")
     p.set_defaults(func=run)
@@ -39,8 +40,9 @@ def run(args: argparse.Namespace) -> int:
     from bench.speed import print_table, save
 
     print_table({key: value for key, value in result.items() if key != "runs"})
-    for count, figures in result.get("runs", {}).items():
-        print(f"--- {count} worker(s)")
-        print_table(figures)
+    for count, runs in result.get("runs", {}).items():
+        for figures in runs:
+            print(f"--- {count} worker(s)")
+            print_table(figures)
     save(result, args.json)
     return 0

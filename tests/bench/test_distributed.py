@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(
 async def test_scaled_down_distributed_load_answers_and_logs_every_request():
     result = await measure_distributed(requests=20, counts=(1,), queue_only_beats=4)
 
-    run = result["runs"]["1"]
+    (run,) = result["runs"]["1"]
     assert result["request_log"] == "postgresql"
     assert result["sent"] == result["answered"] == result["logged"] == 20
     assert result["answered_twice"] == 0 and run["answers_other"] == 0
