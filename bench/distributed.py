@@ -3,9 +3,9 @@
 It starts a private redis-server and a private PostgreSQL server (as the tests do), then
 runs the load of `bench.load` (50 users, 500 `!beat` in bursts of 25 a second, through
 simcord) against a bot whose beats go to the queue and whose request log is in PostgreSQL,
-with 1, 2, 2 and again 1 `beatbot worker` processes (a fresh bot, workers and log database
-each time). The order is ABBA so that a slow or fast spell of this shared machine, which
-moves a worker's CPU per beat by a fifth, falls on both worker counts alike. The
+with 1, 2, 2 and 1 `beatbot worker` processes, twice over (a fresh bot, workers and log
+database each time). The order is ABBA so that a slow or fast spell of this shared machine,
+which moves a worker's CPU per beat by a fifth, falls on both worker counts alike. The
 cooldown is off, so that the line in front of the workers stays full and beats per second
 measure the workers, not the users' rate. Without PostgreSQL installed the log is SQLite
 (`request_log` says which).
@@ -13,7 +13,7 @@ measure the workers, not the users' rate. Without PostgreSQL installed the log i
 Figures:
 - beats_per_s_by_workers: beats posted per second, keyed by worker count (all the beats of
   that count's runs over their summed time); ratio_2_to_1; ratio_2_to_1_by_pair: the ratio
-  of each adjacent pair of runs (the first 1 with the first 2, the second 2 with the last 1);
+  of each adjacent pair of runs (1 with the 2 after it, 2 with the 1 after it);
 - queue_only_beats_per_s_by_workers, queue_only_ratio_2_to_1: the same workers with no bot
   and no simcord: QUEUE_ONLY_BEATS 8-bar beats sent at once straight through `RedisJobs`;
 - sent, answered, logged, answered_twice: summed over the runs (each request is answered
@@ -22,7 +22,8 @@ Figures:
   seconds of the bot process and of the workers, and Redis commands (all clients) per
   request, per beat and by command;
   worker_cores_used, bot_cores_used and machine_cores_busy (every process on the machine,
-  other people's too) say how much CPU there was to go round.
+  other people's too) say how much CPU there was to go round, and machine_cores_stolen how
+  much of it the virtual machine's host kept for others (steal time).
 """
 
 from __future__ import annotations
@@ -51,25 +52,28 @@ TICK_S = 0.05
 """The lag ticker's sleep here: every wake-up costs the bot process CPU (simcord settles the
 loop each time), which the workers on the same cores would otherwise lose."""
 QUEUE_ONLY_BEATS = 40
+ROUNDS = 2
+"""Rounds of the ABBA order."""
 
 
 def run_distributed(requests: int = REQUESTS, counts: tuple[int, ...] = WORKER_COUNTS,
-                    queue_only_beats: int = QUEUE_ONLY_BEATS) -> dict:
+                    queue_only_beats: int = QUEUE_ONLY_BEATS, rounds: int = ROUNDS) -> dict:
     """Run the distributed load benchmark in a fresh event loop (see the module)."""
-    return asyncio.run(measure_distributed(requests, counts, queue_only_beats))
+    return asyncio.run(measure_distributed(requests, counts, queue_only_beats, rounds))
 
 
 async def measure_distributed(requests: int = REQUESTS, counts: tuple[int, ...] = WORKER_COUNTS,
-                              queue_only_beats: int = QUEUE_ONLY_BEATS) -> dict:
-    """One private Redis (and PostgreSQL); the load for each worker count, in ABBA order
-    (`counts`, then the same reversed, when there are two or more); the figures."""
+                              queue_only_beats: int = QUEUE_ONLY_BEATS,
+                              rounds: int = ROUNDS) -> dict:
+    """One private Redis (and PostgreSQL); the load for each worker count, `rounds` times in
+    ABBA order (`counts`, then the same reversed, when there are two or more); the figures."""
     maker = await asyncio.to_thread(BeatMaker.load)
     runs: dict[str, list[dict[str, Any]]] = {str(count): [] for count in counts}
     with contextlib.ExitStack() as servers:
         folder = Path(servers.enter_context(tempfile.TemporaryDirectory()))
         redis = servers.enter_context(RedisServer(folder / "redis"))
         postgres = servers.enter_context(PostgresServer()) if postgres_bin() else None
-        order = (*counts, *reversed(counts)) if len(counts) > 1 else counts
+        order = ((*counts, *reversed(counts)) if len(counts) > 1 else counts) * rounds
         for n, count in enumerate(order):
             log = {"database_url": SecretStr(postgres.create_database(f"load{count}_{n}"))
                    } if postgres else {}
@@ -92,14 +96,15 @@ async def _run(server: RedisServer, count: int, requests: int, maker: BeatMaker,
     try:
         commands_before, stats_before = _commands(server), _command_stats(server)
         cpu_before = [_cpu_s(worker) for worker in workers], time.process_time()
-        machine_before = _machine_busy_s()
+        machine_before = _machine_s()
         figures = await measure_load(requests=requests, maker=maker, cooldown_s=0,
                                      tick_s=TICK_S, queue_url=SecretStr(server.url), **log)
         worker_cpu_s = sum(_cpu_s(w) for w in workers) - sum(cpu_before[0])
         figures["bot_cpu_s"] = time.process_time() - cpu_before[1]
         figures["worker_cpu_s"] = worker_cpu_s
         commands = _commands(server) - commands_before
-        machine_busy_s = _machine_busy_s() - machine_before
+        busy_s, stolen_s = (after - before for after, before in zip(_machine_s(), machine_before,
+                                                                    strict=True))
         figures["queue_only_beats_per_s"] = await _queue_only(server, queue_only_beats)
         stats = _command_stats(server)
         by_command = {name: calls - stats_before.get(name, 0) for name, calls in stats.items()}
@@ -109,7 +114,8 @@ async def _run(server: RedisServer, count: int, requests: int, maker: BeatMaker,
     elapsed_s = max(figures["elapsed_s"], 1e-9)
     figures.update(worker_cores_used=worker_cpu_s / elapsed_s,
                    bot_cores_used=figures["bot_cpu_s"] / elapsed_s,
-                   machine_cores_busy=machine_busy_s / elapsed_s, machine_cores=psutil.cpu_count())
+                   machine_cores_busy=busy_s / elapsed_s, machine_cores_stolen=stolen_s / elapsed_s,
+                   machine_cores=psutil.cpu_count())
     figures["redis_commands_by_name"] = {name: calls for name, calls in sorted(
         by_command.items(), key=lambda item: -item[1]) if calls}
     figures.update(worker_processes=count, redis_commands=commands,
@@ -141,10 +147,12 @@ def _cpu_s(worker: WorkerProcess) -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
-def _machine_busy_s() -> float:
-    """CPU seconds the whole machine has spent busy (every process, ours and others')."""
+def _machine_s() -> tuple[float, float]:
+    """CPU seconds the whole machine has spent busy (every process, ours and others'), and
+    those its host has stolen."""
     times = psutil.cpu_times()
-    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+    stolen = getattr(times, "steal", 0.0)
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0) - stolen, stolen
 
 
 def _commands(server: RedisServer) -> int:

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(
 
 
 async def test_scaled_down_distributed_load_answers_and_logs_every_request():
-    result = await measure_distributed(requests=20, counts=(1,), queue_only_beats=4)
+    result = await measure_distributed(requests=20, counts=(1,), queue_only_beats=4, rounds=1)
 
     (run,) = result["runs"]["1"]
     assert result["request_log"] == "postgresql"
