@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.music.drums import N_EVENTS, STEPS_PER_BAR
+from engine.music.drums import N_CLASSES, N_EVENTS, STEPS_PER_BAR
 from engine.music.pattern import Pattern
 
 NO_EVENT = N_EVENTS
 """Input token for "before the start" (index 512 of the event embedding)."""
+EVENT_HITS = (np.arange(N_EVENTS + 1)[:, None] >> np.arange(N_CLASSES)) & 1 > 0
+EVENT_HITS[NO_EVENT] = False
+"""Which classes hit in each event (bit i = class i), and none for NO_EVENT: (513, 9)."""
 LAG_STEPS = {"prev": 1, "lag2": 2, "lag3": 3, "lag4": 4, "lag8": 8,
              "back1": STEPS_PER_BAR, "back2": 2 * STEPS_PER_BAR, "back3": 3 * STEPS_PER_BAR,
              "back4": 4 * STEPS_PER_BAR}

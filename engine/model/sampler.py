@@ -19,6 +19,7 @@ import numpy as np
 
 from engine.model.features import (
     BUCKET_WIDTH,
+    EVENT_HITS,
     LAG_STEPS,
     MAX_LAG,
     NO_EVENT,
@@ -39,9 +40,6 @@ EMPTY_BAR_LIMIT = 4
 """A bar still silent at this position (beat 2) may not stay silent: silence is masked."""
 VARIATION_KEEP = 0.8
 """Share of steps a variation keeps from the beat it varies."""
-EVENT_HITS = (np.arange(2**N_CLASSES + 1)[:, None] >> np.arange(N_CLASSES)) & 1 > 0
-EVENT_HITS[NO_EVENT] = False
-"""Which classes hit in each event, and none for NO_EVENT: (513, 9) bool."""
 VELOCITY_OF = bucket_velocity(np.arange(VELOCITY_BUCKETS)[:, None],
                               np.arange(BUCKET_WIDTH)[None, :])
 """Velocity of (bucket, place inside the bucket): (8, 16)."""

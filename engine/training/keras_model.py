@@ -14,6 +14,7 @@ import numpy as np  # noqa: E402
 from engine.model.config import ModelConfig  # noqa: E402
 from engine.model.features import (  # noqa: E402
     CONTEXT_NAMES,
+    EVENT_HITS,
     HEADS,
     IGNORE,
     N_ROLLS,
@@ -43,8 +44,7 @@ class HitTable(keras.layers.Layer):
 def drum_parts(rows: int, order: int) -> np.ndarray:
     """(rows, parts) 0/1: for each event, which drums (order 1) and also which pairs of
     drums (order 2) it hits (bit i = class i); rows past 511 hit nothing."""
-    events = np.arange(rows)[:, None]
-    drums = ((events >> np.arange(N_CLASSES)) & 1) * (events < N_EVENTS)
+    drums = EVENT_HITS[:rows].astype("float32")
     pairs = [drums[:, [a]] * drums[:, [b]]
              for a, b in itertools.combinations(range(N_CLASSES), 2)] if order > 1 else []
     return np.concatenate([drums, *pairs], axis=1).astype("float32")

@@ -14,6 +14,7 @@ import numpy as np
 
 from engine.model.config import ModelConfig
 from engine.model.features import (
+    EVENT_HITS,
     N_ROLLS,
     NO_EVENT,
     OFFSET_BUCKETS,
@@ -24,7 +25,7 @@ from engine.model.features import (
     tempo_bucket,
     tempo_group,
 )
-from engine.model.sampler import EMPTY_BAR_LIMIT, EVENT_HITS, GenerationSpec
+from engine.model.sampler import EMPTY_BAR_LIMIT, GenerationSpec
 from engine.music.drums import N_CLASSES, N_EVENTS, STEPS_PER_BAR
 from engine.music.pattern import Pattern
 
