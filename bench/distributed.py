@@ -3,24 +3,28 @@
 It starts a private redis-server and a private PostgreSQL server (as the tests do), then
 runs the load of `bench.load` (50 users, 500 `!beat` in bursts of 25 a second, through
 simcord) against a bot whose beats go to the queue and whose request log is in PostgreSQL,
-with 1, 2, 2 and 1 `beatbot worker` processes, twice over (a fresh bot, workers and log
-database each time). The order is ABBA so that a slow or fast spell of this shared machine,
-which moves a worker's CPU per beat by a fifth, falls on both worker counts alike. The
-cooldown is off, so that the line in front of the workers stays full and beats per second
-measure the workers, not the users' rate. Without PostgreSQL installed the log is SQLite
+with 1 and with 2 `beatbot worker` processes (a fresh bot, workers and log database each
+run). The runs go in pairs, 1 then 2 workers and 2 then 1 by turns (ABBA ABBA), so that a
+slow or fast spell of this shared machine, which moves a worker's CPU per beat by a fifth,
+falls on both worker counts alike. A pair during which the virtual machine's host stole
+more than STEAL_LIMIT cores is set aside (`disturbed_pairs`) and run again. The cooldown
+is off, so that the line in front of the workers stays full and beats per second measure
+the workers, not the users' rate. Without PostgreSQL installed the log is SQLite
 (`request_log` says which).
 
 Figures:
 - beats_per_s_by_workers: beats posted per second, keyed by worker count (all the beats of
-  that count's runs over their summed time); ratio_2_to_1; ratio_2_to_1_by_pair: the ratio
-  of each adjacent pair of runs (1 with the 2 after it, 2 with the 1 after it);
+  that count's kept runs over their summed time); ratio_2_to_1; ratio_2_to_1_by_pair: each
+  kept pair's ratio; disturbed_pairs: the ratio and the cores stolen in each run of every
+  pair set aside (when every pair was disturbed, they are the ones counted);
 - queue_only_beats_per_s_by_workers, queue_only_ratio_2_to_1: the same workers with no bot
   and no simcord: QUEUE_ONLY_BEATS 8-bar beats sent at once straight through `RedisJobs`;
-- sent, answered, logged, answered_twice: summed over the runs (each request is answered
-  and logged exactly once when answered == logged == sent and answered_twice == 0);
-- per run (runs[count], a list in the order run): bench.load's figures, plus the CPU
-  seconds of the bot process and of the workers, and Redis commands (all clients) per
-  request, per beat and by command;
+- sent, answered, logged, answered_twice: summed over every run, kept or not (each
+  request is answered and logged exactly once when answered == logged == sent and
+  answered_twice == 0);
+- per run (runs[count] and disturbed_runs[count], lists in the order run): bench.load's
+  figures, plus the CPU seconds of the bot process and of the workers, and Redis commands
+  (all clients) per request, per beat and by command;
   worker_cores_used, bot_cores_used and machine_cores_busy (every process on the machine,
   other people's too) say how much CPU there was to go round, and machine_cores_stolen how
   much of it the virtual machine's host kept for others (steal time).
@@ -52,35 +56,50 @@ TICK_S = 0.05
 """The lag ticker's sleep here: every wake-up costs the bot process CPU (simcord settles the
 loop each time), which the workers on the same cores would otherwise lose."""
 QUEUE_ONLY_BEATS = 40
-ROUNDS = 2
-"""Rounds of the ABBA order."""
+PAIRS = 4
+"""Pairs of runs kept: 1 then 2 workers, 2 then 1, and again (ABBA ABBA)."""
+STEAL_LIMIT = 0.1
+"""A pair is set aside and run again when either run lost more than this many cores, on
+average, to the virtual machine's host (steal time): the host's other guests are not what
+this measures, and a stolen core is one the two workers could not have."""
+EXTRA_PAIRS = 4
+"""Most pairs run again in place of disturbed ones; past that the disturbed pairs count."""
 
 
 def run_distributed(requests: int = REQUESTS, counts: tuple[int, ...] = WORKER_COUNTS,
-                    queue_only_beats: int = QUEUE_ONLY_BEATS, rounds: int = ROUNDS) -> dict:
+                    queue_only_beats: int = QUEUE_ONLY_BEATS, pairs: int = PAIRS,
+                    extra_pairs: int = EXTRA_PAIRS) -> dict:
     """Run the distributed load benchmark in a fresh event loop (see the module)."""
-    return asyncio.run(measure_distributed(requests, counts, queue_only_beats, rounds))
+    return asyncio.run(measure_distributed(requests, counts, queue_only_beats, pairs,
+                                           extra_pairs))
 
 
 async def measure_distributed(requests: int = REQUESTS, counts: tuple[int, ...] = WORKER_COUNTS,
-                              queue_only_beats: int = QUEUE_ONLY_BEATS,
-                              rounds: int = ROUNDS) -> dict:
-    """One private Redis (and PostgreSQL); the load for each worker count, `rounds` times in
-    ABBA order (`counts`, then the same reversed, when there are two or more); the figures."""
+                              queue_only_beats: int = QUEUE_ONLY_BEATS, pairs: int = PAIRS,
+                              extra_pairs: int = EXTRA_PAIRS) -> dict:
+    """One private Redis (and PostgreSQL); `pairs` groups of one run per worker count, in
+    `counts` order and reversed by turns (ABBA), each group run again when the host stole
+    cores during it (up to `extra_pairs` times); the figures."""
     maker = await asyncio.to_thread(BeatMaker.load)
-    runs: dict[str, list[dict[str, Any]]] = {str(count): [] for count in counts}
+    kept: list[list[dict[str, Any]]] = []
+    disturbed: list[list[dict[str, Any]]] = []
     with contextlib.ExitStack() as servers:
         folder = Path(servers.enter_context(tempfile.TemporaryDirectory()))
         redis = servers.enter_context(RedisServer(folder / "redis"))
         postgres = servers.enter_context(PostgresServer()) if postgres_bin() else None
-        order = ((*counts, *reversed(counts)) if len(counts) > 1 else counts) * rounds
-        for n, count in enumerate(order):
-            log = {"database_url": SecretStr(postgres.create_database(f"load{count}_{n}"))
-                   } if postgres else {}
-            runs[str(count)].append(await _run(redis, count, requests, maker, folder, log,
-                                               queue_only_beats, n))
+        while len(kept) < pairs and len(disturbed) <= extra_pairs:
+            group = []
+            for count in counts if len(kept) % 2 == 0 else reversed(counts):
+                n = sum(map(len, kept + disturbed)) + len(group)
+                log = {"database_url": SecretStr(postgres.create_database(f"load{n}"))
+                       } if postgres else {}
+                group.append(await _run(redis, count, requests, maker, folder, log,
+                                        queue_only_beats, n))
+            stolen = max(run["machine_cores_stolen"] for run in group)
+            (kept if stolen <= STEAL_LIMIT else disturbed).append(group)
         version = redis.client().info("server")["redis_version"]
-    return _summary(runs, version, "postgresql" if postgres else "sqlite")
+    return summary(kept or disturbed, disturbed if kept else [], version,
+                   "postgresql" if postgres else "sqlite")
 
 
 async def _run(server: RedisServer, count: int, requests: int, maker: BeatMaker,
@@ -167,28 +186,42 @@ def _command_stats(server: RedisServer) -> dict[str, int]:
     return {name.removeprefix("cmdstat_"): int(value["calls"]) for name, value in stats.items()}
 
 
-def _summary(runs: dict[str, list[dict[str, Any]]], redis_version: str,
-             request_log: str) -> dict[str, Any]:
-    def rate(count: str, beats: str, seconds: str) -> float:
-        return (sum(run[beats] for run in runs[count])
-                / max(1e-9, sum(run[seconds] for run in runs[count])))
-
-    rates = {count: rate(count, "answers_beat", "elapsed_s") for count in runs}
-    bare = {count: _mean([run["queue_only_beats_per_s"] for run in runs[count]])
-            for count in runs}
-    summary: dict[str, Any] = {
+def summary(kept: list[list[dict[str, Any]]], disturbed: list[list[dict[str, Any]]],
+            redis_version: str, request_log: str) -> dict[str, Any]:
+    """The figures of the kept pairs of runs, with the disturbed ones listed (each pair: one
+    run's figures per worker count)."""
+    runs = _by_count(kept)
+    rates = {count: sum(run["answers_beat"] for run in group)
+             / max(1e-9, sum(run["elapsed_s"] for run in group)) for count, group in runs.items()}
+    bare = {count: _mean([run["queue_only_beats_per_s"] for run in group])
+            for count, group in runs.items()}
+    figures: dict[str, Any] = {
         "queue": f"arq on redis-server {redis_version}", "request_log": request_log,
-        "cooldown": "off", "order": "ABBA", "beats_per_s_by_workers": rates,
-        "ratio_2_to_1": _ratio(rates),
-        "ratio_2_to_1_by_pair": [
-            two["beats_per_s"] / max(1e-9, one["beats_per_s"])
-            for one, two in zip(runs.get("1", []), runs.get("2", []), strict=False)],
+        "cooldown": "off", "order": "ABBA", "steal_limit_cores": STEAL_LIMIT,
+        "beats_per_s_by_workers": rates, "ratio_2_to_1": _ratio(rates),
+        "ratio_2_to_1_by_pair": [_pair_ratio(group) for group in kept],
+        "disturbed_pairs": [{"ratio_2_to_1": _pair_ratio(group),
+                             "cores_stolen": [run["machine_cores_stolen"] for run in group]}
+                            for group in disturbed],
         "queue_only_beats_per_s_by_workers": bare, "queue_only_ratio_2_to_1": _ratio(bare),
     }
     for key in ("sent", "answered", "logged", "answered_twice"):
-        summary[key] = sum(run[key] for count in runs.values() for run in count)
-    summary["runs"] = runs
-    return summary
+        figures[key] = sum(run[key] for group in kept + disturbed for run in group)
+    figures["runs"] = runs
+    figures["disturbed_runs"] = _by_count(disturbed)
+    return figures
+
+
+def _by_count(groups: list[list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for group in groups:
+        for run in group:
+            runs.setdefault(str(run["worker_processes"]), []).append(run)
+    return runs
+
+
+def _pair_ratio(group: list[dict[str, Any]]) -> float | None:
+    return _ratio({str(run["worker_processes"]): run["beats_per_s"] for run in group})
 
 
 def _mean(values: list[float]) -> float:

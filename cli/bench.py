@@ -13,8 +13,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", type=Path, default=None, help="write the figures here")
     p.add_argument("--load", action="store_true", help="50 users, 500 requests through simcord")
     p.add_argument("--distributed", action="store_true",
-                   help="with --load: beats made by 1, 2, 2 and 1 `beatbot worker`s, twice, "
-                        "on a private Redis")
+                   help="with --load: beats made by 1 and by 2 `beatbot worker`s (ABBA "
+                        "pairs) on a private Redis")
     p.add_argument("--repeats", type=int, default=30)
     p.add_argument("--no-keras", action="store_true", help="skip the Keras comparisons")
     p.set_defaults(func=run)
