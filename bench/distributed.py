@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -87,10 +89,11 @@ async def measure_distributed(requests: int = REQUESTS, counts: tuple[int, ...] 
         folder = Path(servers.enter_context(tempfile.TemporaryDirectory()))
         redis = servers.enter_context(RedisServer(folder / "redis"))
         postgres = servers.enter_context(PostgresServer()) if postgres_bin() else None
+        numbers = itertools.count()
         while len(kept) < pairs and len(disturbed) <= extra_pairs:
             group = []
             for count in counts if len(kept) % 2 == 0 else reversed(counts):
-                n = sum(map(len, kept + disturbed)) + len(group)
+                n = next(numbers)
                 log = {"database_url": SecretStr(postgres.create_database(f"load{n}"))
                        } if postgres else {}
                 group.append(await _run(redis, count, requests, maker, folder, log,
@@ -193,7 +196,7 @@ def summary(kept: list[list[dict[str, Any]]], disturbed: list[list[dict[str, Any
     runs = _by_count(kept)
     rates = {count: sum(run["answers_beat"] for run in group)
              / max(1e-9, sum(run["elapsed_s"] for run in group)) for count, group in runs.items()}
-    bare = {count: _mean([run["queue_only_beats_per_s"] for run in group])
+    bare = {count: statistics.fmean(run["queue_only_beats_per_s"] for run in group)
             for count, group in runs.items()}
     figures: dict[str, Any] = {
         "queue": f"arq on redis-server {redis_version}", "request_log": request_log,
@@ -222,10 +225,6 @@ def _by_count(groups: list[list[dict[str, Any]]]) -> dict[str, list[dict[str, An
 
 def _pair_ratio(group: list[dict[str, Any]]) -> float | None:
     return _ratio({str(run["worker_processes"]): run["beats_per_s"] for run in group})
-
-
-def _mean(values: list[float]) -> float:
-    return sum(values) / len(values) if values else 0.0
 
 
 def _ratio(rates: dict[str, float]) -> float | None:

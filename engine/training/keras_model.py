@@ -47,7 +47,7 @@ def drum_parts(rows: int, order: int) -> np.ndarray:
     drums = EVENT_HITS[:rows].astype("float32")
     pairs = [drums[:, [a]] * drums[:, [b]]
              for a, b in itertools.combinations(range(N_CLASSES), 2)] if order > 1 else []
-    return np.concatenate([drums, *pairs], axis=1).astype("float32")
+    return np.concatenate([drums, *pairs], axis=1)
 
 
 @keras.saving.register_keras_serializable("beatbot")

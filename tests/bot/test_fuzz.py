@@ -36,8 +36,7 @@ MESSAGE_LIMIT = 2000
 PREFIX = "!beat "
 LOG_WAIT_S = 10.0
 """Longest wait for a request's log row after its reply: the bot writes it through
-aiosqlite's thread, which a loop settled for 1 ms can still be waiting on (a WAL checkpoint
-falls every few thousand rows)."""
+aiosqlite's thread, which a loop settled for 1 ms can still be waiting on."""
 PINGS = re.compile(r"@everyone|@here|<@[!&]?\d+>")
 """Text Discord would read as a mention (allowed_mentions is checked separately)."""
 
