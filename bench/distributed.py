@@ -47,7 +47,7 @@ from pydantic import SecretStr
 from bench.load import REQUESTS, measure_load
 from bench.postgres import PostgresServer, postgres_bin
 from bench.servers import RedisServer, WorkerProcess
-from bot.queue import RedisJobs
+from bot.jobs import RedisJobs
 from bot.settings import Settings
 from engine.beat.maker import BeatMaker
 from engine.beat.request import BeatRequest

@@ -32,7 +32,7 @@ from typing import Any
 import simcord
 
 from bot.app import BeatBot, create_bot
-from bot.database import OUTCOMES
+from bot.requestlog.records import OUTCOMES
 from bot.settings import Settings
 from engine.beat.maker import BeatMaker
 from engine.music.drums import DEFAULT_BARS

@@ -19,7 +19,7 @@ from pathlib import Path
 import redis
 
 from bench.postgres import free_port
-from bot.worker import WORKERS_KEY
+from bot.jobs.names import WORKERS_KEY
 
 START_TIMEOUT_S = 20.0
 """Longest wait for a server or worker to be ready."""

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from engine.beat.maker import BeatMaker
 from engine.beat.request import BeatRequest
-from engine.model.sampler import GenerationSpec
+from engine.model.generator import GenerationSpec
 from engine.music.drums import STEPS_PER_BAR
 
 BARS = 8
@@ -158,7 +158,7 @@ def run_bench(repeats: int = 30, keras: bool = True) -> dict:
     result["cpu_p50_vs_render"] = result["cpu_ms_per_beat_p50"] / render
     result["gen_ms_p50"] = generation(maker, repeats)
     if keras:
-        from engine.model.sampler import DEFAULT_MODEL
+        from engine.model.generator import DEFAULT_MODEL
 
         result.update(keras_figures(maker, DEFAULT_MODEL, SEED_ROUNDS))
         ours = result["gen_ms_p50_interleaved"]

@@ -11,14 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 import discord
 from discord.ext import commands, tasks
 
-from bot.database import Database, spill_path
 from bot.errors import ShuttingDown
 from bot.help import BeatHelp
 from bot.jobs import BeatJobs, JobQueue, LocalJobs
+from bot.requestlog import Database, spill_path
 from bot.settings import Settings
 from bot.text import NO_PINGS, one_line
 from engine.beat.maker import SOUNDFONT_DIR, BeatMaker
-from engine.beat.text import clean
+from engine.beat.syntax import clean
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,7 @@ async def create_bot(settings: Settings, maker: BeatMaker | None = None) -> Beat
     database = await Database.open(settings.log_target, spill_path(settings.database))
     jobs = None
     if settings.queue_url is not None:
-        from bot.queue import RedisJobs  # redis and arq are needed only with a queue
+        from bot.jobs import RedisJobs  # redis and arq are loaded only with a queue
 
         jobs = RedisJobs.connect(settings)
     return BeatBot(settings, maker, database, executor, jobs)

@@ -30,7 +30,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Make the beats, write their files, print one summary line each."""
     from engine.beat.maker import BeatMaker
-    from engine.beat.text import parse_request
+    from engine.beat.syntax import parse_request
 
     try:
         request = parse_request(" ".join(args.settings))

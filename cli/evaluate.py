@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from engine.model.sampler import DEFAULT_MODEL
+from engine.model.generator import DEFAULT_MODEL
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

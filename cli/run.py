@@ -79,7 +79,7 @@ def _serve(settings: Settings, maker: BeatMaker) -> int:
     import discord
 
     from bot.app import run_bot
-    from bot.database import LogOpenFailed
+    from bot.requestlog import LogOpenFailed
     from engine.errors import EngineError
 
     discord.utils.setup_logging(level=settings.log_level, root=True)

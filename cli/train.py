@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from engine.model.config import CONFIGS
-from engine.model.sampler import DEFAULT_MODEL
+from engine.model.generator import DEFAULT_MODEL
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

@@ -46,7 +46,7 @@ def _work(settings, name: str | None) -> int:
     from redis.exceptions import RedisError
 
     from bot.app import load_maker
-    from bot.worker import build_worker
+    from bot.jobs.worker import build_worker
     from engine.errors import EngineError
 
     logging.basicConfig(level=settings.log_level,

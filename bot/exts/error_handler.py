@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.errors import answer_for, describe, unwrap
+from bot.answers import answer_for, describe
+from bot.errors import unwrap
 from bot.text import NO_PINGS, one_line
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ import discord
 from discord.ext import commands
 
 from bot.text import NO_PINGS
-from engine.beat.text import replay_text
+from engine.beat.syntax import replay_text
 
 if TYPE_CHECKING:
     from bot.app import BeatBot

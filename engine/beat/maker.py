@@ -9,7 +9,7 @@ from pathlib import Path
 from engine.beat.picture import draw_grid
 from engine.beat.request import BARS_RANGE, EXTEND_BARS, BeatRequest, Edit, check_edits
 from engine.errors import BadValue, RenderError, TooLong
-from engine.model.sampler import GenerationSpec, Generator
+from engine.model.generator import GenerationSpec, Generator
 from engine.music.drums import STEPS_PER_BAR
 from engine.music.midi_io import MidiBeat, read_midi, write_midi
 from engine.music.notes import Note, perform
@@ -73,7 +73,7 @@ class BeatMaker:
         """
         from threadpoolctl import threadpool_limits
 
-        from engine.model.sampler import load_generator
+        from engine.model.generator import load_generator
 
         threadpool_limits(1, user_api="blas")
         kits = load_kits(soundfont_dir)

@@ -39,7 +39,7 @@ class ModelConfig:
         roll_weight: loss weight of the roll head.
         offset_weight: loss weight of the timing-offset head.
         style_prior_weight: weight of the style prior at sampling (engine.training.style_prior).
-        style_guidance: strength of style guidance at sampling (engine.model.sampler): the
+        style_guidance: strength of style guidance at sampling (engine.model.generator): the
             event logits move this far past the style's own, away from style "any"'s.
         calibration_rounds: rounds of calibrating the sampler after training
             (engine.training.calibration); 0 for none.

@@ -20,8 +20,8 @@ import numpy as np
 
 from engine.data.dataset import Performance
 from engine.model.features import SLOW_BELOW_BPM, tempo_group
+from engine.model.generator import DrumGenerator, GenerationSpec
 from engine.model.lstm import DrumLSTM
-from engine.model.sampler import DrumGenerator, GenerationSpec
 from engine.music.drums import N_CLASSES, STEPS_PER_BAR
 from engine.music.pattern import Pattern
 from engine.training.style_prior import EVENT_BITS, TEMPO_SHRINK_BARS

@@ -10,8 +10,8 @@ import numpy as np
 
 from engine.data.dataset import Corpus, Performance
 from engine.model.features import INPUT_NAMES
+from engine.model.generator import DrumGenerator, GenerationSpec
 from engine.model.lstm import DrumLSTM
-from engine.model.sampler import DrumGenerator, GenerationSpec
 from engine.music.drums import N_CLASSES, STEPS_PER_BAR
 from engine.music.pattern import Pattern
 from engine.training import realism

@@ -25,7 +25,7 @@ from engine.model.features import (
     tempo_bucket,
     tempo_group,
 )
-from engine.model.sampler import EMPTY_BAR_LIMIT, GenerationSpec
+from engine.model.generator import EMPTY_BAR_LIMIT, GenerationSpec
 from engine.music.drums import N_CLASSES, N_EVENTS, STEPS_PER_BAR
 from engine.music.pattern import Pattern
 

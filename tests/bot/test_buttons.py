@@ -7,7 +7,7 @@ import io
 import mido
 
 from bot.app import create_bot
-from engine.beat.text import parse_request
+from engine.beat.syntax import parse_request
 from engine.music.midi_io import read_midi
 from tests.bot.conftest import log_rows
 from tests.bot.test_beat import deferred_first

@@ -24,7 +24,7 @@ import pytest
 import simcord
 
 from bot.app import LOG_RETRY_S, create_bot
-from bot.database import Database, RequestRecord
+from bot.requestlog import Database, RequestRecord
 from engine.beat.maker import SOUNDFONT_DIR, BeatMaker
 from engine.sound.kits import KITS_FILE, load_kits
 from engine.sound.render import Renderer

@@ -23,8 +23,8 @@ import simcord
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from bot.answers import answer_for
 from bot.app import BeatBot, create_bot
-from bot.errors import answer_for
 from bot.settings import Settings
 from bot.text import LINE_LIMIT
 from engine.beat.maker import BeatMaker

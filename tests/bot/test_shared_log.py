@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from bench.postgres import PostgresServer, postgres_bin
 from bot.app import LOG_RETRY_S
-from bot.database import Database, LogUnavailable, RequestRecord
+from bot.requestlog import Database, LogUnavailable, RequestRecord
 
 pytestmark = pytest.mark.skipif(postgres_bin() is None and not __import__("os").environ.get(
     "CI"), reason="PostgreSQL is not installed (apt-get install postgresql)")

@@ -28,7 +28,7 @@ def test_worker_without_a_queue_says_how_to_set_one(no_queue_env, capsys):
 def test_worker_with_an_unreachable_queue_is_one_line_without_the_password(
         no_queue_env, monkeypatch, capsys):
     monkeypatch.setenv("BEATBOT_QUEUE_URL", f"redis://:s3cret@127.0.0.1:{free_port()}/0")
-    monkeypatch.setattr("bot.worker.CONNECT_RETRIES", 0)  # give up at the first try
+    monkeypatch.setattr("bot.jobs.worker.CONNECT_RETRIES", 0)  # give up at the first try
 
     code = main(["worker", "--env-file", os.devnull])
 

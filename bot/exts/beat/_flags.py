@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot.settings import Settings
 from bot.text import code
-from engine.beat import text as request_text
+from engine.beat import syntax
 from engine.beat.request import (
     AUDIO_FORMATS,
     BARS_RANGE,
@@ -82,21 +82,21 @@ class BeatFlags(commands.FlagConverter, delimiter="=", prefix="", case_insensiti
         Raises:
             BadFlags: one line naming the key, the bad value and what is allowed.
         """
-        if request_text.clean(argument).strip().lower() in HELP_WORDS:
+        if syntax.clean(argument).strip().lower() in HELP_WORDS:
             flags = await super().convert(ctx, "")
             flags.wants_help = True
             return flags
         maker = getattr(ctx.bot, "maker", None)
         words = hint_words(maker.styles if maker else (), maker.kit_names if maker else ())
         try:
-            pairs = [(key, request_text.canonical(key, value))
+            pairs = [(key, syntax.canonical(key, value))
                      for key, value in scan(argument, words, f"{ctx.clean_prefix}beat")]
         except BadValue as error:
             raise BadFlags(error.line(code)) from None
         try:
             return await super().convert(ctx, " ".join(f"{k}={v}" for k, v in pairs))
         except commands.BadFlagArgument as error:
-            line = request_text.bad_value(error.flag.name, error.argument).line(code)
+            line = syntax.bad_value(error.flag.name, error.argument).line(code)
             raise BadFlags(line) from error
 
     def to_request(self, settings: Settings) -> BeatRequest:
@@ -123,8 +123,8 @@ def _value(key: str, value: object) -> object:
     if not isinstance(value, str):
         return value
     try:
-        return request_text.convert(key, value) if key == "then" else (
-            request_text.clean(value).strip())
+        return syntax.convert(key, value) if key == "then" else (
+            syntax.clean(value).strip())
     except BadValue as error:
         raise BadFlags(error.line(code)) from None
 
@@ -146,6 +146,6 @@ def scan(argument: str, words: Mapping[str, str] | None = None,
         BadFlags: stray text, an unknown or repeated key, a missing value, spaces around `=`.
     """
     try:
-        return request_text.scan(argument, words, command)
+        return syntax.scan(argument, words, command)
     except BadInput as error:
         raise BadFlags(error.line(code)) from None

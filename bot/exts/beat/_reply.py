@@ -11,7 +11,7 @@ import discord
 from bot.text import one_line, plain
 from engine.beat.maker import Beat
 from engine.beat.request import BeatRequest
-from engine.beat.text import replay_text
+from engine.beat.syntax import replay_text
 
 GRID_NAME = "grid.png"
 MIDI_NAME = "beat.mid"

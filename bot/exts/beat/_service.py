@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.database import Outcome, RequestRecord
+from bot.answers import answer_for, describe
 from bot.errors import (
     JobFailed,
     LoggedFailure,
@@ -20,16 +20,15 @@ from bot.errors import (
     OldButton,
     ShuttingDown,
     UploadFailed,
-    answer_for,
-    describe,
 )
 from bot.exts.beat._origin import POSTING, REPLYING, InteractionOrigin, Origin, missing
 from bot.exts.beat._reply import PRIMER_NAME, Reply, build_reply, replay_line, replay_of
 from bot.exts.beat._view import DIGEST_MARK, beat_view, digest, next_request
 from bot.jobs import Ran
+from bot.requestlog import Outcome, RequestRecord
 from engine.beat.maker import Beat
 from engine.beat.request import BeatRequest
-from engine.beat.text import parse_request
+from engine.beat.syntax import parse_request
 from engine.errors import BadPrimer, EngineError
 
 if TYPE_CHECKING:

@@ -3,7 +3,7 @@
 import pytest
 
 from engine.beat.request import BeatRequest, field_for
-from engine.beat.text import parse_request
+from engine.beat.syntax import parse_request
 from engine.errors import BadInput, BadValue
 
 STYLES, KITS = ("rock", "trap"), ("808", "acoustic")

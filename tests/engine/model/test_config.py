@@ -1,8 +1,8 @@
 """Model configs as model files keep them."""
 
 from engine.model.config import CONFIGS, ModelConfig
+from engine.model.generator import DEFAULT_MODEL
 from engine.model.lstm import DrumLSTM
-from engine.model.sampler import DEFAULT_MODEL
 
 
 def test_a_config_comes_back_from_a_model_files_metadata():

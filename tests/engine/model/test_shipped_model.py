@@ -3,8 +3,8 @@
 import pytest
 
 from engine.data.dataset import load_folder
+from engine.model.generator import DEFAULT_MODEL
 from engine.model.lstm import DrumLSTM
-from engine.model.sampler import DEFAULT_MODEL
 from engine.training.evaluate import model_bits_per_step
 from engine.training.examples import examples
 from engine.training.ngram import best_ngram

@@ -12,8 +12,8 @@ pytest.importorskip("tensorflow", reason="training needs the [train] extra")
 from engine.data.dataset import bar_has_hits, split_of  # noqa: E402
 from engine.model.config import CONFIGS  # noqa: E402
 from engine.model.features import HEADS, N_TEMPOS, VELOCITY_BUCKETS  # noqa: E402
+from engine.model.generator import GenerationSpec  # noqa: E402
 from engine.model.lstm import DrumLSTM  # noqa: E402
-from engine.model.sampler import GenerationSpec  # noqa: E402
 from engine.music.drums import N_CLASSES, STEPS_PER_BAR  # noqa: E402
 from engine.training.train import TrainPlan, train  # noqa: E402
 from tests.midi_fixtures import drum_file  # noqa: E402

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from bot.exts.beat._flags import BadFlags, hint_words, scan
 from bot.text import code
 from engine.beat.request import FIELDS
-from engine.beat.text import bad_value
+from engine.beat.syntax import bad_value
 
 WORDS = hint_words(("rock", "trap"), ("808",))
 KEYS = [name for field in FIELDS for name in (field.key, *field.aliases)]

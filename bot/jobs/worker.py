@@ -8,7 +8,7 @@ worker also says it is alive in the WORKERS_KEY sorted set, which is how the bot
 many beats can be made at once. When a job ends, the worker publishes its id on the
 channel the asking bot named (`reply_to`), so that bots wait for beats without polling.
 
-The names here (queue, keys, the job) are what the bot's `bot.queue.RedisJobs` uses too.
+The names both sides use (queue, keys, the job) live in `bot.jobs.names`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,17 @@ from arq.connections import RedisSettings
 from arq.constants import in_progress_key_prefix
 from arq.worker import Worker, func
 
-from bot.jobs import Ran, WorkerDied
+from bot.jobs.base import Ran, WorkerDied
+from bot.jobs.names import (
+    JOB_TIMEOUT_S,
+    KEEP_RESULT_S,
+    LEASE_S,
+    MAKE_JOB,
+    MAX_TRIES,
+    QUEUE_NAME,
+    WORKER_TTL_S,
+    WORKERS_KEY,
+)
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -37,28 +47,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-QUEUE_NAME = "beatbot:queue"
-"""The arq queue (a Redis sorted set of job ids, oldest first)."""
-MAKE_JOB = "make_beat"
-WORKERS_KEY = "beatbot:workers"
-"""Sorted set of live workers: member `name|slots`, score the Unix second it expires."""
 HEARTBEAT_S = 1.0
-WORKER_TTL_S = 4
-"""A worker that has not said it is alive for this long is taken for dead."""
-LEASE_S = 3.0
-"""How long a job stays claimed by a worker that stops renewing it (one that died)."""
-JOB_TIMEOUT_S = 60.0
-"""The longest one beat may take (64 bars at 40 bpm take a few seconds)."""
-MAX_TRIES = 2
-"""A job whose worker died is tried once more; after that the user is told it failed."""
-KEEP_RESULT_S = 60
-"""Longest a finished beat waits in Redis for the bot that asked (which drops it once read)."""
 CONNECT_RETRIES = 5
 """Tries (a second apart) to reach Redis at start-up before the worker gives up."""
 POLL_S = 0.02
 """How often an idle worker looks for a job (seconds); each look is one Redis round trip."""
-DONE_PREFIX = "beatbot:done:"
-"""Pub/sub channels on which a bot hears that its jobs ended (one channel per bot process)."""
 
 HEARTBEAT_LUA = """
 local now = tonumber(redis.call('TIME')[1])

@@ -29,8 +29,8 @@ from redis.asyncio import ConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from bot.errors import AlreadyMaking, NoDrummers, QueueDown, QueueFull
-from bot.jobs import FIRST_JOB_S, OnQueued, Ran
-from bot.worker import (
+from bot.jobs.base import FIRST_JOB_S, OnQueued, Ran
+from bot.jobs.names import (
     DONE_PREFIX,
     JOB_TIMEOUT_S,
     LEASE_S,

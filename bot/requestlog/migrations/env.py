@@ -1,4 +1,4 @@
-"""Alembic's entry point: migrate the connection `bot.database` hands over, or (from the
+"""Alembic's entry point: migrate the connection `bot.requestlog.store` hands over, or (from the
 `alembic` command line) the database the settings name."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ def _migrate(connection) -> None:
 
 
 async def _from_settings() -> None:
-    from bot.database import database_url
+    from bot.requestlog.store import database_url
     from bot.settings import Settings
 
     settings = Settings()

@@ -11,7 +11,10 @@ import sqlalchemy as sa
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from bot.database import MIGRATIONS_DIR, OUTCOMES, REQUESTS, Database, RequestRecord
+from bot.requestlog import Database, RequestRecord
+from bot.requestlog.records import OUTCOMES
+from bot.requestlog.schema import REQUESTS
+from bot.requestlog.store import MIGRATIONS_DIR
 
 
 def _record(user_id: int = 1, outcome: str = "ok", style: str = "rock", total_ms: float = 100.0,

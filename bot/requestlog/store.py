@@ -1,9 +1,10 @@
-"""The request log: one row per beat request, whatever became of it.
+"""The request log's store: writing rows (waiting in memory through an outage), reading
+history and stats, migrations, and the spill file.
 
 SQLAlchemy Core on its async engine, over aiosqlite (the default: a SQLite file in WAL mode)
 or asyncpg (`BEATBOT_DATABASE_URL=postgresql://...`: one log shared by every bot process).
-One table definition and one Alembic migration chain (`bot/migrations`) serve both; see
-docs/database.md for why.
+One table definition (`schema.py`) and one Alembic migration chain (`migrations/`) serve
+both; see docs/database.md for why.
 """
 
 from __future__ import annotations
@@ -14,10 +15,7 @@ import json
 import logging
 import math
 import statistics
-import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from enum import StrEnum
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -25,20 +23,11 @@ from sqlalchemy import exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.requestlog.records import LogUnavailable, Outcome, PastBeat, RequestRecord, Stats
+from bot.requestlog.schema import REQUESTS
+
 log = logging.getLogger(__name__)
 
-
-class Outcome(StrEnum):
-    """What became of a request, as the log stores it (bot.errors maps errors to these)."""
-
-    OK = "ok"
-    USER_ERROR = "user_error"
-    BUSY = "busy"
-    COOLDOWN = "cooldown"
-    FAILED = "failed"
-
-
-OUTCOMES: tuple[str, ...] = tuple(Outcome)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 FIRST_REVISION = "0001"
@@ -60,53 +49,6 @@ SPILL_SUFFIX = ".unsaved.jsonl"
 """Appended to the SQLite file's name for rows one run could not write."""
 
 
-class UtcTime(sa.types.TypeDecorator):
-    """An aware time in UTC: timestamptz on PostgreSQL, ISO 8601 text on SQLite (which sorts
-    and compares as time does, since every value is UTC in the one format)."""
-
-    impl = sa.Text
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine:
-        """timestamptz on PostgreSQL, text elsewhere."""
-        if dialect.name == "postgresql":
-            return dialect.type_descriptor(postgresql.TIMESTAMP(timezone=True))
-        return dialect.type_descriptor(sa.Text())
-
-    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> object:
-        """The time in UTC, as text for SQLite."""
-        if value is None:
-            return None
-        value = value.astimezone(UTC)
-        return value if dialect.name == "postgresql" else value.isoformat()
-
-    def process_result_value(self, value: object, dialect: sa.Dialect) -> datetime | None:
-        """An aware datetime, whichever way it was stored."""
-        if value is None or isinstance(value, datetime):
-            return value
-        return datetime.fromisoformat(str(value))
-
-
-METADATA = sa.MetaData()
-REQUESTS = sa.Table(
-    "requests", METADATA,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
-    sa.Column("created_at", UtcTime(), nullable=False),
-    sa.Column("guild_id", sa.BigInteger()),
-    sa.Column("channel_id", sa.BigInteger()),
-    sa.Column("user_id", sa.BigInteger(), nullable=False),
-    sa.Column("source", sa.Text(), nullable=False),
-    sa.Column("params", sa.JSON(), nullable=False),
-    sa.Column("seed", sa.BigInteger()),
-    sa.Column("outcome", sa.Text(), nullable=False),
-    sa.Column("error", sa.Text()),
-    *(sa.Column(f"{stage}_ms", sa.Float()) for stage in (
-        "queue", "generate", "render", "encode", "upload", "total")),
-    sa.Column("request_key", sa.Text(), unique=True),
-)
-"""The table as the queries see it; bot/migrations/versions makes it."""
-
-
 class LogOpenFailed(Exception):
     """The request log could not be reached or migrated at start-up.
 
@@ -118,76 +60,6 @@ class LogOpenFailed(Exception):
     def __init__(self, target: Path | str, cause: BaseException) -> None:
         super().__init__(f"could not open the request log {describe_target(target)}: "
                          f"{_first_line(cause)}")
-
-
-class LogUnavailable(Exception):
-    """The request log can't be read right now (its database is down or locked)."""
-
-    def __init__(self) -> None:
-        super().__init__("The request log can't be read right now; beats still work, so try "
-                         "this again in a minute.")
-
-
-@dataclass
-class RequestRecord:
-    """One request as it is logged. Times are milliseconds; None where the stage never ran.
-
-    Attributes:
-        user_id: who asked.
-        guild_id: where (None in DMs).
-        channel_id: the channel it came from.
-        source: `prefix`, `slash`, or the button pressed (`regenerate`, `variation`, `extend`).
-        created_at: when it arrived (UTC).
-        params: the request as user keys (see `BeatRequest.params`).
-        seed: the seed, once known.
-        outcome: what became of it.
-        error: the one line the user saw, or an audio error on an otherwise good beat.
-        request_key: unique to this request, so that a row sent twice (a commit whose
-            acknowledgement was lost, a spill file loaded again) is stored once.
-    """
-
-    user_id: int
-    guild_id: int | None
-    channel_id: int | None
-    source: str
-    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    params: dict[str, object] = field(default_factory=dict)
-    seed: int | None = None
-    outcome: Outcome = Outcome.FAILED
-    error: str | None = None
-    queue_ms: float | None = None
-    generate_ms: float | None = None
-    render_ms: float | None = None
-    encode_ms: float | None = None
-    upload_ms: float | None = None
-    total_ms: float | None = None
-    request_key: str = field(default_factory=lambda: uuid.uuid4().hex)
-
-
-@dataclass(frozen=True)
-class PastBeat:
-    """A beat from someone's history."""
-
-    created_at: datetime
-    params: dict[str, object]
-    seed: int
-
-
-@dataclass(frozen=True)
-class Stats:
-    """What the bot served since a moment (usually midnight UTC).
-
-    Attributes:
-        beats: requests answered with a beat.
-        requests: requests of any outcome.
-        p50_ms: median receive-to-reply time of the beats, or None with no beats.
-        top_styles: (style, count), most used first.
-    """
-
-    beats: int
-    requests: int
-    p50_ms: float | None
-    top_styles: list[tuple[str, int]]
 
 
 

@@ -29,7 +29,7 @@ from simcord.builders import UserHandle
 from bench.postgres import free_port
 from bench.servers import RedisServer, WorkerProcess
 from bot.app import create_bot
-from bot.worker import QUEUE_NAME
+from bot.jobs.names import QUEUE_NAME
 from engine.beat.request import BeatRequest
 from tests.bot.conftest import log_rows
 

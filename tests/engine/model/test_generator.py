@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from engine.data.dataset import bar_has_hits
-from engine.model.sampler import DEFAULT_MODEL, DrumGenerator, GenerationSpec, load_generator
+from engine.model.generator import DEFAULT_MODEL, DrumGenerator, GenerationSpec, load_generator
 from engine.music.drums import SNARE, STEPS_PER_BAR
 from engine.music.midi_io import write_midi
 from engine.music.notes import perform
@@ -96,7 +96,7 @@ def test_the_tempo_moves_the_trap_snare(generator):
 
 
 def test_the_serving_path_imports_neither_tensorflow_nor_discord():
-    code = ("import sys, engine.beat.maker, engine.model.sampler, cli.main, cli.beat;"
+    code = ("import sys, engine.beat.maker, engine.model.generator, cli.main, cli.beat;"
             "bad = [m for m in ('tensorflow', 'keras', 'discord', 'aiosqlite', 'bot')"
             " if m in sys.modules]; print(bad); sys.exit(bool(bad))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

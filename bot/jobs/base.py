@@ -1,0 +1,74 @@
+"""What both job back ends share: the interface the beat service talks to, a finished job,
+and the error of a job that ended its worker."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from engine.beat.maker import Beat
+    from engine.beat.request import BeatRequest
+
+T = TypeVar("T")
+
+FIRST_JOB_S = 1.0
+"""Guess of one job's length (seconds) before any has finished or run that long."""
+
+
+class WorkerDied(Exception):
+    """A job ended its worker's run with a BaseException (SystemExit, KeyboardInterrupt, ...).
+
+    Raised in its place: a BaseException that reached the event loop would stop it.
+
+    Args:
+        original: what the job raised.
+    """
+
+    def __init__(self, original: BaseException) -> None:
+        self.original = original
+        super().__init__(f"the worker died: {type(original).__name__}: {original}")
+
+
+@dataclass(frozen=True)
+class Ran(Generic[T]):
+    """A finished job: its result, and how long it waited for a worker (ms)."""
+
+    result: T
+    wait_ms: float
+
+
+OnQueued = Callable[[int], Awaitable[object]]
+"""Awaited with a request's 1-based place in line when it has to wait."""
+
+
+class BeatJobs(Protocol):
+    """Makes beats for the beat service, and keeps the limits users see.
+
+    The service calls `admit` for a request, then `make`, then always `release`.
+    """
+
+    async def admit(self, user_id: int) -> None:
+        """Take a place for one request of this user, or refuse it.
+
+        Raises:
+            AlreadyMaking: the user has a beat in flight.
+            QueueFull: every worker is busy and the line is full.
+            commands.CommandOnCooldown: the user is over their rate.
+            BotUserError: the back end can't take beats now (it says why).
+        """
+
+    async def make(self, request: BeatRequest, on_queued: OnQueued | None = None) -> Ran[Beat]:
+        """Make the beat of an admitted request.
+
+        Raises:
+            EngineError: the engine refused the request (a bad primer, ...).
+            Exception: anything else went wrong (the service reports it as JobFailed).
+        """
+
+    async def release(self, user_id: int) -> None:
+        """Give back the place `admit` took (whatever `make` did)."""
+
+    async def close(self) -> None:
+        """Let go of what the back end holds (connections; never the engine)."""
