@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 import re
 import secrets
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
+from engine.beat.fields import Field, Name, Number, OneOf
 from engine.errors import BadValue, TooLong
 from engine.music.drums import ANY_STYLE, DEFAULT_BARS, DEFAULT_BPM
 
@@ -28,8 +30,7 @@ EXTEND_BARS = 4
 MAX_EDITS = 32
 """Most edits one recipe may hold (each costs one more generation)."""
 EDITS_EXAMPLE = "vary:7,extend:9"
-_LOOSE = re.compile(r"[\s_.\-]+")
-"""What a name may hold that matching ignores (`hip-hop`, `Hip Hop` and `hiphop` match)."""
+_EDIT = re.compile(r"([a-z]+):([0-9]{1,10})")
 
 
 @dataclass(frozen=True)
@@ -49,47 +50,66 @@ class Edit:
         return f"{self.action}:{self.seed}"
 
 
-@dataclass(frozen=True)
-class Field:
-    """How one request key is typed, limited and explained (used by the CLI, bot and help)."""
+class Edits:
+    """The `then` key: a lineage of edits, `vary:7,extend:9` (checked against the length by
+    `check_edits`)."""
 
-    key: str
-    attr: str
-    default: object
-    allowed: str
-    help: str
-    example: str
-    aliases: tuple[str, ...] = ()
+    allowed = f"edits like {EDITS_EXAMPLE}"
+
+    def read(self, key: str, text: str) -> tuple[Edit, ...]:
+        """Read `vary:7,extend:9` into edits.
+
+        Raises:
+            BadValue: the text is not comma-separated `action:seed` pairs.
+        """
+        if not text:
+            return ()
+        edits = []
+        for part in text.lower().split(","):
+            found = _EDIT.fullmatch(part)
+            if found is None:
+                raise BadValue(key, text, self.allowed)
+            edits.append(Edit(found.group(1), int(found.group(2))))
+        return tuple(edits)
+
+    def check(self, key: str, value: object, names: tuple[str, ...] = ()) -> object:
+        """The edits as given (their actions, seeds and length: `check_edits`)."""
+        return value
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("bpm", "bpm", DEFAULT_BPM, "40-300", "tempo in beats per minute", "bpm=85",
-          ("tempo",)),
-    Field("bars", "bars", DEFAULT_BARS, "1-64", "length in 4/4 bars", "bars=8", ("length",)),
-    Field("temp", "temperature", 1.0, "0.1-2.0", "wildness: low is safe, high is adventurous",
-          "temp=1.0", ("temperature", "t")),
-    Field("style", "style", ANY_STYLE, "a style the model plays, or any", "the style to play",
-          "style=trap", ("genre",)),
-    Field("kit", "kit", AUTO_KIT, "an installed kit, or auto",
+    Field("bpm", "bpm", DEFAULT_BPM, Number(*BPM_RANGE), "tempo in beats per minute",
+          "bpm=85", ("tempo",)),
+    Field("bars", "bars", DEFAULT_BARS, Number(*BARS_RANGE, whole=True), "length in 4/4 bars",
+          "bars=8", ("length",)),
+    Field("temp", "temperature", 1.0, Number(*TEMPERATURE_RANGE),
+          "wildness: low is safe, high is adventurous", "temp=1.0", ("temperature", "t")),
+    Field("style", "style", ANY_STYLE, Name(ANY_STYLE, "a style the model plays, or any"),
+          "the style to play", "style=trap", ("genre",)),
+    Field("kit", "kit", AUTO_KIT, Name(AUTO_KIT, "an installed kit, or auto"),
           "drum kit (auto picks one for the style)", "kit=808", ("drums",)),
-    Field("seed", "seed", None, "0-4294967295", "replay a beat: same seed, same beat",
-          "seed=7"),
-    Field("fills", "fills", 0, "0, 2, 4 or 8", "a fill in the last bar of every N bars",
+    Field("seed", "seed", None, Number(*SEED_RANGE, whole=True),
+          "replay a beat: same seed, same beat", "seed=7"),
+    Field("fills", "fills", 0, OneOf(FILL_EVERY), "a fill in the last bar of every N bars",
           "fills=4", ("fill",)),
-    Field("swing", "swing", 0.0, "0-75 (%)", "delay of the off-beat 16ths, % of a 16th",
-          "swing=30"),
-    Field("groove", "groove", 1.0, "0-1",
+    Field("swing", "swing", 0.0, Number(*SWING_RANGE, unit="%"),
+          "delay of the off-beat 16ths, % of a 16th", "swing=30"),
+    Field("groove", "groove", 1.0, Number(*GROOVE_RANGE),
           "timing feel: 0 on the grid, 1 the drummer's timing the model learned",
           "groove=0.5", ("feel",)),
-    Field("humanize", "humanize", 0.0, "0-1",
+    Field("humanize", "humanize", 0.0, Number(*HUMANIZE_RANGE),
           "looser than the learned groove: its timing offsets grow, up to twice (no jitter)",
           "humanize=0.4", ("human",)),
-    Field("format", "audio_format", "mp3", "mp3, ogg or wav", "audio file type",
+    Field("format", "audio_format", "mp3", OneOf(AUDIO_FORMATS), "audio file type",
           "format=ogg", ("audio",)),
-    Field("then", "then", "", f"edits like {EDITS_EXAMPLE}",
+    Field("then", "then", (), Edits(),
           "what Variation and Extend did (replay lines carry it)", f"then={EDITS_EXAMPLE}"),
 )
-"""Every key a user can type, in the order help lists them."""
+"""Every key a user can type, in the order help lists them: the one declaration of each."""
+FIELD: dict[str, Field] = {field.key: field for field in FIELDS}
+"""Each field by its key."""
+DEFAULTS: dict[str, Any] = {field.attr: field.default for field in FIELDS}
+"""BeatRequest's defaults, by attribute."""
 
 
 @dataclass(frozen=True)
@@ -113,19 +133,19 @@ class BeatRequest:
         then: the edits made after the first generation, in order (Variation and Extend).
     """
 
-    bpm: float = DEFAULT_BPM
-    bars: int = DEFAULT_BARS
-    temperature: float = 1.0
-    style: str = ANY_STYLE
-    kit: str = AUTO_KIT
-    seed: int | None = None
-    fills: int = 0
-    swing: float = 0.0
-    groove: float = 1.0
-    humanize: float = 0.0
-    audio_format: str = "mp3"
+    bpm: float = DEFAULTS["bpm"]
+    bars: int = DEFAULTS["bars"]
+    temperature: float = DEFAULTS["temperature"]
+    style: str = DEFAULTS["style"]
+    kit: str = DEFAULTS["kit"]
+    seed: int | None = DEFAULTS["seed"]
+    fills: int = DEFAULTS["fills"]
+    swing: float = DEFAULTS["swing"]
+    groove: float = DEFAULTS["groove"]
+    humanize: float = DEFAULTS["humanize"]
+    audio_format: str = DEFAULTS["audio_format"]
     primer: bytes | None = None
-    then: tuple[Edit, ...] = ()
+    then: tuple[Edit, ...] = DEFAULTS["then"]
     valid: bool = field(default=False, init=False, compare=False, repr=False)
     """True on the copy `validated` returns; any `replace` makes a copy that is not."""
 
@@ -143,28 +163,18 @@ class BeatRequest:
             BadValue: naming the first field that is out of range.
             TooLong: the edits extend the beat past BARS_RANGE[1] bars.
         """
-        _number("bpm", self.bpm, *BPM_RANGE)
-        _whole("bars", self.bars, *BARS_RANGE)
-        _number("temp", self.temperature, *TEMPERATURE_RANGE)
-        _number("swing", self.swing, *SWING_RANGE)
-        _number("groove", self.groove, *GROOVE_RANGE)
-        _number("humanize", self.humanize, *HUMANIZE_RANGE)
-        if self.fills not in FILL_EVERY or isinstance(self.fills, bool):
-            raise BadValue("fills", self.fills, "0, 2, 4 or 8")
-        style = _choice("style", self.style, (ANY_STYLE, *styles))
-        kit = _choice("kit", self.kit, (AUTO_KIT, *kits))
-        audio_format = _choice("format", self.audio_format, AUDIO_FORMATS)
+        known = {"style": styles, "kit": kits}
+        values = {field.attr: field.kind.check(field.key, getattr(self, field.attr),
+                                               known.get(field.key, ()))
+                  for field in FIELDS if field.attr != "seed"}
         seed = self.seed
         if seed is None:
             seed = secrets.randbelow(SEED_RANGE[1] + 1)
-        _whole("seed", seed, *SEED_RANGE)
+        values["seed"] = FIELD["seed"].kind.check("seed", seed)
         if self.primer is not None:
             check_primer_size(len(self.primer))
-        check_edits(self.then, self.bars)
-        checked = replace(self, style=style, kit=kit, audio_format=audio_format, seed=seed,
-                          bpm=float(self.bpm), temperature=float(self.temperature),
-                          swing=float(self.swing), groove=float(self.groove),
-                          humanize=float(self.humanize))
+        check_edits(self.then, values["bars"])
+        checked = replace(self, **values)
         object.__setattr__(checked, "valid", True)
         return checked
 
@@ -200,7 +210,7 @@ def check_edits(edits: tuple[Edit, ...], bars: int, primer_bars: int = 0) -> Non
     for edit in edits:
         if edit.action not in EDIT_ACTIONS:
             raise BadValue("then", edit.action, "edits like " + EDITS_EXAMPLE)
-        _whole("seed", edit.seed, *SEED_RANGE)
+        FIELD["seed"].kind.check("seed", edit.seed)
         if edit.action == "extend":
             if total + EXTEND_BARS > BARS_RANGE[1]:
                 raise TooLong(total, EXTEND_BARS, BARS_RANGE[1])
@@ -221,33 +231,4 @@ def check_primer_size(size: int) -> None:
 def field_for(key: str) -> Field | None:
     """Find a field by its key or an alias, ignoring case."""
     key = key.lower()
-    return next((f for f in FIELDS if key == f.key or key in f.aliases), None)
-
-
-def request_attrs() -> tuple[str, ...]:
-    """Return the attribute names of BeatRequest."""
-    return tuple(f.name for f in fields(BeatRequest))
-
-
-def _number(key: str, value: object, low: float, high: float) -> None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or not low <= value <= high:
-        raise BadValue(key, value, f"a number from {low:g} to {high:g}")
-
-
-def _whole(key: str, value: object, low: int, high: int) -> None:
-    ok = isinstance(value, int) and not isinstance(value, bool)
-    if not ok or not low <= value <= high:
-        raise BadValue(key, value, f"a whole number from {low} to {high}")
-
-
-def _choice(key: str, value: object, allowed: tuple[str, ...]) -> str:
-    """The allowed name `value` means, ignoring case, outer spaces and `-`, `_`, `.` inside."""
-    name = str(value).strip().lower()
-    if name in allowed:
-        return name
-    loose = {_LOOSE.sub("", option): option for option in allowed}
-    found = loose.get(_LOOSE.sub("", name))
-    if found is None:
-        raise BadValue(key, value, "one of " + ", ".join(allowed))
-    return found
+    return FIELD.get(key) or next((f for f in FIELDS if key in f.aliases), None)

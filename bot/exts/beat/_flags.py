@@ -17,20 +17,8 @@ from discord.ext import commands
 from bot.settings import Settings
 from bot.text import code
 from engine.beat import syntax
-from engine.beat.request import (
-    AUDIO_FORMATS,
-    BARS_RANGE,
-    BPM_RANGE,
-    FILL_EVERY,
-    GROOVE_RANGE,
-    HUMANIZE_RANGE,
-    SEED_RANGE,
-    SWING_RANGE,
-    TEMPERATURE_RANGE,
-    BeatRequest,
-    Field,
-    field_for,
-)
+from engine.beat.fields import Number, OneOf
+from engine.beat.request import FIELDS, BeatRequest, Field, field_for
 from engine.errors import BadInput, BadValue
 
 HELP_WORDS = ("help", "?", "-h", "--help")
@@ -47,36 +35,32 @@ def _field(key: str) -> Field:
     return found
 
 
-def _flag(key: str) -> object:
-    """A flag for one engine field: its aliases, and its help with the range (for /beat)."""
-    field = _field(key)
+def _flag(field: Field) -> object:
+    """The flag of one field: its aliases, and its help with the range (for /beat)."""
     description = f"{field.help} ({field.allowed})"[:100]
     return commands.flag(name=field.key, aliases=list(field.aliases), default=None,
                          description=description)
 
 
-class BeatFlags(commands.FlagConverter, delimiter="=", prefix="", case_insensitive=True):
-    """The settings of one beat; every key is optional (None means "use the default")."""
+def _annotation(field: Field) -> object:
+    """The flag's type: a range for numbers and a list for fixed sets (Discord checks both in
+    /beat), text otherwise."""
+    kind = field.kind
+    if isinstance(kind, Number):
+        return commands.Range[int if kind.whole else float, kind.low, kind.high]
+    if isinstance(kind, OneOf):
+        return Literal[kind.values]  # a tuple subscript: Literal[0, 2, 4, 8]
+    return str
 
-    bpm: commands.Range[float, BPM_RANGE[0], BPM_RANGE[1]] = _flag("bpm")
-    bars: commands.Range[int, BARS_RANGE[0], BARS_RANGE[1]] = _flag("bars")
-    temp: commands.Range[float, TEMPERATURE_RANGE[0], TEMPERATURE_RANGE[1]] = _flag("temp")
-    style: str = _flag("style")
-    kit: str = _flag("kit")
-    seed: commands.Range[int, SEED_RANGE[0], SEED_RANGE[1]] = _flag("seed")
-    fills: Literal[FILL_EVERY] = _flag("fills")  # a tuple subscript: Literal[0, 2, 4, 8]
-    swing: commands.Range[float, SWING_RANGE[0], SWING_RANGE[1]] = _flag("swing")
-    groove: commands.Range[float, GROOVE_RANGE[0], GROOVE_RANGE[1]] = _flag("groove")
-    humanize: commands.Range[float, HUMANIZE_RANGE[0], HUMANIZE_RANGE[1]] = _flag(
-        "humanize")
-    format: Literal[AUDIO_FORMATS] = _flag("format")
-    then: str = _flag("then")
+
+class _BeatFlags(commands.FlagConverter, delimiter="=", prefix="", case_insensitive=True):
+    """What `BeatFlags` does; its flags, one per field of FIELDS, are added below."""
 
     wants_help = False
     """True for `!beat help`: show the key table instead of making a beat."""
 
     @classmethod
-    async def convert(cls, ctx: commands.Context, argument: str) -> BeatFlags:
+    async def convert(cls, ctx: commands.Context, argument: str) -> _BeatFlags:
         """Scan `argument` strictly, then let discord.py convert each value.
 
         Raises:
@@ -118,13 +102,24 @@ class BeatFlags(commands.FlagConverter, delimiter="=", prefix="", case_insensiti
         return {name: value for name, value in self if value is not None}
 
 
+BeatFlags = type(_BeatFlags)(
+    "BeatFlags", (_BeatFlags,),
+    {"__module__": __name__, "__qualname__": "BeatFlags",
+     "__doc__": "The settings of one beat: a flag per request key, every one optional (None "
+                "means \"use the default\").",
+     "__annotations__": {field.key: _annotation(field) for field in FIELDS},
+     **{field.key: _flag(field) for field in FIELDS}},
+    delimiter="=", prefix="", case_insensitive=True)
+"""The flags of `!beat` and `/beat`, made from FIELDS (the one declaration of each key)."""
+
+
 def _value(key: str, value: object) -> object:
-    """A flag's value for the request: text cleaned, and `then` read into edits."""
+    """A flag's value for the request: text read as typed text is (cleaned, `then` into
+    edits); numbers and fixed choices discord.py has converted."""
     if not isinstance(value, str):
         return value
     try:
-        return syntax.convert(key, value) if key == "then" else (
-            syntax.clean(value).strip())
+        return syntax.convert(key, value)
     except BadValue as error:
         raise BadFlags(error.line(code)) from None
 
