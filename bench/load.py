@@ -187,7 +187,7 @@ async def _tick(lags: list[float], stop: asyncio.Event, tick_s: float) -> None:
 async def _finished(answers: Answers, bot: BeatBot) -> None:
     """Wait for every answer, then until no request is between its answer and its log row."""
     await answers.complete.wait()
-    service = bot.get_cog("Beats").service
+    service = bot.beats
     while service.in_flight:
         await asyncio.sleep(0.05)
 

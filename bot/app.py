@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands, tasks
@@ -19,6 +20,9 @@ from bot.settings import Settings
 from bot.text import NO_PINGS, one_line
 from engine.beat.maker import SOUNDFONT_DIR, BeatMaker
 from engine.beat.syntax import clean
+
+if TYPE_CHECKING:
+    from bot.exts.beat._service import BeatService
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +68,8 @@ class BeatBot(commands.AutoShardedBot):
         self.jobs = jobs or LocalJobs(maker, JobQueue(executor, settings.workers,
                                                       settings.queue_size,
                                                       respawn=self.replace_executor), settings)
+        self.beats: BeatService | None = None
+        """Makes and posts beats; the beat extension sets it when it loads."""
         self.closing = False
         self.shutdown_task: asyncio.Task[bool] | None = None
 

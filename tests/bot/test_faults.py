@@ -365,7 +365,7 @@ def test_sigterm_stops_beatbot_run_cleanly(tmp_path):
 
 def _hold_queue(env, gate: threading.Event) -> asyncio.Task:
     """A slow job in the bot's own queue, finishing when `gate` is set (a test-owned task)."""
-    return asyncio.create_task(env.bot.get_cog("Beats").service.jobs.queue.run(gate.wait))
+    return asyncio.create_task(env.bot.beats.jobs.queue.run(gate.wait))
 
 
 @pytest.mark.simcord(settle_timeout=1.0)
@@ -401,7 +401,7 @@ async def test_shutdown_finishes_beats_in_flight_refuses_new_ones_and_writes_the
 async def test_drain_gives_up_after_its_grace_period(simcord_env):
     gate = threading.Event()
     held = _hold_queue(simcord_env, gate)
-    service = simcord_env.bot.get_cog("Beats").service
+    service = simcord_env.bot.beats
     service._started()  # a request in flight
     try:
         assert await service.drain(0.2) is False

@@ -15,7 +15,7 @@ from tests.bot.conftest import log_rows
 
 
 def _queue(env):
-    return env.bot.get_cog("Beats").service.jobs.queue
+    return env.bot.beats.jobs.queue
 
 
 async def _hold(queue, gate: threading.Event, jobs: int) -> list[asyncio.Task]:

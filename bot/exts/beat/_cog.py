@@ -34,11 +34,13 @@ class BeatCog(commands.Cog, name="Beats"):
 
     async def cog_load(self) -> None:
         """Let the buttons under any beat this bot ever posted be pressed."""
+        self.bot.beats = self.service
         self.bot.add_dynamic_items(BeatButton)
 
     async def cog_unload(self) -> None:
         """Stop answering the buttons."""
         self.bot.remove_dynamic_items(BeatButton)
+        self.bot.beats = None
 
     @commands.hybrid_command(name="beat")
     @app_commands.describe(primer="a drum .mid file to continue (256 KB at most)")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass
 
 import discord
 
+from bot.exts.beat._press import PRIMER_NAME
 from bot.text import one_line, plain
 from engine.beat.maker import Beat
 from engine.beat.request import BeatRequest
@@ -15,7 +15,6 @@ from engine.beat.syntax import replay_text
 
 GRID_NAME = "grid.png"
 MIDI_NAME = "beat.mid"
-PRIMER_NAME = "primer.mid"
 """The user's own MIDI file, posted back with a beat that continues it: it is part of the
 beat's recipe, so the buttons read it from here."""
 EMBED_COLOUR = discord.Colour.from_rgb(235, 94, 40)
@@ -102,17 +101,6 @@ def _embed(beat: Beat, user: discord.abc.User, seconds: float, prefix: str) -> d
     embed.set_image(url=f"attachment://{GRID_NAME}")
     embed.set_footer(text=f"model: {beat.model}")
     return embed
-
-
-REPLAY = re.compile(r"`[^`\s]*beat ([^`]*)`")
-"""The replay line `_description` writes into a beat's embed: `!beat bpm=90 ... seed=7`."""
-
-
-def replay_of(message: discord.Message | None) -> str | None:
-    """The replay text in a beat's embed (`bpm=90 ... seed=7`), or None."""
-    embeds = message.embeds if message else []
-    found = REPLAY.search(embeds[0].description or "") if embeds else None
-    return found.group(1) if found else None
 
 
 def _description(beat: Beat, prefix: str) -> str:

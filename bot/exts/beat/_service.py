@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import discord
@@ -17,19 +16,18 @@ from bot.errors import (
     JobFailed,
     LoggedFailure,
     MissingPermission,
-    OldButton,
     ShuttingDown,
     UploadFailed,
 )
 from bot.exts.beat._origin import POSTING, REPLYING, InteractionOrigin, Origin, missing
-from bot.exts.beat._reply import PRIMER_NAME, Reply, build_reply, replay_line, replay_of
-from bot.exts.beat._view import DIGEST_MARK, beat_view, digest, next_request
+from bot.exts.beat._press import pressed_request
+from bot.exts.beat._reply import Reply, build_reply, replay_line
+from bot.exts.beat._view import beat_view
 from bot.jobs import Ran
 from bot.requestlog import Outcome, RequestRecord
 from engine.beat.maker import Beat
 from engine.beat.request import BeatRequest
-from engine.beat.syntax import parse_request
-from engine.errors import BadPrimer, EngineError
+from engine.errors import EngineError
 
 if TYPE_CHECKING:
     from bot.app import BeatBot
@@ -116,34 +114,14 @@ class BeatService:
         """
         origin = InteractionOrigin(interaction, action)
         try:
-            request = await self._pressed(interaction, action, recipe)
+            request = await pressed_request(interaction.message, action, recipe,
+                                            self.settings.prefix)
         except Exception as error:
             record = self.record_for(origin)
             self.note_failure(record, error)
             await self.log(record)
             raise LoggedFailure(error) from error
         await self.serve(origin, request)
-
-    async def _pressed(self, interaction: discord.Interaction, action: str, recipe: str
-                       ) -> BeatRequest:
-        """The request a press asks for, from the recipe (and the primer it continued).
-
-        Raises:
-            OldButton: the custom_id holds no recipe this bot can read.
-            BadPrimer: the beat continued a MIDI file that can't be downloaded again.
-        """
-        message = interaction.message
-        replay = replay_of(message)
-        if recipe.startswith(DIGEST_MARK):  # too long for the custom_id: the embed holds it
-            recipe = replay if replay is not None and digest(replay) == recipe else ""
-        try:
-            if not recipe:
-                raise EngineError("no recipe")
-            request = parse_request(recipe)
-        except EngineError:
-            raise OldButton(replay and f"{self.settings.prefix}beat {replay}") from None
-        primer = await _primer_of(message)
-        return next_request(replace(request, primer=primer), action)
 
     async def log(self, record: RequestRecord) -> None:
         """Write a request to the log; a failing log never costs the user their answer."""
@@ -283,22 +261,6 @@ def _raise_if_forbidden(error: discord.HTTPException, origin: Origin) -> None:
     if error.status == 403 and error.code == MISSING_PERMISSIONS_CODE:
         everything = missing(discord.Permissions.none(), REPLYING + POSTING)
         raise MissingPermission(origin.missing_permissions() or everything) from error
-
-
-async def _primer_of(message: discord.Message | None) -> bytes | None:
-    """The MIDI file a beat continued, which its message carries as PRIMER_NAME.
-
-    Raises:
-        BadPrimer: it could not be downloaded.
-    """
-    found = [a for a in (message.attachments if message else []) if a.filename == PRIMER_NAME]
-    if not found:
-        return None
-    try:
-        return await found[0].read()
-    except discord.HTTPException as error:
-        raise BadPrimer(f"the file this beat continued could not be downloaded (HTTP "
-                        f"{error.status}); attach it again with a new request") from error
 
 
 def _worth_retrying(error: discord.HTTPException) -> bool:

@@ -1,0 +1,100 @@
+"""A press under a beat, turned into the request it asks for: the one home of that step.
+
+The press carries the beat's recipe in its custom_id (or a digest of it, when the recipe is
+too long, checked against the replay line in the beat's embed); the beat's message carries
+the primer it continued. The new request is that recipe with one more step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import replace
+
+import discord
+
+from bot.errors import OldButton
+from engine.beat.request import SEED_RANGE, BeatRequest, Edit
+from engine.beat.syntax import parse_request
+from engine.errors import BadPrimer, EngineError
+
+PRIMER_NAME = "primer.mid"
+"""The file a beat that continued a user's MIDI carries it back as."""
+DIGEST_MARK = "#"
+"""Starts the recipe part of a custom_id that holds a digest, not the recipe."""
+DIGEST_CHARS = 20
+EDIT_OF = {"variation": "vary", "extend": "extend"}
+"""The recipe edit each button adds (Regenerate starts a new recipe)."""
+REPLAY = re.compile(r"`[^`\s]*beat ([^`]*)`")
+"""The replay line a beat's embed holds: `!beat bpm=90 ... seed=7`."""
+
+
+async def pressed_request(message: discord.Message | None, action: str, recipe: str,
+                          prefix: str) -> BeatRequest:
+    """The request a press under `message` asks for.
+
+    Args:
+        message: the beat's message (its embed and attachments).
+        action: what was pressed (`regenerate`, `variation`, `extend`).
+        recipe: the recipe the custom_id carries, or its digest.
+        prefix: the bot's command prefix, for the replay line an old button's refusal gives.
+
+    Raises:
+        OldButton: the custom_id holds no recipe this bot can read.
+        BadPrimer: the beat continued a MIDI file that can't be downloaded again.
+    """
+    replay = replay_of(message)
+    if recipe.startswith(DIGEST_MARK):  # too long for the custom_id: the embed holds it
+        recipe = replay if replay is not None and digest(replay) == recipe else ""
+    try:
+        if not recipe:
+            raise EngineError("no recipe")
+        request = parse_request(recipe)
+    except EngineError:
+        raise OldButton(replay and f"{prefix}beat {replay}") from None
+    return next_request(replace(request, primer=await primer_of(message)), action)
+
+
+def next_request(request: BeatRequest, action: str, seed: int | None = None) -> BeatRequest:
+    """The recipe a press makes from the beat it sits under (always a new seed).
+
+    Args:
+        request: the beat's recipe.
+        action: `regenerate` (same settings and length, a new seed, no edits), `variation`
+            (vary this beat) or `extend` (EXTEND_BARS more bars continuing it).
+        seed: the new seed; None draws one.
+    """
+    if seed is None:
+        seed = secrets.randbelow(SEED_RANGE[1] + 1)
+    if action == "regenerate":
+        return replace(request, seed=seed, bars=request.new_bars, then=())
+    return replace(request, then=(*request.then, Edit(EDIT_OF[action], seed)))
+
+
+def digest(recipe: str) -> str:
+    """A short fingerprint of a recipe's text, for custom ids it does not fit in."""
+    return DIGEST_MARK + hashlib.sha256(recipe.encode()).hexdigest()[:DIGEST_CHARS]
+
+
+def replay_of(message: discord.Message | None) -> str | None:
+    """The replay text in a beat's embed (`bpm=90 ... seed=7`), or None."""
+    embeds = message.embeds if message else []
+    found = REPLAY.search(embeds[0].description or "") if embeds else None
+    return found.group(1) if found else None
+
+
+async def primer_of(message: discord.Message | None) -> bytes | None:
+    """The MIDI file a beat continued, which its message carries as PRIMER_NAME.
+
+    Raises:
+        BadPrimer: it could not be downloaded.
+    """
+    found = [a for a in (message.attachments if message else []) if a.filename == PRIMER_NAME]
+    if not found:
+        return None
+    try:
+        return await found[0].read()
+    except discord.HTTPException as error:
+        raise BadPrimer(f"the file this beat continued could not be downloaded (HTTP "
+                        f"{error.status}); attach it again with a new request") from error
