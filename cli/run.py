@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING
+
+from cli.common import fail, read_settings, setup_logging
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -39,23 +40,14 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
 
-def _fail(line: str) -> None:
-    print(f"beatbot: {line}", file=sys.stderr)
-
-
 def _settings(env_file: str) -> Settings | None:
     """The settings with a token, or None after saying what is wrong."""
-    from pydantic import ValidationError
+    from bot.settings import TOKEN_HELP
 
-    from bot.settings import TOKEN_HELP, Settings
-
-    try:
-        settings = Settings(_env_file=env_file)
-    except ValidationError as error:
-        _fail(f"bad settings: {error}")
-        return None
-    if settings.token is None or not settings.token.get_secret_value().strip():
-        _fail(TOKEN_HELP)
+    settings = read_settings(env_file)
+    if settings is not None and (
+            settings.token is None or not settings.token.get_secret_value().strip()):
+        fail(TOKEN_HELP)
         return None
     return settings
 
@@ -68,7 +60,7 @@ def _engine(settings: Settings) -> BeatMaker | None:
     try:
         return load_maker(settings)
     except (EngineError, OSError, ValueError) as error:
-        _fail(f"could not load the engine: {error}")
+        fail(f"could not load the engine: {error}")
         return None
 
 
@@ -82,16 +74,16 @@ def _serve(settings: Settings, maker: BeatMaker) -> int:
     from bot.requestlog import LogOpenFailed
     from engine.errors import EngineError
 
-    discord.utils.setup_logging(level=settings.log_level, root=True)
+    setup_logging(settings.log_level)
     try:
         asyncio.run(run_bot(settings, maker))
     except discord.LoginFailure:
-        _fail("Discord refused the token; check DISCORD_TOKEN in .env.")
+        fail("Discord refused the token; check DISCORD_TOKEN in .env.")
         return 1
     except LogOpenFailed as error:
-        _fail(str(error))
+        fail(str(error))
         return 1
     except (EngineError, OSError) as error:
-        _fail(f"could not start: {error}")
+        fail(f"could not start: {error}")
         return 1
     return 0

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
+
+from cli.common import fail, read_settings, setup_logging
+
+COMMAND = "beatbot worker"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -25,43 +28,34 @@ def run(args: argparse.Namespace) -> int:
         0 after a clean stop; 1 without a queue URL, with bad settings, when the engine
         won't load or Redis can't be reached.
     """
-    from pydantic import SecretStr, ValidationError
+    from pydantic import SecretStr
 
-    from bot.settings import Settings
-
-    try:
-        settings = Settings(_env_file=args.env_file)
-    except ValidationError as error:
-        return _fail(f"bad settings: {error}")
+    settings = read_settings(args.env_file, COMMAND)
+    if settings is None:
+        return 1
     if args.queue_url:
         settings = settings.model_copy(update={"queue_url": SecretStr(args.queue_url)})
     if settings.queue_url is None:
-        return _fail("no job queue: set BEATBOT_QUEUE_URL=redis://host:6379 (or --queue-url)")
+        return fail("no job queue: set BEATBOT_QUEUE_URL=redis://host:6379 (or --queue-url)",
+                    COMMAND)
     return _work(settings, args.name)
 
 
 def _work(settings, name: str | None) -> int:
-    import logging
-
     from redis.exceptions import RedisError
 
     from bot.app import load_maker
     from bot.jobs.worker import build_worker
     from engine.errors import EngineError
 
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(settings.log_level)
     try:
         maker = load_maker(settings)
     except (EngineError, OSError, ValueError) as error:
-        return _fail(f"could not load the engine: {error}")
+        return fail(f"could not load the engine: {error}", COMMAND)
     try:
         build_worker(settings, maker, name).run()
     except (RedisError, OSError) as error:
-        return _fail(f"the job queue can't be reached: {error}")
+        return fail(f"the job queue can't be reached: {error}", COMMAND)
     return 0
 
-
-def _fail(line: str) -> int:
-    print(f"beatbot worker: {line}", file=sys.stderr)
-    return 1

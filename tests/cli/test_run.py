@@ -136,3 +136,16 @@ async def test_refused_slash_sync_is_one_line_and_the_bot_runs_on(tmp_path, make
         await alice.send(channel, "!beat seed=1")
         assert channel.last_message.attachments
     await bot.close()
+
+
+def test_a_settings_error_never_shows_any_part_of_the_token(no_token_env, monkeypatch, capsys):
+    token = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.secret-part-of-the-token"
+    monkeypatch.setenv("DISCORD_TOKEN", token)
+    monkeypatch.setenv("BEATBOT_SHARD_COUNT", "2")
+    monkeypatch.setenv("BEATBOT_SHARD_IDS", "0,5")
+
+    assert main(["run", "--env-file", "/dev/null"]) == 1
+
+    err = capsys.readouterr().err
+    assert "bad settings" in err and "shard id" in err and len(err.splitlines()) == 1
+    assert token[:6] not in err and "input_value" not in err
