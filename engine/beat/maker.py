@@ -154,7 +154,7 @@ class BeatMaker:
         clock = _Clock(timings)
         kit = resolve_kit(self.kits, request.kit, request.style)
         with clock("midi"):
-            notes = perform(pattern, request.bpm, kit.pitches, request.swing,
+            notes = perform(pattern, kit.pitches, request.swing,
                             request.groove, request.humanize)
             midi = write_midi(notes, request.bpm, pattern.steps)
         audio, audio_error = self._audio(notes, request, pattern.steps, kit, clock)

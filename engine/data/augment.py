@@ -140,7 +140,7 @@ def augment_folder(src: Path, dst: Path, n: int, seed: int) -> int:
     dst.mkdir(parents=True, exist_ok=True)
     for index, (pattern, lead) in enumerate(made):
         bpm = unique[lead][1]
-        midi = write_midi(perform(pattern, bpm), bpm, pattern.steps)
+        midi = write_midi(perform(pattern), bpm, pattern.steps)
         (dst / _train_name(index)).write_bytes(midi)
     return len(made)
 

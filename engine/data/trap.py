@@ -162,7 +162,7 @@ def build_trap_corpus(dst: Path) -> list[Path]:
             bpm = TRAP_BPMS[(number - 1) % len(TRAP_BPMS)]
             pattern = parse_grid(grid, symbols)
             path = dst / f"{prefix}_{number:02d}.mid"
-            path.write_bytes(write_midi(perform(pattern, bpm, pitches), bpm, pattern.steps))
+            path.write_bytes(write_midi(perform(pattern, pitches), bpm, pattern.steps))
             written.append(path)
     return sorted(written)
 

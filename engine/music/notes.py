@@ -42,13 +42,12 @@ class Note:
 
 def perform(
     pattern: Pattern,
-    bpm: float,
     pitches: tuple[int, ...] = OUTPUT_PITCHES,
     swing: float = 0.0,
     groove: float = 1.0,
     humanize: float = 0.0,
 ) -> list[Note]:
-    """Play a pattern into notes.
+    """Play a pattern into notes (in ticks, so they need no tempo: the file's tempo scales them).
 
     Every hit starts at its step, moved by the pattern's learned timing offset times
     `groove` (never closer than MIN_GAP_TICKS after the previous hit of its class), and
@@ -57,7 +56,6 @@ def perform(
 
     Args:
         pattern: the grid with its timing offsets.
-        bpm: tempo (kept for callers that time notes; ticks do not depend on it).
         pitches: output pitch of each class (a kit may override the GM ones).
         swing: off-beat 16ths are late by this % of a 16th step.
         groove: 0 puts every hit on the grid, 1 plays the offsets as they are.
@@ -66,7 +64,6 @@ def perform(
     Returns:
         Notes sorted by time; no tick is negative.
     """
-    del bpm  # timing is in ticks, which scale with the tempo in the file
     shift = groove * (1.0 + HUMANIZE_STRETCH * humanize) * TICKS_PER_STEP
     notes = []
     last = [-np.inf] * N_CLASSES

@@ -150,7 +150,7 @@ def names_in(split: str, count: int) -> list[str]:
 
 
 def write_loop(path: Path, pattern: Pattern, bpm: float) -> None:
-    path.write_bytes(write_midi(perform(pattern, bpm), bpm, pattern.steps))
+    path.write_bytes(write_midi(perform(pattern), bpm, pattern.steps))
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ def _pattern(steps: int = 32, seed: int = 0) -> Pattern:
 @pytest.mark.parametrize("seed", range(5))
 def test_written_pattern_reads_back_unchanged(seed):
     pattern = _pattern(64, seed)
-    data = write_midi(perform(pattern, 97.0), 97.0, pattern.steps)
+    data = write_midi(perform(pattern), 97.0, pattern.steps)
     back = read_midi(data)
     assert back.pattern == pattern
     assert back.bpm == pytest.approx(97.0, abs=1e-3)
@@ -37,7 +37,7 @@ def test_timing_offsets_read_back_from_the_notes():
     rng = np.random.default_rng(9)
     pattern.offset[:] = np.where(pattern.onsets, rng.uniform(-0.45, 0.45, pattern.offset.shape), 0)
     pattern.offset[0] = np.maximum(pattern.offset[0], 0)  # no tick before the start
-    back = read_midi(write_midi(perform(pattern, 97.0), 97.0, pattern.steps)).pattern
+    back = read_midi(write_midi(perform(pattern), 97.0, pattern.steps)).pattern
     assert back == pattern
     hits = pattern.onsets
     tick = 0.5 / TICKS_PER_STEP + 1e-6
@@ -58,13 +58,13 @@ def test_offsets_are_how_far_a_hit_sits_from_its_step():
 def test_roll_on_the_last_step_keeps_the_length():
     pattern = Pattern.empty(16)
     pattern.velocity[15, 2], pattern.roll[15, 2] = 90, 4
-    back = read_midi(write_midi(perform(pattern, 120), 120, 16)).pattern
+    back = read_midi(write_midi(perform(pattern), 120, 16)).pattern
     assert back.steps == 16 and back == pattern
 
 
 def test_written_file_is_type_1_with_tempo_meter_and_channel_10():
     pattern = _pattern(16)
-    midi = mido.MidiFile(file=__import__("io").BytesIO(write_midi(perform(pattern, 85), 85, 16)))
+    midi = mido.MidiFile(file=__import__("io").BytesIO(write_midi(perform(pattern), 85, 16)))
     assert midi.type == 1 and len(midi.tracks) == 2
     metas = {m.type: m for m in midi.tracks[0] if m.is_meta}
     assert (metas["time_signature"].numerator, metas["time_signature"].denominator) == (4, 4)
@@ -134,7 +134,7 @@ def test_type_2_is_refused():
 def test_a_swung_file_reads_back_as_long_as_it_is(bars, bpm, swing, humanize):
     pattern = Pattern.empty(bars * 16)
     pattern.velocity[1::2, 2] = 90  # every off-beat 16th, the last step included
-    notes = perform(pattern, bpm, swing=swing, humanize=humanize)
+    notes = perform(pattern, swing=swing, humanize=humanize)
 
     assert read_midi(write_midi(notes, bpm, pattern.steps)).pattern.bars == bars
 
@@ -171,7 +171,7 @@ def test_a_late_swung_roll_on_the_last_step_does_not_add_a_bar():
     p = Pattern.empty(32)
     p.velocity[0, 0] = p.velocity[31, 2] = 100
     p.roll[31, 2], p.offset[31, 2] = 2, 0.45
-    notes = perform(p, 90, swing=50)
+    notes = perform(p, swing=50)
     assert max(n.tick for n in notes) >= 32 * TICKS_PER_STEP  # the roll's second note
     beat = read_midi(write_midi(notes, 90, 32))
     assert beat.pattern.bars == 2 and beat.pattern.roll[31, 2] == 2

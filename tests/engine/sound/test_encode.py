@@ -38,7 +38,7 @@ def beat(renderer, bars: int, bpm: float) -> np.ndarray:
     pattern.velocity[0::8, KICK] = 120
     pattern.velocity[4::8, SNARE] = 110
     pattern.velocity[::2, 2] = 80
-    return renderer.render(perform(pattern, bpm, kit.pitches), bpm, pattern.steps, kit)
+    return renderer.render(perform(pattern, kit.pitches), bpm, pattern.steps, kit)
 
 
 @pytest.fixture(scope="module")
