@@ -15,7 +15,6 @@ from engine.music.drums import STEPS_PER_BAR
 from engine.music.midi_io import read_midi
 from engine.music.pattern import Pattern
 
-SPLITS = ("train", "validation", "test")
 VALIDATION_SHARE = 10
 """Folders without info.csv: one file in this many (by path hash) goes to validation."""
 

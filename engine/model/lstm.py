@@ -13,6 +13,7 @@ from engine.model.features import (
     CONTEXT_NAMES,
     LAG_STEPS,
     N_ROLLS,
+    N_TEMPOS,
     OFFSET_BUCKETS,
     VELOCITY_BUCKETS,
 )
@@ -99,7 +100,7 @@ class DrumLSTM:
         self.n_events = weights["event_w"].shape[1]
         # (styles + 1, tempo group, 16, 512): the style prior with the calibration folded in
         # (engine.training.style_prior and engine.training.calibration).
-        no_prior = np.zeros((len(self.styles) + 1, 2, STEPS_PER_BAR, self.n_events),
+        no_prior = np.zeros((len(self.styles) + 1, N_TEMPOS, STEPS_PER_BAR, self.n_events),
                             np.float32)
         self.style_prior = weights.get("style_prior", no_prior)
         # (styles + 1, tempo group, 16, 9): see engine.training.calibration.

@@ -53,8 +53,6 @@ OUTPUT_PITCHES: tuple[int, ...] = (36, 38, 42, 46, 45, 48, 50, 49, 51)
 ROLL_WINDOW = 0.8
 """Hits of one class closer than this many steps after a hit are read as its roll, so a
 performance keeps the hits of one class at least this far apart."""
-ROLL_HITS = (1, 2, 3, 4)
-"""Hits a step can hold: 1 plain, 2 a 32nd-note pair, 3 a 32nd-note triplet, 4 64ths."""
 
 DEFAULT_BPM = 90.0
 DEFAULT_BARS = 8
@@ -66,12 +64,3 @@ def class_of(pitch: int) -> int | None:
     """Return the drum class of a MIDI pitch, or None for a pitch we do not play."""
     return PITCH_TO_CLASS.get(pitch)
 
-
-def event_of(hits: list[bool] | tuple[bool, ...]) -> int:
-    """Pack which classes hit in one step into an event number 0-511 (bit i = class i)."""
-    return sum(1 << i for i, on in enumerate(hits) if on)
-
-
-def hits_of(event: int) -> tuple[bool, ...]:
-    """Unpack an event number into one flag per class."""
-    return tuple(bool(event >> i & 1) for i in range(N_CLASSES))

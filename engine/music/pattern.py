@@ -85,3 +85,10 @@ class Pattern:
         return same_hits and np.array_equal(*rolls)
 
     __hash__ = None  # mutable arrays inside
+
+
+def whole_bars(steps: np.ndarray) -> np.ndarray:
+    """The whole bars of an array over steps (a partial last bar left out), one bar a row:
+    (steps, ...) -> (bars, STEPS_PER_BAR, ...)."""
+    bars = len(steps) // STEPS_PER_BAR
+    return steps[: bars * STEPS_PER_BAR].reshape(bars, STEPS_PER_BAR, *steps.shape[1:])

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.data.dataset import Performance
-from engine.model.features import SLOW_BELOW_BPM, tempo_group
+from engine.model.features import EVENT_HITS, N_TEMPOS, SLOW_BELOW_BPM, tempo_group
 from engine.model.generator import DrumGenerator, GenerationSpec
 from engine.model.lstm import DrumLSTM
 from engine.music.drums import N_CLASSES, STEPS_PER_BAR
 from engine.music.pattern import Pattern
-from engine.training.style_prior import EVENT_BITS, TEMPO_SHRINK_BARS
+from engine.training.style_prior import TEMPO_SHRINK_BARS
 
 ROUNDS = 12
 """Rounds of writing and correcting (the default config's)."""
@@ -103,7 +103,7 @@ def calibrate(lstm: DrumLSTM, performances: list[Performance], prior: np.ndarray
     shape = target.rate.shape
     onset = np.zeros(shape)
     velocity, offset = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
-    bits = EVENT_BITS[: prior.shape[-1]]
+    bits = EVENT_HITS[: prior.shape[-1]].astype(np.float64)
     saved = lstm.style_prior, lstm.velocity_shift, lstm.offset_shift
     errors = []
     try:
@@ -140,20 +140,20 @@ def _targets(beats: list[Performance], styles: tuple[str, ...]
     """
     everything = _cell_sums([p.pattern for p in beats])
     overall = [_cell_sums([p.pattern for p in beats if tempo_group(p.bpm) == g], everything)
-               for g in (0, 1)]
+               for g in range(N_TEMPOS)]
     group_tempos = [[p.bpm for p in beats if tempo_group(p.bpm) == g] or [fallback]
                     for g, fallback in enumerate(FALLBACK_BPM)]
     rows, tempos = [], []
     for style in styles:
         own = [p for p in beats if p.style == style]
         cells = [_cell_sums([p.pattern for p in own if tempo_group(p.bpm) == g], overall[g])
-                 for g in (0, 1)]
+                 for g in range(N_TEMPOS)]
         for mine, everyone in zip(cells, overall, strict=True):
             mine.rate = _expit(_logit(mine.rate)
                                + SHARPEN * (_logit(mine.rate) - _logit(everyone.rate)))
         rows.append(cells)
         tempos.append([[p.bpm for p in own if tempo_group(p.bpm) == g] or group_tempos[g]
-                       for g in (0, 1)])
+                       for g in range(N_TEMPOS)])
     rows.append(overall)
     tempos.append(group_tempos)
     return _stack(rows), tempos

@@ -12,8 +12,8 @@ from engine.data.dataset import Corpus, Performance
 from engine.model.features import INPUT_NAMES
 from engine.model.generator import DrumGenerator, GenerationSpec
 from engine.model.lstm import DrumLSTM
-from engine.music.drums import N_CLASSES, STEPS_PER_BAR
-from engine.music.pattern import Pattern
+from engine.music.drums import STEPS_PER_BAR
+from engine.music.pattern import Pattern, whole_bars
 from engine.training import realism
 from engine.training.examples import Example, examples
 from engine.training.ngram import best_ngram
@@ -227,8 +227,7 @@ def _style_beats(model: Scored, corpus: Corpus, plan: EvalPlan) -> dict[str, lis
 
 def bar_grids(pattern: Pattern) -> np.ndarray:
     """Return the onsets of whole bars: (bars, 16, 9) bool."""
-    bars = pattern.steps // STEPS_PER_BAR
-    return pattern.onsets[: bars * STEPS_PER_BAR].reshape(bars, STEPS_PER_BAR, N_CLASSES)
+    return whole_bars(pattern.onsets)
 
 
 def consistency(patterns: list[Pattern]) -> float:

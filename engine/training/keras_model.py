@@ -113,7 +113,7 @@ class SharedDrumLogits(keras.layers.Layer):
         return {**super().get_config(), "order": self.order}
 
 
-def _per_class(name: str, width: int, x):
+def per_class(name: str, width: int, x):
     """A dense layer from x to (..., 9, width) logits."""
     dense = keras.layers.Dense(N_CLASSES * width, name=f"{name}_dense")(x)
     return keras.layers.Reshape((-1, N_CLASSES, width), name=f"{name}_logits")(dense)
@@ -166,14 +166,14 @@ def build_model(config: ModelConfig, n_styles: int) -> keras.Model:
     # noisy and personal, and learning them through the LSTM cost the events' bits.
     held = keras.layers.Lambda(keras.ops.stop_gradient, name="hold")(x)
     offset = keras.layers.Add(name="offset")(
-        [_per_class("offset", OFFSET_BUCKETS, held), now,
+        [per_class("offset", OFFSET_BUCKETS, held), now,
          HitTable(name="velocity_table")(inputs["now_velocity"])])
     outputs = {
         "event": (SharedDrumLogits(config.shared_drums, name="event") if config.shared_drums else
                   keras.layers.Dense(N_EVENTS, name="event"))(x),
         "velocity": keras.layers.Identity(name="velocity")(
-            _per_class("velocity", VELOCITY_BUCKETS, x)),
-        "roll": keras.layers.Identity(name="roll")(_per_class("roll", N_ROLLS, x)),
+            per_class("velocity", VELOCITY_BUCKETS, x)),
+        "roll": keras.layers.Identity(name="roll")(per_class("roll", N_ROLLS, x)),
         "offset": offset,
     }
     return keras.Model(inputs, outputs, name="drum_lstm")

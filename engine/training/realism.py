@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.data.trap import BACKBEAT_STEPS, HALF_TIME_BACKBEAT
 from engine.music.drums import CLOSED_HAT, KICK, N_CLASSES, SNARE, STEPS_PER_BAR
-from engine.music.pattern import Pattern
+from engine.music.pattern import Pattern, whole_bars
 
 WINDOW_STEPS = 2 * STEPS_PER_BAR
 PROFILE_CLASSES = (KICK, SNARE, CLOSED_HAT)
@@ -127,9 +128,7 @@ def _profile_sums(patterns: list[Pattern]) -> tuple[np.ndarray, np.ndarray]:
     total = np.zeros((STEPS_PER_BAR, N_CLASSES))
     count = np.zeros((STEPS_PER_BAR, N_CLASSES))
     for p in patterns:
-        bars = p.steps // STEPS_PER_BAR
-        hits = p.onsets[: bars * STEPS_PER_BAR].reshape(bars, STEPS_PER_BAR, N_CLASSES)
-        offset = p.offset[: bars * STEPS_PER_BAR].reshape(bars, STEPS_PER_BAR, N_CLASSES)
+        hits, offset = whole_bars(p.onsets), whole_bars(p.offset)
         total += np.where(hits, offset, 0).sum(axis=0)
         count += hits.sum(axis=0)
     cells = list(PROFILE_CLASSES)
@@ -166,9 +165,8 @@ def timing(real: list[Pattern], generated: list[Pattern]) -> dict:
 
 
 def snare_placement(patterns: list[Pattern], slow: bool) -> float:
-    """Share of bars with the snare where trap puts it: steps 4 and 12 at a slow tempo;
-    step 8, without both 4 and 12, at a fast one."""
-    grid = np.concatenate([p.onsets[: p.steps // STEPS_PER_BAR * STEPS_PER_BAR, SNARE]
-                           .reshape(-1, STEPS_PER_BAR) for p in patterns])
-    backbeat = grid[:, 4] & grid[:, 12]
-    return float((backbeat if slow else grid[:, 8] & ~backbeat).mean())
+    """Share of bars with the snare where trap puts it: on beats 2 and 4 at a slow tempo; on
+    beat 3 (the half-time backbeat), without both 2 and 4, at a fast one."""
+    grid = np.concatenate([whole_bars(p.onsets[:, SNARE]) for p in patterns])
+    backbeat = grid[:, BACKBEAT_STEPS].all(axis=1)
+    return float((backbeat if slow else grid[:, HALF_TIME_BACKBEAT] & ~backbeat).mean())

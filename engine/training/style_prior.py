@@ -12,24 +12,22 @@ from __future__ import annotations
 import numpy as np
 
 from engine.data.dataset import Performance
-from engine.model.features import tempo_group
+from engine.model.features import EVENT_HITS, N_TEMPOS, tempo_group
 from engine.music.drums import N_CLASSES, N_EVENTS, STEPS_PER_BAR
-from engine.music.pattern import Pattern
+from engine.music.pattern import Pattern, whole_bars
 
 SMOOTHING = 0.5
 """Pseudo-count added to onset and silence counts of every cell."""
 TEMPO_SHRINK_BARS = 32.0
 """A style's rates at a tempo group lean on all the data's rates there, as if with this many
 bars."""
-EVENT_BITS = ((np.arange(N_EVENTS)[:, None] >> np.arange(N_CLASSES)) & 1).astype(np.float64)
 
 
 def onset_counts(patterns: list[Pattern]) -> tuple[np.ndarray, int]:
     """Bars with an onset at each (position, class) (16, 9), and the number of bars."""
-    bars = [p.onsets[: p.steps // STEPS_PER_BAR * STEPS_PER_BAR] for p in patterns]
-    if not bars:
+    if not patterns:
         return np.zeros((STEPS_PER_BAR, N_CLASSES)), 0
-    grid = np.concatenate(bars).reshape(-1, STEPS_PER_BAR, N_CLASSES)
+    grid = np.concatenate([whole_bars(p.onsets) for p in patterns])
     return grid.sum(axis=0), len(grid)
 
 
@@ -64,7 +62,7 @@ def style_prior(performances: list[Performance], styles: tuple[str, ...]) -> np.
     """
     beats = [p for p in performances if not p.fill]
     overall = _group_rates(beats)
-    prior = np.zeros((len(styles) + 1, 2, STEPS_PER_BAR, N_EVENTS), np.float32)
+    prior = np.zeros((len(styles) + 1, N_TEMPOS, STEPS_PER_BAR, N_EVENTS), np.float32)
     for index, style in enumerate(styles):
         own = [p for p in beats if p.style == style]
         if own:
@@ -77,4 +75,5 @@ def _event_ratio(rates: np.ndarray, overall: np.ndarray) -> np.ndarray:
     """Sum over classes of log(p_style / p_all) for hits and log((1-p)/(1-p_all)) for rests."""
     hit = np.log(rates / overall)
     rest = np.log((1 - rates) / (1 - overall))
-    return hit @ EVENT_BITS.T + rest @ (1 - EVENT_BITS).T
+    hits = EVENT_HITS[:N_EVENTS].astype(np.float64)
+    return hit @ hits.T + rest @ (1 - hits).T

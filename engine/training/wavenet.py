@@ -14,7 +14,9 @@ import numpy as np
 
 from engine.model.config import ModelConfig
 from engine.model.features import (
+    BUCKET_WIDTH,
     EVENT_HITS,
+    LAG_STEPS,
     N_ROLLS,
     NO_EVENT,
     OFFSET_BUCKETS,
@@ -32,6 +34,8 @@ from engine.music.pattern import Pattern
 DILATIONS = (1, 2, 4, 8, 16, 32)
 """Dilation of each residual block (kernel 2): a receptive field of 64 steps of `prev`."""
 RECEPTIVE_FIELD = 1 + sum(DILATIONS)
+HISTORY_PAD = 2 * STEPS_PER_BAR
+"""Steps of event history kept before the first step: as far back as `back2` looks."""
 
 
 def build_wavenet(config: ModelConfig, n_styles: int):
@@ -43,7 +47,7 @@ def build_wavenet(config: ModelConfig, n_styles: int):
     """
     import keras
 
-    from engine.training.keras_model import HitTable, _per_class, embedded_inputs
+    from engine.training.keras_model import HitTable, embedded_inputs, per_class
 
     inputs, parts = embedded_inputs(config, n_styles)
     x = keras.layers.Conv1D(config.hidden, 1)(keras.layers.Concatenate()(parts))
@@ -65,10 +69,10 @@ def build_wavenet(config: ModelConfig, n_styles: int):
     outputs = {
         "event": keras.layers.Dense(N_EVENTS, name="event")(out),
         "velocity": keras.layers.Identity(name="velocity")(
-            _per_class("velocity", VELOCITY_BUCKETS, out)),
-        "roll": keras.layers.Identity(name="roll")(_per_class("roll", N_ROLLS, out)),
+            per_class("velocity", VELOCITY_BUCKETS, out)),
+        "roll": keras.layers.Identity(name="roll")(per_class("roll", N_ROLLS, out)),
         "offset": keras.layers.Add(name="offset")(
-            [_per_class("offset", OFFSET_BUCKETS, out), now,
+            [per_class("offset", OFFSET_BUCKETS, out), now,
              HitTable(name="velocity_table")(inputs["now_velocity"])]),
     }
     return keras.Model(inputs, outputs, name="drum_wavenet")
@@ -134,7 +138,7 @@ class ScoredWaveNet:
                           else len(self.styles) for s in specs])
         bias = self.prior_weight * self.prior[style, [tempo_group(s.bpm) for s in specs]]
         inverse_t = np.array([1 / s.temperature for s in specs])[:, None]
-        history = np.full((len(specs), 2 * STEPS_PER_BAR + steps), NO_EVENT, np.int64)
+        history = np.full((len(specs), HISTORY_PAD + steps), NO_EVENT, np.int64)
         inputs = {"pos": np.tile(np.arange(steps) % STEPS_PER_BAR, (len(specs), 1)),
                   "style": np.repeat(style[:, None], steps, 1),
                   "fill": np.zeros((len(specs), steps), np.int64),
@@ -142,22 +146,22 @@ class ScoredWaveNet:
         for t in range(steps):
             start = max(0, t + 1 - RECEPTIVE_FIELD)
             window = {k: v[:, start : t + 1] for k, v in inputs.items()}
-            window.update(_lookback(history, start, t + 1))
+            window.update(_lookback(history, start, t + 1, self.config.event_lags))
             logits = self._run(window)["event"][:, -1] * inverse_t
             logits = logits + bias[:, t % STEPS_PER_BAR]
-            bar = history[:, 2 * STEPS_PER_BAR + t - t % STEPS_PER_BAR : 2 * STEPS_PER_BAR + t]
+            bar = history[:, HISTORY_PAD + t - t % STEPS_PER_BAR : HISTORY_PAD + t]
             if t % STEPS_PER_BAR >= EMPTY_BAR_LIMIT:
                 logits[(bar == 0).all(axis=1), 0] = -np.inf
             p = np.exp(logits - logits.max(axis=1, keepdims=True))
             p /= p.sum(axis=1, keepdims=True)
-            history[:, 2 * STEPS_PER_BAR + t] = [r.choice(N_EVENTS, p=p[i])
+            history[:, HISTORY_PAD + t] = [r.choice(N_EVENTS, p=p[i])
                                                  for i, r in zip(rows, rngs, strict=True)]
-        return self._hits(history[:, 2 * STEPS_PER_BAR :], inputs, history, rngs, specs)
+        return self._hits(history[:, HISTORY_PAD :], inputs, history, rngs, specs)
 
     def _hits(self, events, inputs, history, rngs, specs) -> list[Pattern]:
         """Velocity and roll from one pass, then timing given the events and velocities."""
         steps = events.shape[1]
-        full = {**inputs, **_lookback(history, 0, steps)}
+        full = {**inputs, **_lookback(history, 0, steps, self.config.event_lags)}
         first = self._run(full)
         bucket = _gumbel_argmax(first["velocity"], rngs)
         rolls = _gumbel_argmax(first["roll"], rngs) + 1
@@ -167,7 +171,8 @@ class ScoredWaveNet:
         out = []
         for i, rng in enumerate(rngs):
             place = rng.random((steps, N_CLASSES))
-            velocity = np.where(hits[i], bucket_velocity(bucket[i], (place * 16).astype(int)), 0)
+            within = (place * BUCKET_WIDTH).astype(int)
+            velocity = np.where(hits[i], bucket_velocity(bucket[i], within), 0)
             pattern = Pattern(velocity.astype(np.uint8),
                               np.where(hits[i], rolls[i], 1).astype(np.uint8),
                               np.where(hits[i], bucket_offset(offset[i], place), 0))
@@ -175,12 +180,12 @@ class ScoredWaveNet:
         return out
 
 
-def _lookback(history: np.ndarray, start: int, stop: int) -> dict[str, np.ndarray]:
-    """prev, back1 and back2 of steps [start, stop) from the padded event history."""
-    base = 2 * STEPS_PER_BAR
+def _lookback(history: np.ndarray, start: int, stop: int, lags: tuple[str, ...]
+              ) -> dict[str, np.ndarray]:
+    """The event inputs `lags` (names of LAG_STEPS) of steps [start, stop), from the event
+    history padded by HISTORY_PAD steps."""
     t = np.arange(start, stop)
-    return {"prev": history[:, base + t - 1], "back1": history[:, base + t - STEPS_PER_BAR],
-            "back2": history[:, base + t - 2 * STEPS_PER_BAR]}
+    return {name: history[:, HISTORY_PAD + t - LAG_STEPS[name]] for name in lags}
 
 
 def _gumbel_argmax(logits: np.ndarray, rngs) -> np.ndarray:

@@ -5,12 +5,9 @@ import pytest
 from engine.music.drums import (
     CLASS_PITCHES,
     CLASSES,
-    N_EVENTS,
     OUTPUT_PITCHES,
     PITCH_TO_CLASS,
     class_of,
-    event_of,
-    hits_of,
 )
 
 
@@ -41,7 +38,3 @@ def test_each_pitch_is_in_one_class_only():
 def test_output_pitches_map_back_to_their_own_class():
     assert [class_of(p) for p in OUTPUT_PITCHES] == list(range(len(CLASSES)))
 
-
-def test_events_pack_and_unpack():
-    for event in (0, 1, 5, 300, N_EVENTS - 1):
-        assert event_of(hits_of(event)) == event
