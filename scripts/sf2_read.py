@@ -98,6 +98,8 @@ def flatten_preset(sf: SoundFontFile, bank: int, preset: int, keys: list[int]):
 
     Args:
         sf: the parsed file.
+        bank: the preset's bank.
+        preset: the preset's number in its bank.
         bank, preset: which preset.
         keys: the MIDI keys to keep.
 

@@ -110,7 +110,7 @@ def _instrument(name: str, zones: list[Zone]) -> bytes:
 
 
 def _zone_gens(zone: Zone) -> list[bytes]:
-    """keyRange first, velRange second, sampleID last: the order the spec requires."""
+    """KeyRange first, velRange second, sampleID last: the order the spec requires."""
     out = [GEN.pack(GEN_KEY_RANGE, zone.keys[0] | zone.keys[1] << 8)]
     if zone.velocities != (0, 127):
         out.append(GEN.pack(GEN_VEL_RANGE, zone.velocities[0] | zone.velocities[1] << 8))

@@ -32,6 +32,7 @@ DRAWS = 300
 
 
 def correlation(a: list[Performance], b: list[Performance]) -> float:
+    """The timing-profile correlation of two sets of performances."""
     return profile_correlation([p.pattern for p in a], [p.pattern for p in b])
 
 
@@ -46,6 +47,7 @@ def matched(train: list[Performance], held: list[Performance], rng) -> list[Perf
 
 
 def split_half(held: list[Performance], rng) -> float:
+    """Mean correlation of the held-out split against itself, halved by session."""
     sessions = sorted({p.group for p in held})
     values = []
     for _ in range(DRAWS):
@@ -56,6 +58,7 @@ def split_half(held: list[Performance], rng) -> float:
 
 
 def held_out_sessions(beats: list[Performance], files: int, rng) -> np.ndarray:
+    """Correlations of whole sessions held out (about `files` files each) against the rest."""
     sessions = sorted({p.group for p in beats})
     size = Counter(p.group for p in beats)
     values = []
@@ -71,6 +74,7 @@ def held_out_sessions(beats: list[Performance], files: int, rng) -> np.ndarray:
 
 
 def main() -> None:
+    """Print each comparison's correlation."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data/groove"))
     args = parser.parse_args()

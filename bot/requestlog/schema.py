@@ -16,7 +16,7 @@ class UtcTime(sa.types.TypeDecorator):
     cache_ok = True
 
     def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine:
-        """timestamptz on PostgreSQL, text elsewhere."""
+        """Timestamptz on PostgreSQL, text elsewhere."""
         if dialect.name == "postgresql":
             return dialect.type_descriptor(postgresql.TIMESTAMP(timezone=True))
         return dialect.type_descriptor(sa.Text())

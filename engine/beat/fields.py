@@ -42,6 +42,8 @@ class Kind(Protocol):
         """The value as the request keeps it.
 
         Args:
+            key: the key, for the error line.
+            value: the value given.
             names: the names known at run time (styles or kits), for a Name.
 
         Raises:

@@ -45,6 +45,8 @@ HEADS = ("event", "velocity", "roll", "offset")
 
 SLOW_BELOW_BPM = 110.0
 """The style prior has two tempo groups: below this tempo (slow) and from it (fast)."""
+TEMPO_GROUPS = 2
+"""How many tempo groups there are (tempo_group's values)."""
 
 
 def tempo_group(bpm: float) -> int:

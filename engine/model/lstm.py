@@ -13,8 +13,8 @@ from engine.model.features import (
     CONTEXT_NAMES,
     LAG_STEPS,
     N_ROLLS,
-    N_TEMPOS,
     OFFSET_BUCKETS,
+    TEMPO_GROUPS,
     VELOCITY_BUCKETS,
 )
 from engine.music.drums import N_CLASSES, STEPS_PER_BAR
@@ -100,7 +100,7 @@ class DrumLSTM:
         self.n_events = weights["event_w"].shape[1]
         # (styles + 1, tempo group, 16, 512): the style prior with the calibration folded in
         # (engine.training.style_prior and engine.training.calibration).
-        no_prior = np.zeros((len(self.styles) + 1, N_TEMPOS, STEPS_PER_BAR, self.n_events),
+        no_prior = np.zeros((len(self.styles) + 1, TEMPO_GROUPS, STEPS_PER_BAR, self.n_events),
                             np.float32)
         self.style_prior = weights.get("style_prior", no_prior)
         # (styles + 1, tempo group, 16, 9): see engine.training.calibration.

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.data.dataset import Performance
-from engine.model.features import EVENT_HITS, N_TEMPOS, SLOW_BELOW_BPM, tempo_group
+from engine.model.features import EVENT_HITS, SLOW_BELOW_BPM, TEMPO_GROUPS, tempo_group
 from engine.model.generator import DrumGenerator, GenerationSpec
 from engine.model.lstm import DrumLSTM
 from engine.music.drums import N_CLASSES, STEPS_PER_BAR
@@ -140,20 +140,20 @@ def _targets(beats: list[Performance], styles: tuple[str, ...]
     """
     everything = _cell_sums([p.pattern for p in beats])
     overall = [_cell_sums([p.pattern for p in beats if tempo_group(p.bpm) == g], everything)
-               for g in range(N_TEMPOS)]
+               for g in range(TEMPO_GROUPS)]
     group_tempos = [[p.bpm for p in beats if tempo_group(p.bpm) == g] or [fallback]
                     for g, fallback in enumerate(FALLBACK_BPM)]
     rows, tempos = [], []
     for style in styles:
         own = [p for p in beats if p.style == style]
         cells = [_cell_sums([p.pattern for p in own if tempo_group(p.bpm) == g], overall[g])
-                 for g in range(N_TEMPOS)]
+                 for g in range(TEMPO_GROUPS)]
         for mine, everyone in zip(cells, overall, strict=True):
             mine.rate = _expit(_logit(mine.rate)
                                + SHARPEN * (_logit(mine.rate) - _logit(everyone.rate)))
         rows.append(cells)
         tempos.append([[p.bpm for p in own if tempo_group(p.bpm) == g] or group_tempos[g]
-                       for g in range(N_TEMPOS)])
+                       for g in range(TEMPO_GROUPS)])
     rows.append(overall)
     tempos.append(group_tempos)
     return _stack(rows), tempos

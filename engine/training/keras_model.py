@@ -33,10 +33,12 @@ class HitTable(keras.layers.Layer):
     """Offset logits by (class, velocity bucket): a learned (9, 8, K) table, gathered."""
 
     def build(self, input_shape):
+        """Make the layer's weights."""
         self.table = self.add_weight(shape=(N_CLASSES * VELOCITY_BUCKETS, OFFSET_BUCKETS),
                                      initializer="zeros", name="table")
 
     def call(self, velocity_bucket):
+        """Each hit's velocity row for its bucket."""
         index = velocity_bucket + keras.ops.arange(N_CLASSES, dtype="int32") * VELOCITY_BUCKETS
         return keras.ops.take(self.table, index, axis=0)
 
@@ -61,6 +63,7 @@ class SharedDrumEmbedding(keras.layers.Layer):
         self.rows, self.width, self.order = rows, width, order
 
     def build(self, input_shape):
+        """Make the layer's weights."""
         self.parts = keras.ops.convert_to_tensor(drum_parts(self.rows, self.order))
         self.own = self.add_weight(shape=(self.rows, self.width), name="own",
                                    initializer=keras.initializers.RandomUniform(-0.05, 0.05))
@@ -72,9 +75,11 @@ class SharedDrumEmbedding(keras.layers.Layer):
         return self.own + keras.ops.matmul(self.parts, self.per_part)
 
     def call(self, events):
+        """Embed a batch of events."""
         return keras.ops.take(self.table(), events, axis=0)
 
     def get_config(self):
+        """The layer's settings, so a saved model loads again."""
         return {**super().get_config(), "rows": self.rows, "width": self.width,
                 "order": self.order}
 
@@ -89,6 +94,7 @@ class SharedDrumLogits(keras.layers.Layer):
         self.order = order
 
     def build(self, input_shape):
+        """Make the layer's weights."""
         width = input_shape[-1]
         self.parts = keras.ops.convert_to_tensor(drum_parts(N_EVENTS, self.order).T)
         n_parts = self.parts.shape[0]
@@ -106,10 +112,12 @@ class SharedDrumLogits(keras.layers.Layer):
                 self.own_bias + keras.ops.matmul(self.per_part_bias[None], self.parts)[0])
 
     def call(self, x):
+        """Event logits for a batch of hidden states."""
         kernel, bias = self.folded()
         return keras.ops.matmul(x, kernel) + bias
 
     def get_config(self):
+        """The layer's settings, so a saved model loads again."""
         return {**super().get_config(), "order": self.order}
 
 

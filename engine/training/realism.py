@@ -139,6 +139,8 @@ def profile_correlation(a: list[Pattern], b: list[Pattern], weighted: bool = Fal
     """Pearson correlation of two timing profiles over the cells both play.
 
     Args:
+        a: one set of beats.
+        b: the other.
         weighted: weight each cell by the smaller of its two hit counts, so that a cell
             with a handful of hits (a kick on the 16th after the beat) counts for little.
     """

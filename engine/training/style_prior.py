@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.data.dataset import Performance
-from engine.model.features import EVENT_HITS, N_TEMPOS, tempo_group
+from engine.model.features import EVENT_HITS, TEMPO_GROUPS, tempo_group
 from engine.music.drums import N_CLASSES, N_EVENTS, STEPS_PER_BAR
 from engine.music.pattern import Pattern, whole_bars
 
@@ -62,7 +62,7 @@ def style_prior(performances: list[Performance], styles: tuple[str, ...]) -> np.
     """
     beats = [p for p in performances if not p.fill]
     overall = _group_rates(beats)
-    prior = np.zeros((len(styles) + 1, N_TEMPOS, STEPS_PER_BAR, N_EVENTS), np.float32)
+    prior = np.zeros((len(styles) + 1, TEMPO_GROUPS, STEPS_PER_BAR, N_EVENTS), np.float32)
     for index, style in enumerate(styles):
         own = [p for p in beats if p.style == style]
         if own:
