@@ -277,7 +277,7 @@ def _quantise(onsets: list[tuple[int, int, int]], steps_per_tick: float, steps: 
             continue
         anchor[cls], anchor_step[cls] = pos, step
         pattern.velocity[step, cls] = velocity
-        pattern.offset[step, cls] = np.clip(pos - step, -MAX_OFFSET, MAX_OFFSET)
+        pattern.offset[step, cls] = min(max(pos - step, -MAX_OFFSET), MAX_OFFSET)  # np.clip: 3 us
     return pattern
 
 

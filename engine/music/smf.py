@@ -161,12 +161,12 @@ class _TrackReader:
     def _event(self) -> None:
         """Read one event: delta time, status (or running status), data."""
         self.tick += self._number()
-        status, first = self.body[self.pos], None
+        status = self.body[self.pos]
         self.pos += 1
-        if status < 0x80:  # running status: this was the first data byte
-            if self.running is None:
-                raise _Damaged
-            status, first = self.running, status
+        running = status < 0x80  # running status: this was the first data byte
+        if running:
+            self._require(self.running is not None)
+            status = self.running
         elif status != META:  # as in mido, sysex and system messages set running status
             self.running = status
         if status == META:
@@ -174,7 +174,7 @@ class _TrackReader:
         elif status in SYSEX_STATUSES:  # a running-status byte is dropped, as in mido
             self._skip(self._number())
         else:
-            self._message(status, first)
+            self._message(status, running)
         self._count(0, MAX_EVENTS, "MIDI events")
 
     def _meta(self) -> None:
@@ -191,14 +191,15 @@ class _TrackReader:
             self._require(len(data) >= METER_BYTES)
             self.track.meters.append((data[0], 2 ** data[1]))
 
-    def _message(self, status: int, first: int | None) -> None:
-        """Read a channel or system message's data bytes; keep sounding note-ons."""
-        length = _DATA_BYTES[status] - (first is not None)
-        self._require(_DATA_BYTES[status] >= 0 and length >= 0)
-        data = ([first] if first is not None else []) + list(self._skip(length))
-        if status & 0xF0 == NOTE_ON and data[1]:  # velocity 0 is a note-off
-            pitch, velocity = min(data[0], 127), min(data[1], 127)  # mido's clip=True
-            self.track.notes.append((self.tick, status & 0x0F, pitch, velocity))
+    def _message(self, status: int, running: bool) -> None:
+        """Step over a channel or system message's data bytes; keep sounding note-ons."""
+        start, size = self.pos - running, _DATA_BYTES[status]
+        self._require(size >= running)  # no such status, or running status on a 1-byte one
+        self.pos = start + size
+        self._require(self.pos <= len(self.body))
+        if status & 0xF0 == NOTE_ON and self.body[start + 1]:  # velocity 0 is a note-off
+            pitch, velocity = min(self.body[start], 127), min(self.body[start + 1], 127)
+            self.track.notes.append((self.tick, status & 0x0F, pitch, velocity))  # clip, as mido
             self._count(1, MAX_NOTES, "notes")
 
     def _number(self) -> int:
