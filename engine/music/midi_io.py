@@ -1,4 +1,5 @@
-"""Drum MIDI in and out with mido: read any drum file onto the grid, write type-1 files."""
+"""Drum MIDI in and out: read any drum file onto the grid (engine.music.smf reads its bytes,
+linearly and within limits), write type-1 files with mido."""
 
 from __future__ import annotations
 
@@ -24,7 +25,6 @@ from engine.music.notes import Note
 from engine.music.pattern import Pattern
 from engine.music.smf import MAX_EVENTS as MAX_EVENTS  # re-exported: the limits read_midi keeps
 from engine.music.smf import MAX_NOTES as MAX_NOTES
-from engine.music.smf import MAX_TRACKS as MAX_TRACKS
 from engine.music.smf import Smf, read_smf, unreadable
 
 MAX_OFFSET = 0.5
