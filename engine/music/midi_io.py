@@ -198,7 +198,8 @@ def _drum_pitch_channel(midi: Smf) -> int | None:
             pitches.setdefault(channel, []).append(pitch)
     for channel, notes in sorted(pitches.items(), key=lambda item: -len(item[1])):
         drums = sum(class_of(note) is not None for note in notes)
-        whole_kit = all(set(notes) & set(kind) for kind in KIT_PITCHES)
+        present = set(notes)
+        whole_kit = all(present.intersection(kind) for kind in KIT_PITCHES)
         if whole_kit and drums >= KIT_SHARE * len(notes):
             return channel
     return None
