@@ -54,18 +54,25 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _read(path: Path) -> bytes:
-    """A primer's bytes.
+    """A primer's bytes, its size checked before any is read: at most one byte past the limit
+    is ever read (a device or pipe says it has 0 bytes).
 
     Raises:
+        BadValue: the file is larger than PRIMER_MAX_BYTES (the bot's one-line size error).
         BadPrimer: the file can't be read (saying why in words).
     """
+    from engine.beat.request import PRIMER_MAX_BYTES, check_primer_size
     from engine.errors import BadPrimer
 
     try:
-        return path.read_bytes()
+        with path.open("rb") as file:
+            check_primer_size(os.fstat(file.fileno()).st_size)
+            data = file.read(PRIMER_MAX_BYTES + 1)
     except OSError as error:
         reason = (error.strerror or "it can't be opened").lower()
         raise BadPrimer(f"{path} can't be read: {reason}") from None
+    check_primer_size(len(data))
+    return data
 
 
 def soundfont_dir(given: Path | None) -> Path:

@@ -1,4 +1,5 @@
-"""`beatbot bench`: the speed benchmark, or the load benchmark with --load."""
+"""`beatbot bench`: the speed benchmark, the load benchmark with --load, or how fast hostile
+primers are read with --primers."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--distributed", action="store_true",
                    help="with --load: beats made by 1 and by 2 `beatbot worker`s (ABBA "
                         "pairs) on a private Redis")
+    p.add_argument("--primers", action="store_true",
+                   help="hostile primers up to 256 KB: read time against a normal primer's")
     p.add_argument("--repeats", type=int, default=30)
     p.add_argument("--no-keras", action="store_true", help="skip the Keras comparisons")
     p.set_defaults(func=run)
@@ -25,6 +28,8 @@ def run(args: argparse.Namespace) -> int:
     if args.distributed and not args.load:
         print("beatbot bench: --distributed goes with --load", file=sys.stderr)
         return 2
+    if args.primers:
+        return _run_primers(args)
     if args.distributed:
         from bench.distributed import run_distributed
 
@@ -44,5 +49,16 @@ def run(args: argparse.Namespace) -> int:
         for figures in runs:
             print(f"--- {count} worker(s)")
             print_table(figures)
+    save(result, args.json)
+    return 0
+
+
+def _run_primers(args: argparse.Namespace) -> int:
+    """`beatbot bench --primers`: print the table, write the JSON when asked."""
+    from bench.primers import print_primers, run_primers
+    from bench.speed import save
+
+    result = run_primers(args.repeats)
+    print_primers(result)
     save(result, args.json)
     return 0

@@ -1,15 +1,15 @@
-"""Drum MIDI in and out with mido: read any drum file onto the grid, write type-1 files."""
+"""Drum MIDI in and out: read any drum file onto the grid (engine.music.smf reads its bytes,
+linearly and within limits), write type-1 files with mido."""
 
 from __future__ import annotations
 
 import io
-import struct
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import mido
 import numpy as np
-from mido.messages.specs import SPEC_BY_STATUS
 
 from engine.errors import BadPrimer
 from engine.music.drums import (
@@ -23,6 +23,9 @@ from engine.music.drums import (
 )
 from engine.music.notes import Note
 from engine.music.pattern import Pattern
+from engine.music.smf import MAX_EVENTS as MAX_EVENTS  # re-exported: the limits read_midi keeps
+from engine.music.smf import MAX_NOTES as MAX_NOTES
+from engine.music.smf import Smf, read_smf, unreadable
 
 MAX_OFFSET = 0.5
 """Largest timing offset kept, in steps (a hit on the last step may sit later still)."""
@@ -38,28 +41,10 @@ mostly drum pitches, is read as drums even off channel 10 (how many DAWs export 
 KIT_SHARE = 0.8
 """Share of a guessed drum track's notes that must be drum pitches."""
 
-# Limits on what read_midi will parse. mido builds a Python object per event (about 10 us
-# each), so a hostile file is measured first, cheaply, and refused before mido sees it. The
-# largest Groove MIDI file is 155 KB with one track, 42,242 events and 11,513 notes.
 MAX_MIDI_BYTES = 1024 * 1024
 """Largest file read, bytes."""
-MAX_TRACKS = 128
-"""Most tracks a file may declare."""
-MAX_EVENTS = 60_000
-"""Most events (notes, controllers, meta, ...) in all tracks together: about 0.6 s in mido."""
-MAX_NOTES = 20_000
-"""Most sounding note-ons (velocity above 0) in all tracks together."""
 PRIMER_BPM_RANGE = (20.0, 1000.0)
 """A first tempo outside this (BPM) is taken for a broken file; 0 us per beat is one too."""
-MAX_MESSAGE_BYTES = 1_000_000
-"""mido refuses longer meta and sysex messages; so does the structure check."""
-_HEADER = struct.Struct(">4sLhhh")
-_DATA_BYTES = tuple(
-    -1 if status not in SPEC_BY_STATUS or status in (0xF0, 0xFF)
-    else int(SPEC_BY_STATUS[status]["length"]) - 1
-    for status in range(256)
-)
-"""Data bytes after each status byte, as mido reads them (-1: mido refuses the status)."""
 
 
 @dataclass
@@ -100,9 +85,9 @@ def read_midi(source: bytes | str | Path, max_steps: int | None = MAX_STEPS) -> 
 
     Raises:
         BadPrimer: the data is not a usable MIDI file, holds no drum notes, or passes one of
-            the limits above (checked before parsing, so a refusal is quick and small).
+            the limits (engine.music.smf), found in one pass in time linear in its size.
     """
-    midi = open_midi(_bytes_of(source))
+    midi = read_smf(_bytes_of(source))
     onsets, bpm, meters, dropped = _scan(midi)
     guessed = None
     if not onsets:
@@ -161,181 +146,85 @@ def write_midi(notes: list[Note], bpm: float, steps: int) -> bytes:
 def _bytes_of(source: bytes | str | Path) -> bytes:
     """The file's bytes, refusing an empty or oversized file before reading it all."""
     if isinstance(source, bytes):
-        size = len(source)
+        _check_size(len(source))
+        data = source
     else:
-        try:
-            size = Path(source).stat().st_size
-        except OSError as error:
-            reason = (error.strerror or "it can't be opened").lower()
-            raise BadPrimer(f"the file can't be read: {reason}") from None
-    if size == 0:
+        data = _read_at_most(Path(source))
+    if not data:
         raise BadPrimer("the file is empty")
+    return data
+
+
+def _read_at_most(path: Path) -> bytes:
+    """The bytes of `path`, refusing a file whose size is past the limit before reading any of
+    it. A device or pipe says it has 0 bytes: it is read one byte past the limit at most."""
+    try:
+        with path.open("rb") as file:
+            _check_size(os.fstat(file.fileno()).st_size)
+            data = file.read(MAX_MIDI_BYTES + 1)
+    except OSError as error:
+        reason = (error.strerror or "it can't be opened").lower()
+        raise BadPrimer(f"the file can't be read: {reason}") from None
+    _check_size(len(data), more=len(data) > MAX_MIDI_BYTES)
+    return data
+
+
+def _check_size(size: int, more: bool = False) -> None:
+    """Refuse `size` bytes (or more, when `more`) past MAX_MIDI_BYTES."""
     if size > MAX_MIDI_BYTES:
-        raise BadPrimer(f"the file is {size // 1024} KB; at most {MAX_MIDI_BYTES // 1024} KB "
-                        "is read")
-    return source if isinstance(source, bytes) else Path(source).read_bytes()
+        shown = f"over {MAX_MIDI_BYTES // 1024}" if more else f"{size // 1024}"
+        raise BadPrimer(f"the file is {shown} KB; at most {MAX_MIDI_BYTES // 1024} KB is read")
 
 
 def open_midi(data: bytes) -> mido.MidiFile:
-    """Parse MIDI bytes with mido, after the cheap structure checks; type 0 or 1 only.
+    """Parse MIDI bytes with mido once read_smf has read them (so mido's work is linear and
+    bounded); type 0 or 1 only.
 
     Raises:
-        BadPrimer: garbage, a type-2 file, or a file past the limits above.
+        BadPrimer: garbage, a type-2 file, or a file past the limits of engine.music.smf.
     """
-    _check_structure(data)
+    read_smf(data)
     try:
-        midi = mido.MidiFile(file=io.BytesIO(data), clip=True)
-    except Exception:  # mido raises many types on garbage
-        raise BadPrimer(_unreadable(data)) from None
-    if midi.type == 2:
-        raise BadPrimer("type-2 MIDI (independent patterns) is not supported; use type 0 or 1")
-    if midi.ticks_per_beat <= 0:
-        raise BadPrimer("the MIDI file has no valid resolution")
-    return midi
+        return mido.MidiFile(file=io.BytesIO(data), clip=True)
+    except Exception:  # mido raises many types on meta data it can't decode
+        raise BadPrimer(unreadable(data)) from None
 
 
-def _unreadable(data: bytes) -> str:
-    """Why mido could not read a file, in words (never a Python error name)."""
-    if not data.startswith(b"MThd"):
-        return "it is not a MIDI file (a .mid starts with MThd)"
-    if b"MTrk" not in data:
-        return "the MIDI file has no tracks"
-    return "the MIDI file is damaged or cut short"
-
-
-class _Unreadable(Exception):
-    """The structure check met what mido would also fail on; mido then says what."""
-
-
-def _check_structure(data: bytes) -> None:
-    """Walk the chunks and events the way mido will read them, counting, without decoding.
-
-    Raises:
-        BadPrimer: type 2, or more than MAX_TRACKS, MAX_EVENTS or MAX_NOTES.
-    """
-    if len(data) < _HEADER.size:
-        return
-    name, size, kind, tracks, _ = _HEADER.unpack_from(data)
-    if name != b"MThd" or size < 6:
-        return
-    if kind == 2:
-        raise BadPrimer("type-2 MIDI (independent patterns) is not supported; use type 0 or 1")
-    if tracks > MAX_TRACKS:
-        raise BadPrimer(f"the file has {tracks:,} tracks; at most {MAX_TRACKS} are read")
-    counts = [0, 0]  # events, notes
-    pos = 8 + size
-    try:
-        for _ in range(tracks):
-            pos = _walk_track(data, pos, counts)
-    except _Unreadable:
-        return  # mido refuses it with its own reason
-
-
-def _walk_track(data: bytes, pos: int, counts: list[int]) -> int:
-    """Step over one MTrk chunk's events from `pos` (as mido's read_track); return the end."""
-    if data[pos:pos + 4] != b"MTrk" or pos + 8 > len(data):
-        raise _Unreadable
-    size = int.from_bytes(data[pos + 4:pos + 8], "big")
-    start = pos = pos + 8
-    last = None
-    while pos - start != size:  # mido stops only on the exact size, so this does too
-        pos = _varint(data, pos)[1]  # the delta time
-        status, pos, peek = _byte(data, pos), pos + 1, 0
-        if status < 0x80:  # running status: this was the first data byte
-            if last is None:
-                raise _Unreadable
-            status, peek = last, 1
-        elif status != 0xFF:
-            last = status
-        pos = _step(data, pos, status, peek, counts)
-        counts[0] += 1
-        if counts[0] > MAX_EVENTS:
-            raise BadPrimer(f"the file holds more than {MAX_EVENTS:,} MIDI events")
-    return pos
-
-
-def _step(data: bytes, pos: int, status: int, peek: int, counts: list[int]) -> int:
-    """Step over one event's data (after its status byte); count sounding note-ons."""
-    if status == 0xFF:  # meta: type, length, data
-        length, pos = _varint(data, pos + 1)
-        return _skip(data, pos, length)
-    if status in (0xF0, 0xF7):  # sysex: length, data (a running-status byte is dropped)
-        length, pos = _varint(data, pos)
-        return _skip(data, pos, length)
-    length = _DATA_BYTES[status]
-    if length < 0:
-        raise _Unreadable
-    if status & 0xF0 == 0x90 and _byte(data, pos + 1 - peek):  # note_on, velocity above 0
-        counts[1] += 1
-        if counts[1] > MAX_NOTES:
-            raise BadPrimer(f"the file holds more than {MAX_NOTES:,} notes")
-    return _skip(data, pos, length - peek)
-
-
-def _skip(data: bytes, pos: int, length: int) -> int:
-    if length > MAX_MESSAGE_BYTES or pos + length > len(data):
-        raise _Unreadable
-    return pos + length
-
-
-def _byte(data: bytes, pos: int) -> int:
-    if pos >= len(data):
-        raise _Unreadable
-    return data[pos]
-
-
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
-    """A MIDI variable-length number at `pos`: (value, position after it)."""
-    value = 0
-    while True:
-        byte = _byte(data, pos)
-        pos += 1
-        value = (value << 7) | (byte & 0x7F)
-        if byte < 0x80:
-            return value, pos
-
-
-def _drum_pitch_channel(midi: mido.MidiFile) -> int | None:
+def _drum_pitch_channel(midi: Smf) -> int | None:
     """The channel (0-15) whose notes are mostly drum pitches of a whole kit, or None."""
     pitches: dict[int, list[int]] = {}
     for track in midi.tracks:
-        for msg in track:
-            if msg.type == "note_on" and msg.velocity > 0:
-                pitches.setdefault(msg.channel, []).append(msg.note)
+        for _, channel, pitch, _ in track.notes:
+            pitches.setdefault(channel, []).append(pitch)
     for channel, notes in sorted(pitches.items(), key=lambda item: -len(item[1])):
         drums = sum(class_of(note) is not None for note in notes)
-        whole_kit = all(set(notes) & set(kind) for kind in KIT_PITCHES)
+        present = set(notes)
+        whole_kit = all(present.intersection(kind) for kind in KIT_PITCHES)
         if whole_kit and drums >= KIT_SHARE * len(notes):
             return channel
     return None
 
 
-def _scan(midi: mido.MidiFile, channel: int | None = None
+def _scan(midi: Smf, channel: int | None = None
           ) -> tuple[list[tuple[int, int, int]], float, list, int]:
     """Collect (tick, class, velocity) drum onsets, the first tempo, the meters, the dropped.
 
     Drums are the notes on `channel` (0-15) when given, else those on channel 10 or in a
     track named as drums.
     """
-    onsets, meters, dropped, tempo = [], [], 0, None
+    onsets, dropped = [], 0
+    drums = DRUM_CHANNEL if channel is None else channel
     for track in midi.tracks:
-        named = channel is None and any(w in (track.name or "").lower() for w in DRUM_TRACK_WORDS)
-        drums = DRUM_CHANNEL if channel is None else channel
-        tick = 0
-        for msg in track:
-            tick += msg.time
-            if msg.type == "set_tempo" and tempo is None:
-                tempo = msg.tempo
-            elif msg.type == "time_signature":
-                meters.append((msg.numerator, msg.denominator))
-            elif msg.type == "note_on" and msg.velocity > 0 and (
-                msg.channel == drums or named
-            ):
-                cls = class_of(msg.note)
+        named = channel is None and any(w in track.name.lower() for w in DRUM_TRACK_WORDS)
+        for tick, note_channel, pitch, velocity in track.notes:
+            if note_channel == drums or named:
+                cls = class_of(pitch)
                 if cls is None:
                     dropped += 1
                 else:
-                    onsets.append((tick, cls, msg.velocity))
+                    onsets.append((tick, cls, velocity))
+    tempo = next((track.tempos[0][1] for track in midi.tracks if track.tempos), None)
+    meters = [meter for track in midi.tracks for meter in track.meters]
     return sorted(onsets), _bpm(tempo), meters, dropped
 
 
@@ -349,9 +238,9 @@ def _bpm(tempo: int | None) -> float:
     return float(round(bpm, 3))
 
 
-def _length(midi: mido.MidiFile) -> int:
+def _length(midi: Smf) -> int:
     """Return the last tick of any track."""
-    return max((sum(msg.time for msg in track) for track in midi.tracks), default=0)
+    return max((track.end for track in midi.tracks), default=0)
 
 
 def _last_hit(onsets: list[tuple[int, int, int]], steps_per_tick: float) -> float:
@@ -389,7 +278,7 @@ def _quantise(onsets: list[tuple[int, int, int]], steps_per_tick: float, steps: 
             continue
         anchor[cls], anchor_step[cls] = pos, step
         pattern.velocity[step, cls] = velocity
-        pattern.offset[step, cls] = np.clip(pos - step, -MAX_OFFSET, MAX_OFFSET)
+        pattern.offset[step, cls] = min(max(pos - step, -MAX_OFFSET), MAX_OFFSET)  # np.clip: 3 us
     return pattern
 
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from cli.main import main
+from engine.beat.request import PRIMER_MAX_BYTES
 from engine.music.midi_io import read_midi
 from tests.midi_fixtures import drum_file
 
@@ -60,6 +62,45 @@ def test_a_missing_primer_is_one_line_without_python_names(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1
     assert "no such file" in err and "Error" not in err and "Errno" not in err
+
+
+SIZE_CHECK_MEMORY_BYTES = 4 * 2**20
+"""Most memory refusing an oversized primer may take (the file is never read)."""
+
+
+def _refused_primer(path: Path, out: Path, capsys) -> tuple[int, str, int]:
+    """Run `beat --primer path`; return the exit code, stderr and peak traced memory."""
+    tracemalloc.start()
+    try:
+        code = main(["beat", "--primer", str(path), "--out", str(out)])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return code, capsys.readouterr().err.strip(), peak
+
+
+def test_a_huge_primer_is_refused_before_it_is_read(tmp_path, capsys):
+    """Issue 13: a 1 GB sparse file was read whole (3.3 s, 1.16 GB) before its size was
+    checked; now its size is checked first (64 MB here keeps the failing run small)."""
+    huge = tmp_path / "huge.mid"
+    with huge.open("wb") as file:
+        file.truncate(64 * 2**20)
+
+    code, err, peak = _refused_primer(huge, tmp_path, capsys)
+
+    assert code == 2 and len(err.splitlines()) == 1
+    assert err == ("beatbot: `primer` can't be `65536 KB`: use a MIDI file of at most "
+                   f"{PRIMER_MAX_BYTES // 1024} KB.")
+    assert peak < SIZE_CHECK_MEMORY_BYTES, f"{peak / 2**20:.1f} MB"
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_primer_without_a_size_is_read_no_further_than_the_limit(tmp_path, capsys):
+    """A device or pipe says it is 0 bytes; reading stops one byte past the limit."""
+    code, err, peak = _refused_primer(Path("/dev/zero"), tmp_path, capsys)
+
+    assert code == 2 and f"at most {PRIMER_MAX_BYTES // 1024} KB" in err
+    assert peak < SIZE_CHECK_MEMORY_BYTES
 
 
 def test_a_damaged_model_is_one_line_without_python_names(tmp_path, capsys):

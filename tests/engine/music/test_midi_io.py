@@ -1,9 +1,14 @@
-"""MIDI in and out: round trips, odd resolutions, tempo changes, type 0, drum detection."""
+"""MIDI in and out: round trips, odd resolutions, tempo changes, type 0, drum detection, and
+hostile primers refused in time linear in their size."""
+
+import struct
+import time
 
 import mido
 import numpy as np
 import pytest
 
+from engine.beat.request import PRIMER_MAX_BYTES
 from engine.errors import BadPrimer
 from engine.music.drums import TICKS_PER_STEP
 from engine.music.midi_io import read_midi, write_midi
@@ -175,3 +180,32 @@ def test_a_late_swung_roll_on_the_last_step_does_not_add_a_bar():
     assert max(n.tick for n in notes) >= 32 * TICKS_PER_STEP  # the roll's second note
     beat = read_midi(write_midi(notes, 90, 32))
     assert beat.pattern.bars == 2 and beat.pattern.roll[31, 2] == 2
+
+
+HOSTILE_CPU_S = 0.3
+"""CPU time a primer of the attachment limit may cost before it is refused (issue 12 asks for
+under 0.3 s for the worst; the endless numbers below are refused within a few bytes)."""
+ENDLESS_NUMBER_AT = {
+    "delta time": b"",
+    "meta length": b"\x00\xff\x01",
+    "sysex length": b"\x00\xf0",
+}
+"""Where a variable-length number that never ends (0xFF bytes to the end) starts."""
+
+
+def _endless_number_file(where: bytes, size: int = PRIMER_MAX_BYTES) -> bytes:
+    """A file of `size` bytes whose track claims 0x7FFFFFFF bytes and holds `where` followed by
+    nothing but 0xFF: a number whose continuation bit never clears."""
+    head = b"MThd" + struct.pack(">LhhH", 6, 1, 1, 480) + b"MTrk" + struct.pack(">L", 2**31 - 1)
+    return head + where + b"\xff" * (size - len(head) - len(where))
+
+
+@pytest.mark.parametrize("where", list(ENDLESS_NUMBER_AT))
+def test_a_number_that_never_ends_is_refused_at_once(where):
+    """Issue 12: 256 KB of 0xFF cost 12 s (mido and our own check both shifted an ever longer
+    int); a number longer than the standard's 4 bytes is now damage."""
+    data = _endless_number_file(ENDLESS_NUMBER_AT[where])
+    started = time.process_time()
+    with pytest.raises(BadPrimer, match="damaged or cut short"):
+        read_midi(data)
+    assert time.process_time() - started < HOSTILE_CPU_S
