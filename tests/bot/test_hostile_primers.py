@@ -174,3 +174,16 @@ async def test_bot_refuses_oversized_primers_before_download(simcord_env, channe
     assert downloads == []
     assert log_rows(db_path)[0]["outcome"] == "user_error"
     assert simcord_env.errors
+
+
+@pytest.mark.bot_settings(cooldown_s=30, cooldown_rate=3)
+async def test_damaged_primers_count_against_the_cooldown_before_they_are_read(
+        simcord_env, channel, alice, db_path):
+    damaged = _file([b"\x00" + b"\xff" * 4096])  # a delta time that never ends
+    for _ in range(4):
+        await alice.send(channel, "!beat bars=1", attachments=[("primer.mid", damaged)])
+    lines = [message.content for message in channel.history() if message.author.bot]
+    assert [line.split(":")[0] for line in lines[-4:]] == [
+        "That MIDI file can't be continued"] * 3 + ["Slow down"]
+    assert [row["outcome"] for row in log_rows(db_path)] == ["user_error"] * 3 + ["cooldown"]
+    assert simcord_env.errors

@@ -146,10 +146,17 @@ class BeatService:
         record.error = (text or type(error).__name__)[:ERROR_TEXT_LIMIT]
 
     async def _serve(self, origin: Origin, request: BeatRequest, record: RequestRecord) -> None:
-        request = await self._check(request)
-        record.params, record.seed = request.params(), request.seed
         self._admit(origin)
-        await self.jobs.admit(origin.user.id)
+        await self.jobs.admit(origin.user.id)  # before any primer is read: a costly file counts
+        try:
+            request = await self._check(request)
+            record.params, record.seed = request.params(), request.seed
+            await self._make_and_post(origin, request, record)
+        finally:
+            await self.jobs.release(origin.user.id)
+
+    async def _make_and_post(self, origin: Origin, request: BeatRequest,
+                             record: RequestRecord) -> None:
         try:
             async with origin.working():
                 ran = await self._make(request, origin)
@@ -160,8 +167,6 @@ class BeatService:
             with contextlib.suppress(Exception):  # the error line matters more
                 await origin.withdraw()
             raise
-        finally:
-            await self.jobs.release(origin.user.id)
 
     async def _check(self, request: BeatRequest) -> BeatRequest:
         """Everything the engine would refuse, before anything is shown as under way (so a
