@@ -17,7 +17,7 @@ from bot.help import BeatHelp
 from bot.jobs import BeatJobs, JobQueue, LocalJobs
 from bot.requestlog import Database, spill_path
 from bot.settings import Settings
-from bot.text import NO_PINGS, one_line
+from bot.text import NO_PINGS
 from engine.beat.maker import SOUNDFONT_DIR, BeatMaker
 from engine.beat.syntax import clean
 
@@ -173,14 +173,22 @@ class BeatBot(commands.AutoShardedBot):
 
 
 def sync_refused_line(error: discord.HTTPException, settings: Settings) -> str:
-    """One line for slash commands Discord would not take (a wrong guild id, a missing
-    `applications.commands` scope), saying the bot runs on without them."""
-    where = (f"to guild {settings.guild_id} (check BEATBOT_GUILD_ID: the bot must be in that "
-             "server)" if settings.guild_id else "globally")
-    return (f"Discord refused the slash commands {where}; HTTP {error.status}: "
-            f"{one_line(error.text or 'no reason given', 80)}. Invite the bot with the "
-            f"applications.commands scope. Running without slash commands; "
-            f"{settings.prefix}beat still works.")
+    """One line for slash commands Discord would not take: the server's own reason first and
+    whole, then the likely fixes for that refusal, and that the bot runs on without them."""
+    where = f"to guild {settings.guild_id}" if settings.guild_id else "globally"
+    reason = " ".join((error.text or "no reason given").split())
+    if error.status in (403, 404):
+        guild = (f"check BEATBOT_GUILD_ID={settings.guild_id} (the bot must be in that "
+                 "server), and " if settings.guild_id else "")
+        fixes = f"{guild}invite the bot with the applications.commands scope"
+    elif error.status == 400:
+        fixes = ("the server refused the commands themselves: check that it takes every "
+                 "option type /beat uses")
+    else:
+        fixes = "it may be a passing fault: restart the bot later to try again"
+    return (f"Discord refused the slash commands {where}: HTTP {error.status}: {reason}. "
+            f"Likely fix: {fixes}. Running without slash commands; {settings.prefix}beat "
+            "still works.")
 
 
 def make_executor(settings: Settings) -> ThreadPoolExecutor:

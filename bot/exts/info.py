@@ -45,7 +45,14 @@ class Info(commands.Cog):
                          command: str | None = None) -> None:
         """What the bot can do: the same as the prefix help command."""
         ctx = await commands.Context.from_interaction(interaction)
-        await ctx.send_help(*([command.strip()] if command and command.strip() else []))
+        name = command.strip() if command else ""
+        if name and self.bot.get_command(name) is None and self.bot.get_cog(name) is None:
+            # send_help says nothing for a name it can't find; say what `!help name` says
+            helper = self.bot.help_command
+            line = helper.command_not_found(helper.remove_mentions(name))
+            await ctx.send(one_line(line), allowed_mentions=NO_PINGS, ephemeral=True)
+            return
+        await ctx.send_help(*([name] if name else []))
 
 
 async def setup(bot: BeatBot) -> None:

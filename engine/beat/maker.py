@@ -131,7 +131,8 @@ class BeatMaker:
         patterns = self.generator.generate([spec for spec, _ in firsts])
         for depth in range(max(len(r.then) for r in requests)):
             rows = [i for i, r in enumerate(requests) if len(r.then) > depth]
-            specs = [_edit_spec(requests[i], requests[i].then[depth], patterns[i]) for i in rows]
+            specs = [_edit_spec(requests[i], requests[i].then[depth], patterns[i],
+                                _primer_steps(firsts[i][0])) for i in rows]
             for row, pattern in zip(rows, self.generator.generate(specs), strict=True):
                 patterns[row] = pattern
         gen_ms = (time.perf_counter() - start) * 1000 / len(requests)
@@ -191,13 +192,22 @@ def _check_primer_room(request: BeatRequest, primer_bars: int) -> None:
     check_edits(request.then, request.bars, primer_bars)
 
 
-def _edit_spec(request: BeatRequest, edit: Edit, pattern: Pattern) -> GenerationSpec:
-    """One edit of a recipe: vary `pattern` (same length) or continue it by EXTEND_BARS."""
+def _edit_spec(request: BeatRequest, edit: Edit, pattern: Pattern, primer_steps: int
+               ) -> GenerationSpec:
+    """One edit of a recipe: vary `pattern` (same length; the user's primer steps stay as
+    they are) or continue it by EXTEND_BARS."""
     if edit.action == "vary":
-        return GenerationSpec(pattern.steps, request.style, request.temperature, edit.seed,
-                              request.fills, guide=pattern, bpm=request.bpm)
+        primer = pattern.slice(0, primer_steps) if primer_steps else None
+        return GenerationSpec(pattern.steps - primer_steps, request.style,
+                              request.temperature, edit.seed, request.fills, primer,
+                              guide=pattern, bpm=request.bpm)
     return GenerationSpec(EXTEND_BARS * STEPS_PER_BAR, request.style, request.temperature,
                           edit.seed, request.fills, primer=pattern, bpm=request.bpm)
+
+
+def _primer_steps(spec: GenerationSpec) -> int:
+    """How many steps of a recipe's beat are the user's primer."""
+    return spec.primer.steps if spec.primer is not None else 0
 
 
 def _remarks(primer: MidiBeat | None) -> tuple[str, ...]:

@@ -210,7 +210,11 @@ def check_edits(edits: tuple[Edit, ...], bars: int, primer_bars: int = 0) -> Non
     for edit in edits:
         if edit.action not in EDIT_ACTIONS:
             raise BadValue("then", edit.action, "edits like " + EDITS_EXAMPLE)
-        FIELD["seed"].kind.check("seed", edit.seed)
+        try:
+            FIELD["seed"].kind.check("seed", edit.seed)
+        except BadValue as error:  # the user typed `then`, not `seed`
+            raise BadValue("then", edit.text(), f"edits like {EDITS_EXAMPLE}, each seed "
+                                                f"{error.allowed}") from None
         if edit.action == "extend":
             if total + EXTEND_BARS > BARS_RANGE[1]:
                 raise TooLong(total, EXTEND_BARS, BARS_RANGE[1])

@@ -99,3 +99,14 @@ async def test_stats(simcord_env, channel, alice):
     assert text.startswith("Today: 3 beats served (4 requests).")
     assert "Median time to reply: " in text and "Top styles: trap (2), rock (1)." in text
     assert simcord_env.errors  # the bpm=1 refusal
+
+
+async def test_slash_help_for_an_unknown_command_says_so_as_prefix_help_does(simcord_env,
+                                                                              channel, alice):
+    await alice.send(channel, "!help nosuch")
+    prefix_line = channel.last_message.content
+
+    result = await alice.slash(channel, "help", command="nosuch")
+
+    assert result.acknowledged and result.response.content == prefix_line
+    assert "nosuch" in prefix_line

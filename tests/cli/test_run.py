@@ -149,3 +149,21 @@ def test_a_settings_error_never_shows_any_part_of_the_token(no_token_env, monkey
     err = capsys.readouterr().err
     assert "bad settings" in err and "shard id" in err and len(err.splitlines()) == 1
     assert token[:6] not in err and "input_value" not in err
+
+
+async def test_a_refused_sync_gives_the_servers_reason_first_and_whole(tmp_path, maker, caplog):
+    settings = Settings(_env_file=None, database=tmp_path / "b.db", default_bars=1,
+                        cooldown_s=0)
+    bot = await create_bot(settings, maker)
+    caplog.set_level(logging.WARNING)
+    reason = ("Invalid Form Body In 0/options/0/type: must be equal to one of the allowed "
+              "values (3, 4, 5) and 1/options/2/type: the same")
+    run = simcord.run(bot, shard_count=1)
+    run._env.inject_error("PUT", "/applications/*/commands", status=400, code=50035,
+                          message=reason)
+    async with run:
+        line = next(r.getMessage() for r in caplog.records
+                    if "refused the slash commands" in r.getMessage())
+    await bot.close()
+    assert "the same" in line and line.index("must be equal") < line.index("Likely fix")
+    assert "BEATBOT_GUILD_ID" not in line and "option type" in line

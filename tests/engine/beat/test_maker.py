@@ -7,7 +7,7 @@ import mido
 import numpy as np
 import pytest
 
-from engine.beat.request import BeatRequest
+from engine.beat.request import BeatRequest, Edit
 from engine.errors import BadPrimer, BadValue
 from engine.music.drums import TICKS_PER_STEP
 
@@ -62,3 +62,20 @@ def test_a_primer_too_long_for_the_bar_limit_is_refused(maker):
 def test_a_garbage_primer_is_refused(maker):
     with pytest.raises(BadPrimer):
         maker.make(BeatRequest(primer=b"MThd garbage"))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_variation_keeps_the_users_primer_bars_and_varies_only_ours(maker, seed):
+    primer = maker.make(BeatRequest(bars=2, seed=40 + seed, style="rock"))
+    continued = maker.make(BeatRequest(bars=2, seed=seed, style="rock", primer=primer.midi))
+    varied = maker.make(replace(continued.request, then=(Edit("vary", 100 + seed),)))
+    primer_steps = primer.pattern.steps
+    assert varied.pattern.slice(0, primer_steps) == continued.pattern.slice(0, primer_steps)
+    assert varied.pattern.slice(primer_steps, varied.pattern.steps) != (
+        continued.pattern.slice(primer_steps, continued.pattern.steps))
+
+
+def test_a_variation_without_a_primer_varies_the_whole_beat_as_before(maker):
+    plain = maker.make(BeatRequest(bars=2, seed=3, style="rock"))
+    varied = maker.make(replace(plain.request, then=(Edit("vary", 9),)))
+    assert varied.pattern.slice(0, 16) != plain.pattern.slice(0, 16)

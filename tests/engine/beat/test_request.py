@@ -70,3 +70,10 @@ def test_bad_text_gets_one_line(text, error, words):
         parse_request(text)
     line = str(raised.value)
     assert words in line and "\n" not in line and len(line) <= 200
+
+
+def test_an_edit_seed_out_of_range_names_then_not_seed():
+    with pytest.raises(BadValue) as error:
+        parse_request("bars=1 then=vary:4294967296").validated(STYLES, KITS)
+    assert error.value.field == "then" and "vary:4294967296" in str(error.value)
+    assert "a whole number from 0 to 4294967295" in str(error.value)
