@@ -71,7 +71,7 @@ class BeatService:
             LoggedFailure: wrapping the reason it failed (already written to the log).
         """
         record = self.record_for(origin)
-        record.params = request.params()
+        record.params, record.seed = request.params(), request.seed
         self._started()
         try:
             await self._serve(origin, request, record)
