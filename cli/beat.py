@@ -62,17 +62,9 @@ def _read(path: Path) -> bytes:
         BadPrimer: the file can't be read (saying why in words).
     """
     from engine.beat.request import PRIMER_MAX_BYTES, check_primer_size
-    from engine.errors import BadPrimer
+    from engine.music.midi_io import read_at_most
 
-    try:
-        with path.open("rb") as file:
-            check_primer_size(os.fstat(file.fileno()).st_size)
-            data = file.read(PRIMER_MAX_BYTES + 1)
-    except OSError as error:
-        reason = (error.strerror or "it can't be opened").lower()
-        raise BadPrimer(f"{path} can't be read: {reason}") from None
-    check_primer_size(len(data))
-    return data
+    return read_at_most(path, PRIMER_MAX_BYTES, check_primer_size)
 
 
 def soundfont_dir(given: Path | None) -> Path:

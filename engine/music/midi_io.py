@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -149,31 +150,41 @@ def _bytes_of(source: bytes | str | Path) -> bytes:
         _check_size(len(source))
         data = source
     else:
-        data = _read_at_most(Path(source))
+        data = read_at_most(Path(source))
     if not data:
         raise BadPrimer("the file is empty")
     return data
 
 
-def _read_at_most(path: Path) -> bytes:
-    """The bytes of `path`, refusing a file whose size is past the limit before reading any of
-    it. A device or pipe says it has 0 bytes: it is read one byte past the limit at most."""
+def read_at_most(path: Path, limit: int = MAX_MIDI_BYTES,
+                 check_size: Callable[[int], None] | None = None) -> bytes:
+    """The bytes of `path`, refusing a file whose size is past `limit` before reading any of
+    it. A device or pipe says it has 0 bytes: it is read one byte past the limit at most.
+
+    Args:
+        path: the file.
+        limit: the most bytes read, and kept.
+        check_size: raises for a size past the limit (by default, BadPrimer saying so).
+
+    Raises:
+        BadPrimer: the file can't be opened or read.
+    """
+    check = check_size or _check_size
     try:
         with path.open("rb") as file:
-            _check_size(os.fstat(file.fileno()).st_size)
-            data = file.read(MAX_MIDI_BYTES + 1)
+            check(os.fstat(file.fileno()).st_size)
+            data = file.read(limit + 1)
     except OSError as error:
         reason = (error.strerror or "it can't be opened").lower()
-        raise BadPrimer(f"the file can't be read: {reason}") from None
-    _check_size(len(data), more=len(data) > MAX_MIDI_BYTES)
+        raise BadPrimer(f"{path.name} can't be read: {reason}") from None
+    check(len(data))
     return data
 
 
-def _check_size(size: int, more: bool = False) -> None:
-    """Refuse `size` bytes (or more, when `more`) past MAX_MIDI_BYTES."""
+def _check_size(size: int) -> None:
+    """Refuse `size` bytes past MAX_MIDI_BYTES."""
     if size > MAX_MIDI_BYTES:
-        shown = f"over {MAX_MIDI_BYTES // 1024}" if more else f"{size // 1024}"
-        raise BadPrimer(f"the file is {shown} KB; at most {MAX_MIDI_BYTES // 1024} KB is read")
+        raise BadPrimer(f"the file is over {MAX_MIDI_BYTES // 1024} KB; at most that much is read")
 
 
 def open_midi(data: bytes) -> mido.MidiFile:

@@ -96,7 +96,7 @@ HOSTILE = {
 
 TOO_BIG = {
     "100,000 notes": (_file([_notes(100_000) + END]), f"more than {MAX_NOTES:,} notes"),
-    "10 MB": (b"MThd" + bytes(10 * 2**20), "the file is 10240 KB; at most"),
+    "10 MB": (b"MThd" + bytes(10 * 2**20), "the file is over 1024 KB"),
 }
 """Past the attachment limit: the bot refuses these before downloading them."""
 

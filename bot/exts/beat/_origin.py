@@ -78,7 +78,32 @@ def _limit(guild: discord.Guild | None) -> int:
     return guild.filesize_limit if guild else discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
 
 
-class ContextOrigin:
+class _Posting:
+    """What both origins do the same way: a queue notice, then the beat, each through
+    `_send`, and the notice removed once the beat (or the error line) is posted."""
+
+    _notice: discord.Message | None = None
+
+    async def _send(self, **kwargs: Any) -> discord.Message:
+        raise NotImplementedError
+
+    async def notice(self, position: int) -> None:
+        """Post the place in line; it is deleted once the beat is posted."""
+        self._notice = await self._send(content=_queued_text(position))
+
+    async def deliver(self, **kwargs: Any) -> discord.Message:
+        """Post the beat, then remove the queue notice."""
+        message = await self._send(**kwargs)
+        await self.withdraw()
+        return message
+
+    async def withdraw(self) -> None:
+        """Delete the queue notice, if one was posted."""
+        notice, self._notice = self._notice, None
+        await _delete_quietly(notice)
+
+
+class ContextOrigin(_Posting):
     """A `!beat` or `/beat` invocation (a hybrid command context)."""
 
     def __init__(self, ctx: commands.Context) -> None:
@@ -89,7 +114,6 @@ class ContextOrigin:
         self.channel_id = ctx.channel.id if ctx.channel else None
         self.received = time.perf_counter()
         self.filesize_limit = _limit(ctx.guild)
-        self._notice: discord.Message | None = None
 
     @contextlib.asynccontextmanager
     async def working(self) -> AsyncIterator[None]:
@@ -101,21 +125,9 @@ class ContextOrigin:
                 log.warning("could not show typing: %s", error)
             yield
 
-    async def notice(self, position: int) -> None:
-        """Post the place in line, as a reply; it is deleted once the beat is posted."""
-        self._notice = await self.ctx.send(_queued_text(position), allowed_mentions=NO_PINGS,
-                                           **self._reply_to())
-
-    async def deliver(self, **kwargs: Any) -> discord.Message:
-        """Reply with the beat (even if the request was deleted), then remove the queue notice."""
-        message = await self.ctx.send(**kwargs, allowed_mentions=NO_PINGS, **self._reply_to())
-        await self.withdraw()
-        return message
-
-    async def withdraw(self) -> None:
-        """Delete the queue notice, if one was posted."""
-        notice, self._notice = self._notice, None
-        await _delete_quietly(notice)
+    async def _send(self, **kwargs: Any) -> discord.Message:
+        """A reply to the request (even if it was deleted), pinging nobody."""
+        return await self.ctx.send(**kwargs, allowed_mentions=NO_PINGS, **self._reply_to())
 
     def missing_permissions(self) -> tuple[str, ...]:
         """What the bot lacks in this channel to post a beat (a slash reply needs no more
@@ -135,7 +147,7 @@ class ContextOrigin:
                 "mention_author": False}
 
 
-class InteractionOrigin:
+class InteractionOrigin(_Posting):
     """A press of one of the buttons under a beat."""
 
     def __init__(self, interaction: discord.Interaction, source: str) -> None:
@@ -146,7 +158,6 @@ class InteractionOrigin:
         self.channel_id = interaction.channel_id
         self.received = time.perf_counter()
         self.filesize_limit = _limit(interaction.guild)
-        self._notice: discord.Message | None = None
 
     @contextlib.asynccontextmanager
     async def working(self) -> AsyncIterator[None]:
@@ -155,22 +166,10 @@ class InteractionOrigin:
             await self.interaction.response.defer(thinking=True)
         yield
 
-    async def notice(self, position: int) -> None:
-        """Post the place in line as the first follow-up; deleted once the beat is posted."""
-        self._notice = await self.interaction.followup.send(
-            _queued_text(position), allowed_mentions=NO_PINGS, wait=True)
-
-    async def deliver(self, **kwargs: Any) -> discord.Message:
-        """Post the beat as a follow-up, then remove the queue notice."""
-        message = await self.interaction.followup.send(**kwargs, allowed_mentions=NO_PINGS,
-                                                       wait=True)
-        await self.withdraw()
-        return message
-
-    async def withdraw(self) -> None:
-        """Delete the queue notice, if one was posted (the error line is sent after it)."""
-        notice, self._notice = self._notice, None
-        await _delete_quietly(notice)
+    async def _send(self, **kwargs: Any) -> discord.Message:
+        """A follow-up (the first replaces "thinking…"), pinging nobody."""
+        return await self.interaction.followup.send(**kwargs, allowed_mentions=NO_PINGS,
+                                                    wait=True)
 
     def missing_permissions(self) -> tuple[str, ...]:
         """What the bot's answers to this interaction lack to carry a beat."""
