@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -18,8 +19,10 @@ from engine.music.pattern import Pattern
 from engine.sound.encode import EncodedAudio, encode
 from engine.sound.kits import Kit, load_kits, resolve_kit
 from engine.sound.render import Renderer
-from engine.sound.stems import render_stems
+from engine.sound.stems import RenderedStems, render_stems
 
+STEM_ENCODERS = 2
+"""Threads that encode a stems request's files side by side."""
 SOUNDFONT_DIR = Path(__file__).resolve().parents[2] / "soundfonts"
 """The kits of a source checkout: the repo's soundfonts/ folder."""
 
@@ -206,14 +209,24 @@ class BeatMaker:
             with clock("render"):
                 rendered = render_stems(self.renderer, notes, bpm, steps, kit)
             with clock("encode"):
-                mix = encode(rendered.mix, request.audio_format)
-                files = {cls: encode(stem, request.audio_format)
-                         for cls, stem in rendered.stems.items()}
+                mix, files = _encode_stems(rendered, request.audio_format)
         except RenderError as error:
             return None, str(error), pack_stems(midi, {}, note=f"No audio stems: {error}.")
         with clock("zip"):
             stems = pack_stems(midi, files, rendered.residual_dbfs)
         return mix, None, stems
+
+
+def _encode_stems(rendered: RenderedStems, audio_format: str
+                  ) -> tuple[EncodedAudio, dict[int, EncodedAudio]]:
+    """Encode the mix and every stem, STEM_ENCODERS at a time: LAME and libopus let go of
+    Python's lock while they work, so a stems request takes about half the time on two
+    cores (the files are the same either way)."""
+    with ThreadPoolExecutor(STEM_ENCODERS) as pool:
+        mix = pool.submit(encode, rendered.mix, audio_format)
+        stems = {cls: pool.submit(encode, stem, audio_format)
+                 for cls, stem in rendered.stems.items()}
+        return mix.result(), {cls: done.result() for cls, done in stems.items()}
 
 
 def _check_primer_room(request: BeatRequest, primer_bars: int) -> None:

@@ -22,7 +22,7 @@ import numpy as np
 from engine.music.drums import CLOSED_HAT, OPEN_HAT
 from engine.music.notes import Note
 from engine.sound.kits import Kit
-from engine.sound.render import FULL_SCALE, Renderer, peak_gain, to_int16
+from engine.sound.render import FULL_SCALE, Renderer, loop_frames, peak_gain, to_int16
 
 CHOKE_GROUPS: tuple[tuple[int, ...], ...] = ((CLOSED_HAT, OPEN_HAT),)
 """Drum classes a kit may choke against each other (one exclusive class in the soundfont)."""
@@ -60,10 +60,12 @@ def render_stems(renderer: Renderer, notes: dict[int, list[Note]], bpm: float, s
         RenderError: as Renderer.render.
     """
     floats = _stem_floats(renderer, notes, bpm, steps, kit)
-    mix = np.sum(list(floats.values()), axis=0)
+    mix = np.zeros((loop_frames(steps, bpm), 2), np.float32)
+    for audio in floats.values():
+        mix += audio
     gain = peak_gain(mix)
-    stems = {cls: _clipped(audio, gain) for cls, audio in sorted(floats.items())}
     mix16 = to_int16(mix, gain)
+    stems = {cls: _clipped(audio, gain) for cls, audio in sorted(floats.items())}
     return RenderedStems(mix16, stems, residual_dbfs(mix16, list(stems.values())))
 
 
@@ -90,14 +92,20 @@ def _groups(classes: tuple[int, ...]) -> list[tuple[int, ...]]:
 
 
 def _clipped(audio: np.ndarray, gain: float) -> np.ndarray:
-    """A stem as int16 at the mix's gain. A stem may peak above the mix where the mix's
-    hits cancel each other a little, so it is clipped, never wrapped."""
-    scaled = np.round(audio * (gain * FULL_SCALE))
-    return np.clip(scaled, -FULL_SCALE - 1, FULL_SCALE, out=scaled).astype(np.int16)
+    """A stem as int16 at the mix's gain, scaled in place (the floats are ours). A stem may
+    peak above the mix where the mix's hits cancel each other a little, so it is clipped,
+    never wrapped."""
+    audio *= gain * FULL_SCALE
+    np.rint(audio, out=audio)
+    if np.abs(audio).max(initial=0.0) > FULL_SCALE:
+        np.clip(audio, -FULL_SCALE - 1, FULL_SCALE, out=audio)
+    return audio.astype(np.int16)
 
 
 def residual_dbfs(mix: np.ndarray, stems: list[np.ndarray]) -> float:
     """Peak of sum(stems) - mix, in dB relative to full scale (SILENT_DBFS when exact)."""
-    total = np.sum([s.astype(np.int64) for s in stems], axis=0) if stems else 0
-    peak = float(np.abs(total - mix.astype(np.int64)).max(initial=0))
+    total = -mix.astype(np.int32)
+    for stem in stems:
+        total += stem
+    peak = float(np.abs(total).max(initial=0))
     return 20 * np.log10(peak / FULL_SCALE) if peak else SILENT_DBFS
