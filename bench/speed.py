@@ -108,13 +108,13 @@ def direct_figures(maker: BeatMaker, repeats: int) -> dict[str, float]:
     plain, keep, flat, stems = [], [], [], []
     for seed in range(repeats + 1):
         spec = GenerationSpec(STEPS, "any", 1.0, seed, bpm=BPM)
-        plain.append(_timed(lambda: maker.generator.generate([spec])))
+        plain.append(_timed(lambda s=spec: maker.generator.generate([s])))
         beat = maker.generator.generate([spec])[0]
         redo = GenerationSpec(STEPS, "any", 1.0, seed + 1, bpm=BPM, keep=beat, keep_classes=kept)
-        keep.append(_timed(lambda: maker.generator.generate([redo])))
+        keep.append(_timed(lambda s=redo: maker.generator.generate([s])))
         request = BeatRequest(bpm=BPM, bars=BARS, seed=seed)
-        flat.append(_timed(lambda: maker.make(request)))
-        stems.append(_timed(lambda: maker.make(replace(request, stems=True))))
+        flat.append(_timed(lambda r=request: maker.make(r)))
+        stems.append(_timed(lambda r=request: maker.make(replace(r, stems=True))))
     figures = {name: statistics.median(times[1:])  # the first pair warms up
                for name, times in (("plain_gen_ms_p50", plain), ("keep_gen_ms_p50", keep),
                                    ("plain_e2e_ms_p50", flat), ("stems_e2e_ms_p50", stems))}

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from engine.errors import EngineError
 
-
 STEMS_SUFFIX = "_stems.zip"
 """The stems zip is written as `beat_stems.zip` beside `beat.mid`."""
 

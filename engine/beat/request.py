@@ -246,11 +246,7 @@ def check_edits(edits: tuple[Edit, ...], bars: int, primer_bars: int = 0) -> Non
     for edit in edits:
         if edit.action not in EDIT_ACTIONS:
             raise BadValue("then", edit.action, "edits like " + EDITS_EXAMPLE)
-        if edit.action in PART_ACTIONS and edit.part not in DRUM_PARTS:
-            raise BadValue("then", f"{edit.action}:{edit.part}", f"a part after {edit.action}: "
-                           f"{PARTS_TEXT} (like {edit.action}:hats:{edit.seed})")
-        if edit.action not in PART_ACTIONS and edit.part:
-            raise BadValue("then", edit.text(), "edits like " + EDITS_EXAMPLE)
+        _check_part(edit)
         try:
             FIELD["seed"].kind.check("seed", edit.seed)
         except BadValue as error:  # the user typed `then`, not `seed`
@@ -260,6 +256,19 @@ def check_edits(edits: tuple[Edit, ...], bars: int, primer_bars: int = 0) -> Non
             if total + EXTEND_BARS > BARS_RANGE[1]:
                 raise TooLong(total, EXTEND_BARS, BARS_RANGE[1])
             total += EXTEND_BARS
+
+
+def _check_part(edit: Edit) -> None:
+    """A `new` edit names a part; no other edit does.
+
+    Raises:
+        BadValue: an unknown part (listing the parts), or a part where none belongs.
+    """
+    if edit.action in PART_ACTIONS and edit.part not in DRUM_PARTS:
+        raise BadValue("then", f"{edit.action}:{edit.part}", f"a part after {edit.action}: "
+                       f"{PARTS_TEXT} (like {edit.action}:hats:{edit.seed})")
+    if edit.action not in PART_ACTIONS and edit.part:
+        raise BadValue("then", edit.text(), "edits like " + EDITS_EXAMPLE)
 
 
 def check_parts(mute: tuple[str, ...], keep: tuple[str, ...], has_primer: bool) -> None:

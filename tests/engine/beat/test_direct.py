@@ -89,3 +89,13 @@ def test_bad_part_settings_give_one_line_saying_what_to_do(maker, text, error, w
     with pytest.raises(error) as refused:
         maker.make(parse_request(text))
     assert words in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_new_part_of_a_continued_beat_keeps_the_users_primer_bars(maker):
+    hits = [(b / 2, 36 if b % 4 == 0 else 38 if b % 4 == 2 else 42, 100) for b in range(16)]
+    request = BeatRequest(bars=2, style="rock", seed=6, primer=drum_file(hits))
+    before = maker.make(request)
+    after = maker.make(replace(request, then=(Edit("new", 2, "hats"),)))
+
+    primer_steps = read_midi(drum_file(hits)).pattern.steps
+    assert after.pattern.slice(0, primer_steps) == before.pattern.slice(0, primer_steps)

@@ -28,7 +28,8 @@ def test_kept_drums_are_byte_identical_for_100_seeds_and_every_style(generator, 
     specs, beats = plain
     kept = [c for c in range(N_CLASSES) if c not in DRUM_PARTS[part]]
     redo = [GenerationSpec(STEPS, spec.style, 1.0, spec.seed + 1, keep=beat,
-                           keep_classes=tuple(kept)) for spec, beat in zip(specs, beats, strict=True)]
+                           keep_classes=tuple(kept))
+            for spec, beat in zip(specs, beats, strict=True)]
 
     new = generator.generate(redo)
 
@@ -54,7 +55,16 @@ def test_keeping_every_class_returns_the_pattern(generator):
     assert made == first
 
 
-def test_a_spec_cannot_keep_drums_and_have_a_primer():
+def test_a_spec_cannot_keep_drums_and_vary_a_guide():
     first = load_generator().generate([GenerationSpec(16, "any", 1.0, 1)])[0]
     with pytest.raises(ValueError):
-        GenerationSpec(16, "any", 1.0, 1, primer=first, keep=first, keep_classes=(0,))
+        GenerationSpec(16, "any", 1.0, 1, guide=first, keep=first, keep_classes=(0,))
+
+
+def test_with_a_primer_its_steps_stay_whole_and_the_rest_keeps_the_kept_drums(generator):
+    beat = generator.generate([GenerationSpec(48, "funk", 1.0, 8)])[0]
+    primer = beat.slice(0, 16)
+    made = generator.generate([GenerationSpec(32, "funk", 1.0, 9, primer=primer, keep=beat,
+                                              keep_classes=(0, 1))])[0]
+    assert made.slice(0, 16) == primer
+    assert made.velocity[:, :2].tobytes() == beat.velocity[:, :2].tobytes()
