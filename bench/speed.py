@@ -13,6 +13,12 @@ Figures, all for 8 bars at 85 bpm:
   same end-to-end loop, and cpu_vs_render: that over stages_ms.render, the FluidSynth time;
   cpu_ms_per_beat_p50 and cpu_p50_vs_render: the same from the p50 of each beat's CPU, a
   like-for-like ratio to the p50 render that slow spells of the machine move less;
+- keep_gen_ms_p50 and keep_gen_vs_plain: keep and redo (`then=new:hats`: every drum but the
+  hats kept, the hats written around them) against plain generation of 8 bars, interleaved in
+  one loop, so a slow spell of the machine falls on both alike;
+- stems_e2e_ms_p50 and stems_e2e_vs_plain: a `stems=yes` request end to end (a stem per drum
+  rendered and encoded, the MIDI stems, the zip) against the same request without stems,
+  interleaved likewise;
 - ready_s and rss_mb: a fresh process importing and loading the engine until it has made one
   beat, and its resident memory then; python_start_s is the bare interpreter's start-up.
 """
@@ -25,12 +31,13 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from engine.beat.maker import BeatMaker
 from engine.beat.request import BeatRequest
 from engine.model.generator import GenerationSpec
-from engine.music.drums import STEPS_PER_BAR
+from engine.music.drums import DRUM_PARTS, N_CLASSES, STEPS_PER_BAR
 
 BARS = 8
 BPM = 85.0
@@ -92,6 +99,28 @@ def end_to_end(maker: BeatMaker, repeats: int
     cpu_ms = (cpu_seconds() - cpu_start) * 1000 / repeats
     return (statistics.median(totals), {k: statistics.median(v) for k, v in stages.items()},
             cpu_ms, statistics.median(cpu))
+
+
+def direct_figures(maker: BeatMaker, repeats: int) -> dict[str, float]:
+    """Keep-and-redo generation against plain generation, and a stems request end to end
+    against a plain one, each pair timed in turn in one loop (median ms and their ratios)."""
+    kept = tuple(c for c in range(N_CLASSES) if c not in DRUM_PARTS["hats"])
+    plain, keep, flat, stems = [], [], [], []
+    for seed in range(repeats + 1):
+        spec = GenerationSpec(STEPS, "any", 1.0, seed, bpm=BPM)
+        plain.append(_timed(lambda s=spec: maker.generator.generate([s])))
+        beat = maker.generator.generate([spec])[0]
+        redo = GenerationSpec(STEPS, "any", 1.0, seed + 1, bpm=BPM, keep=beat, keep_classes=kept)
+        keep.append(_timed(lambda s=redo: maker.generator.generate([s])))
+        request = BeatRequest(bpm=BPM, bars=BARS, seed=seed)
+        flat.append(_timed(lambda r=request: maker.make(r)))
+        stems.append(_timed(lambda r=request: maker.make(replace(r, stems=True))))
+    figures = {name: statistics.median(times[1:])  # the first pair warms up
+               for name, times in (("plain_gen_ms_p50", plain), ("keep_gen_ms_p50", keep),
+                                   ("plain_e2e_ms_p50", flat), ("stems_e2e_ms_p50", stems))}
+    figures["keep_gen_vs_plain"] = figures["keep_gen_ms_p50"] / figures["plain_gen_ms_p50"]
+    figures["stems_e2e_vs_plain"] = figures["stems_e2e_ms_p50"] / figures["plain_e2e_ms_p50"]
+    return figures
 
 
 def cpu_seconds() -> float:
@@ -157,6 +186,7 @@ def run_bench(repeats: int = 30, keras: bool = True) -> dict:
     result["cpu_vs_render"] = result["cpu_ms_per_beat"] / render
     result["cpu_p50_vs_render"] = result["cpu_ms_per_beat_p50"] / render
     result["gen_ms_p50"] = generation(maker, repeats)
+    result.update(direct_figures(maker, repeats))
     if keras:
         from engine.model.generator import DEFAULT_MODEL
 

@@ -10,6 +10,9 @@ from pathlib import Path
 
 from engine.errors import EngineError
 
+STEMS_SUFFIX = "_stems.zip"
+"""The stems zip is written as `beat_stems.zip` beside `beat.mid`."""
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register `beat`."""
@@ -22,6 +25,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--count", type=int, default=1, help="how many beats (seeds follow on)")
     p.add_argument("--model", type=Path, default=None, help="model file (.npz)")
     p.add_argument("--primer", type=Path, default=None, help="a MIDI file to continue")
+    p.add_argument("--stems", action="store_true",
+                   help="also write BEAT_stems.zip: an audio file per drum and a MIDI track "
+                        "per drum (as stems=yes)")
     p.add_argument("--soundfonts", type=Path, default=None,
                    help="folder of kits (default: $BEATBOT_SOUNDFONT_DIR, else ./soundfonts)")
     p.set_defaults(func=run)
@@ -36,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
         request = parse_request(" ".join(args.settings))
         if args.primer:
             request = replace(request, primer=_read(args.primer))
+        if args.stems:
+            request = replace(request, stems=True)
         if not 1 <= args.count <= 100:
             raise EngineError("`--count` must be from 1 to 100.")
         maker = BeatMaker.load(args.model, soundfont_dir(args.soundfonts))
@@ -87,6 +95,8 @@ def write_files(beat, stem: Path) -> list[Path]:
     files = {stem.with_suffix(".mid"): beat.midi, stem.with_suffix(".png"): beat.image}
     if beat.audio is not None:
         files[stem.with_suffix("." + beat.audio.format)] = beat.audio.data
+    if beat.stems is not None:
+        files[stem.with_name(stem.name + STEMS_SUFFIX)] = beat.stems.zip
     for path, data in files.items():
         path.write_bytes(data)
     return list(files)
@@ -99,5 +109,7 @@ def summary(beat, paths: list[Path]) -> str:
     audio = "" if beat.audio else f" (no audio: {beat.audio_error})"
     names = ", ".join(p.name for p in paths)
     remarks = "".join(f" ({remark})" for remark in beat.remarks)
+    if beat.stems is not None and beat.stems.note:
+        remarks += f" ({beat.stems.note})"
     return (f"{names}: seed={r.seed} style={r.style} kit={beat.kit.name} bpm={r.bpm:g} "
             f"bars={beat.pattern.bars} model={beat.model} | {stages}{audio}{remarks}")

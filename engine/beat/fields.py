@@ -143,6 +143,80 @@ class Name:
 
 
 @dataclass(frozen=True)
+class Names:
+    """Some names of a fixed set, typed comma-separated (`toms,cymbals`); kept as a tuple in
+    the set's order, each once (none is the empty tuple)."""
+
+    values: tuple[str, ...]
+
+    @property
+    def allowed(self) -> str:
+        """`some of kick, snare, hats`."""
+        return "some of " + ", ".join(self.values)
+
+    def read(self, key: str, text: str) -> tuple[str, ...]:
+        """`toms,cymbals` -> ("toms", "cymbals") (checked by `check`)."""
+        return tuple(name.strip() for name in text.split(",") if name.strip())
+
+    def check(self, key: str, value: object, names: tuple[str, ...] = ()) -> tuple[str, ...]:
+        """The names, each one of the set (text is read first).
+
+        Raises:
+            BadValue: a name is not in the set (listing the set).
+        """
+        given = self.read(key, value) if isinstance(value, str) else tuple(value)
+        found = set()
+        for name in given:
+            if str(name).strip().lower() not in self.values:
+                raise BadValue(key, name, "names from " + ", ".join(self.values))
+            found.add(str(name).strip().lower())
+        return tuple(name for name in self.values if name in found)
+
+    @staticmethod
+    def text(value: tuple[str, ...]) -> str:
+        """As typed: `toms,cymbals`."""
+        return ",".join(value)
+
+
+YES_WORDS = ("yes", "true", "on", "1")
+NO_WORDS = ("no", "false", "off", "0")
+
+
+@dataclass(frozen=True)
+class YesNo:
+    """A switch: `yes` or `no` (also true/false, on/off, 1/0)."""
+
+    @property
+    def allowed(self) -> str:
+        """`yes or no`."""
+        return "yes or no"
+
+    def read(self, key: str, text: str) -> bool:
+        """`yes` -> True, `no` -> False.
+
+        Raises:
+            BadValue: any other word.
+        """
+        word = text.strip().lower()
+        if word in YES_WORDS or word in NO_WORDS:
+            return word in YES_WORDS
+        raise BadValue(key, text, self.allowed)
+
+    def check(self, key: str, value: object, names: tuple[str, ...] = ()) -> bool:
+        """The switch as a bool (text is read first)."""
+        if isinstance(value, str):
+            return self.read(key, value)
+        if not isinstance(value, bool):
+            raise BadValue(key, value, self.allowed)
+        return value
+
+    @staticmethod
+    def text(value: bool) -> str:
+        """`yes`, or nothing for no (the default, which replay lines leave out)."""
+        return "yes" if value else ""
+
+
+@dataclass(frozen=True)
 class Field:
     """One request key, declared once.
 

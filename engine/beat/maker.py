@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from engine.beat.picture import draw_grid
 from engine.beat.request import BARS_RANGE, EXTEND_BARS, BeatRequest, Edit, check_edits
+from engine.beat.stems import Stems, pack_stems, stem_notes, stems_midi
 from engine.errors import BadValue, RenderError, TooLong
 from engine.model.generator import GenerationSpec, Generator
-from engine.music.drums import STEPS_PER_BAR
+from engine.music.drums import DRUM_PARTS, N_CLASSES, STEPS_PER_BAR, part_classes
 from engine.music.midi_io import MidiBeat, read_midi, write_midi
 from engine.music.notes import Note, perform
 from engine.music.pattern import Pattern
 from engine.sound.encode import EncodedAudio, encode
 from engine.sound.kits import Kit, load_kits, resolve_kit
 from engine.sound.render import Renderer
+from engine.sound.stems import RenderedStems, render_stems
 
+STEM_ENCODERS = 2
+"""Threads that encode a stems request's files side by side."""
 SOUNDFONT_DIR = Path(__file__).resolve().parents[2] / "soundfonts"
 """The kits of a source checkout: the repo's soundfonts/ folder."""
 
@@ -39,6 +44,10 @@ class Beat:
         model: the generator's name.
         remarks: lines worth telling the user about how the request was read (a primer's
             drums found off channel 10), or none.
+        stems: the zipped stems when the request asks for them (`stems`), else None.
+
+    The pattern, notes, MIDI, audio and picture are the beat as heard: the request's muted
+    parts (`mute`) are left out of all of them.
     """
 
     request: BeatRequest
@@ -52,6 +61,7 @@ class Beat:
     timings_ms: dict[str, float]
     model: str
     remarks: tuple[str, ...] = ()
+    stems: Stems | None = None
 
 
 class BeatMaker:
@@ -140,30 +150,42 @@ class BeatMaker:
                 for r, p, (_, primer) in zip(requests, patterns, firsts, strict=True)]
 
     def _first_spec(self, request: BeatRequest) -> tuple[GenerationSpec, MidiBeat | None]:
-        """The first generation of a recipe (before its edits), and its primer as read."""
+        """The first generation of a recipe (before its edits), and its primer as read. With
+        `keep`, the primer's kept parts play through its length and the model writes the
+        other drums around them there, then goes on for `bars` bars."""
         primer = read_midi(request.primer) if request.primer else None
         if primer is not None:
             _check_primer_room(request, primer.pattern.bars)
-        return GenerationSpec(request.bars * STEPS_PER_BAR, request.style, request.temperature,
+        spec = GenerationSpec(request.bars * STEPS_PER_BAR, request.style, request.temperature,
                               request.seed, request.fills,
-                              primer.pattern if primer else None, bpm=request.bpm), primer
+                              primer.pattern if primer else None, bpm=request.bpm)
+        if primer is not None and request.keep:
+            spec = replace(spec, steps=primer.pattern.steps + spec.steps, primer=None,
+                           keep=primer.pattern, keep_classes=part_classes(request.keep))
+        return spec, primer
 
     def _finish(self, request: BeatRequest, pattern: Pattern, gen_ms: float,
                 remarks: tuple[str, ...] = ()) -> Beat:
-        """Perform, write, render, encode and draw one pattern, timing each stage."""
+        """Perform, write, render, encode and draw one pattern (its muted parts left out),
+        timing each stage."""
         timings = {"generate": gen_ms}
         clock = _Clock(timings)
         kit = resolve_kit(self.kits, request.kit, request.style)
+        pattern = pattern.without(part_classes(request.mute))
         with clock("midi"):
             notes = perform(pattern, kit.pitches, request.swing,
                             request.groove, request.humanize)
             midi = write_midi(notes, request.bpm, pattern.steps)
-        audio, audio_error = self._audio(notes, request, pattern.steps, kit, clock)
+        stems = None
+        if request.stems:
+            audio, audio_error, stems = self._stems(pattern, request, kit, clock)
+        else:
+            audio, audio_error = self._audio(notes, request, pattern.steps, kit, clock)
         with clock("image"):
             image = draw_grid(pattern.on_grid())
         timings["total"] = sum(timings.values())
         return Beat(replace(request, kit=kit.name), kit, pattern, notes, midi, audio,
-                    audio_error, image, timings, self.generator.name, remarks)
+                    audio_error, image, timings, self.generator.name, remarks, stems)
 
     def _audio(self, notes, request, steps, kit, clock) -> tuple[EncodedAudio | None, str | None]:
         """Render and encode; returns the file, or None and why audio failed."""
@@ -174,6 +196,37 @@ class BeatMaker:
                 return encode(samples, request.audio_format), None
         except RenderError as error:
             return None, str(error)
+
+    def _stems(self, pattern: Pattern, request: BeatRequest, kit: Kit, clock: _Clock
+               ) -> tuple[EncodedAudio | None, str | None, Stems]:
+        """Render the mix with its stems and encode them all; returns the mix's file (or
+        None and why audio failed) and the stems (the MIDI stems alone when audio failed)."""
+        steps, bpm = pattern.steps, request.bpm
+        with clock("stems"):
+            notes = stem_notes(pattern, kit, request.swing, request.groove, request.humanize)
+            midi = stems_midi(notes, bpm, steps)
+        try:
+            with clock("render"):
+                rendered = render_stems(self.renderer, notes, bpm, steps, kit)
+            with clock("encode"):
+                mix, files = _encode_stems(rendered, request.audio_format)
+        except RenderError as error:
+            return None, str(error), pack_stems(midi, {}, note=f"No audio stems: {error}.")
+        with clock("zip"):
+            stems = pack_stems(midi, files, rendered.residual_dbfs)
+        return mix, None, stems
+
+
+def _encode_stems(rendered: RenderedStems, audio_format: str
+                  ) -> tuple[EncodedAudio, dict[int, EncodedAudio]]:
+    """Encode the mix and every stem, STEM_ENCODERS at a time: LAME and libopus let go of
+    Python's lock while they work, so a stems request takes about half the time on two
+    cores (the files are the same either way)."""
+    with ThreadPoolExecutor(STEM_ENCODERS) as pool:
+        mix = pool.submit(encode, rendered.mix, audio_format)
+        stems = {cls: pool.submit(encode, stem, audio_format)
+                 for cls, stem in rendered.stems.items()}
+        return mix.result(), {cls: done.result() for cls, done in stems.items()}
 
 
 def _check_primer_room(request: BeatRequest, primer_bars: int) -> None:
@@ -195,12 +248,18 @@ def _check_primer_room(request: BeatRequest, primer_bars: int) -> None:
 def _edit_spec(request: BeatRequest, edit: Edit, pattern: Pattern, primer_steps: int
                ) -> GenerationSpec:
     """One edit of a recipe: vary `pattern` (same length; the user's primer steps stay as
-    they are) or continue it by EXTEND_BARS."""
+    they are), write one part of it new around the parts it keeps (same length; the primer
+    steps stay whole), or continue it by EXTEND_BARS."""
+    primer = pattern.slice(0, primer_steps) if primer_steps else None
     if edit.action == "vary":
-        primer = pattern.slice(0, primer_steps) if primer_steps else None
         return GenerationSpec(pattern.steps - primer_steps, request.style,
                               request.temperature, edit.seed, request.fills, primer,
                               guide=pattern, bpm=request.bpm)
+    if edit.action == "new":
+        kept = tuple(c for c in range(N_CLASSES) if c not in DRUM_PARTS[edit.part])
+        return GenerationSpec(pattern.steps - primer_steps, request.style,
+                              request.temperature, edit.seed, request.fills, primer,
+                              bpm=request.bpm, keep=pattern, keep_classes=kept)
     return GenerationSpec(EXTEND_BARS * STEPS_PER_BAR, request.style, request.temperature,
                           edit.seed, request.fills, primer=pattern, bpm=request.bpm)
 

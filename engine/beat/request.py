@@ -8,9 +8,9 @@ import secrets
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from engine.beat.fields import Field, Name, Number, OneOf
-from engine.errors import BadValue, TooLong
-from engine.music.drums import ANY_STYLE, DEFAULT_BARS, DEFAULT_BPM
+from engine.beat.fields import Field, Name, Names, Number, OneOf, YesNo
+from engine.errors import BadInput, BadValue, TooLong
+from engine.music.drums import ANY_STYLE, DEFAULT_BARS, DEFAULT_BPM, DRUM_PARTS
 
 BPM_RANGE = (40.0, 300.0)
 BARS_RANGE = (1, 64)
@@ -23,44 +23,56 @@ FILL_EVERY = (0, 2, 4, 8)
 AUDIO_FORMATS = ("mp3", "ogg", "wav")
 AUTO_KIT = "auto"
 PRIMER_MAX_BYTES = 256 * 1024
-EDIT_ACTIONS = ("vary", "extend")
-"""What a button press can do to a beat: vary it, or extend it by EXTEND_BARS bars."""
+EDIT_ACTIONS = ("vary", "extend", "new")
+"""What a button press can do to a beat: vary it, extend it by EXTEND_BARS bars, or write
+one part of it new around the parts it keeps (`new:hats:7`)."""
+PART_ACTIONS = ("new",)
+"""Edit actions that name a part (DRUM_PARTS) between the action and the seed."""
+PARTS = tuple(DRUM_PARTS)
+"""The part names users type (`mute=toms,cymbals`, `keep=kick,snare`, `new:hats:7`)."""
+PARTS_TEXT = ", ".join(PARTS)
 EXTEND_BARS = 4
 """Bars one Extend adds."""
 MAX_EDITS = 32
 """Most edits one recipe may hold (each costs one more generation)."""
-EDITS_EXAMPLE = "vary:7,extend:9"
-_EDIT = re.compile(r"([a-z]+):([0-9]{1,10})")
+EDITS_EXAMPLE = "vary:7,extend:9,new:hats:5"
+_EDIT = re.compile(r"([a-z]+):(?:([a-z]+):)?([0-9]{1,10})")
+"""One edit: `vary:7`, or with a part, `new:hats:7`."""
 
 
 @dataclass(frozen=True)
 class Edit:
-    """One step of a beat's lineage: vary the beat so far, or extend it, with its own seed.
+    """One step of a beat's lineage: vary the beat so far, extend it, or write one part of
+    it new around the others, with its own seed.
 
     Attributes:
-        action: `vary` or `extend` (see EDIT_ACTIONS).
+        action: `vary`, `extend` or `new` (see EDIT_ACTIONS).
         seed: the seed of that step's generation.
+        part: for `new`, the part written new (a DRUM_PARTS name); else empty.
     """
 
     action: str
     seed: int
+    part: str = ""
 
     def text(self) -> str:
-        """As typed in a replay line: `vary:7`."""
+        """As typed in a replay line: `vary:7`, `new:hats:7`."""
+        if self.part:
+            return f"{self.action}:{self.part}:{self.seed}"
         return f"{self.action}:{self.seed}"
 
 
 class Edits:
-    """The `then` key: a lineage of edits, `vary:7,extend:9` (checked against the length by
-    `check_edits`)."""
+    """The `then` key: a lineage of edits, `vary:7,extend:9,new:hats:5` (checked against the
+    length by `check_edits`)."""
 
     allowed = f"edits like {EDITS_EXAMPLE}"
 
     def read(self, key: str, text: str) -> tuple[Edit, ...]:
-        """Read `vary:7,extend:9` into edits.
+        """Read `vary:7,extend:9,new:hats:5` into edits.
 
         Raises:
-            BadValue: the text is not comma-separated `action:seed` pairs.
+            BadValue: the text is not comma-separated `action:seed` or `action:part:seed`.
         """
         if not text:
             return ()
@@ -69,7 +81,8 @@ class Edits:
             found = _EDIT.fullmatch(part)
             if found is None:
                 raise BadValue(key, text, self.allowed)
-            edits.append(Edit(found.group(1), int(found.group(2))))
+            action, drum_part, seed = found.groups()
+            edits.append(Edit(action, int(seed), drum_part or ""))
         return tuple(edits)
 
     def check(self, key: str, value: object, names: tuple[str, ...] = ()) -> object:
@@ -103,7 +116,16 @@ FIELDS: tuple[Field, ...] = (
     Field("format", "audio_format", "mp3", OneOf(AUDIO_FORMATS), "audio file type",
           "format=ogg", ("audio",)),
     Field("then", "then", (), Edits(),
-          "what Variation and Extend did (replay lines carry it)", f"then={EDITS_EXAMPLE}"),
+          "what Variation, Extend and New ... did (replay lines carry it)",
+          f"then={EDITS_EXAMPLE}"),
+    Field("mute", "mute", (), Names(PARTS),
+          "leave parts out of the picture, MIDI and audio (unmute brings them back)",
+          "mute=toms,cymbals"),
+    Field("keep", "keep", (), Names(PARTS),
+          "with a primer: keep its parts exactly and write the other drums around them",
+          "keep=kick,snare"),
+    Field("stems", "stems", False, YesNo(),
+          "also a zip: one audio file per drum and a MIDI track per drum", "stems=yes"),
 )
 """Every key a user can type, in the order help lists them: the one declaration of each."""
 FIELD: dict[str, Field] = {field.key: field for field in FIELDS}
@@ -130,7 +152,14 @@ class BeatRequest:
         humanize: 0 (the groove as learned) to 1 (its offsets twice as large).
         audio_format: mp3, ogg or wav.
         primer: MIDI file bytes to continue, or None.
-        then: the edits made after the first generation, in order (Variation and Extend).
+        then: the edits made after the first generation, in order (Variation, Extend and
+            New ...).
+        mute: parts (DRUM_PARTS names) left out of the picture, the MIDI and the audio;
+            the beat is generated as without them, so unmuting brings back what was there.
+        keep: parts of the primer kept exactly through its whole length; the model writes
+            the other drums around them (needs a primer).
+        stems: also make the stems: one audio file per drum that plays and a MIDI file with
+            a track per drum, zipped.
     """
 
     bpm: float = DEFAULTS["bpm"]
@@ -146,6 +175,9 @@ class BeatRequest:
     audio_format: str = DEFAULTS["audio_format"]
     primer: bytes | None = None
     then: tuple[Edit, ...] = DEFAULTS["then"]
+    mute: tuple[str, ...] = DEFAULTS["mute"]
+    keep: tuple[str, ...] = DEFAULTS["keep"]
+    stems: bool = DEFAULTS["stems"]
     valid: bool = field(default=False, init=False, compare=False, repr=False)
     """True on the copy `validated` returns; any `replace` makes a copy that is not."""
 
@@ -162,6 +194,7 @@ class BeatRequest:
         Raises:
             BadValue: naming the first field that is out of range.
             TooLong: the edits extend the beat past BARS_RANGE[1] bars.
+            BadInput: every part muted, or `keep` without a primer or of every part.
         """
         known = {"style": styles, "kit": kits}
         values = {field.attr: field.kind.check(field.key, getattr(self, field.attr),
@@ -174,6 +207,7 @@ class BeatRequest:
         if self.primer is not None:
             check_primer_size(len(self.primer))
         check_edits(self.then, values["bars"])
+        check_parts(values["mute"], values["keep"], self.primer is not None)
         checked = replace(self, **values)
         object.__setattr__(checked, "valid", True)
         return checked
@@ -188,6 +222,8 @@ class BeatRequest:
         summaries and replay lines."""
         out: dict[str, object] = {f.key: getattr(self, f.attr) for f in FIELDS}
         out["then"] = ",".join(edit.text() for edit in self.then)
+        for key in ("mute", "keep", "stems"):
+            out[key] = FIELD[key].kind.text(out[key])
         out["primer_bytes"] = len(self.primer) if self.primer else 0
         return out
 
@@ -210,6 +246,7 @@ def check_edits(edits: tuple[Edit, ...], bars: int, primer_bars: int = 0) -> Non
     for edit in edits:
         if edit.action not in EDIT_ACTIONS:
             raise BadValue("then", edit.action, "edits like " + EDITS_EXAMPLE)
+        _check_part(edit)
         try:
             FIELD["seed"].kind.check("seed", edit.seed)
         except BadValue as error:  # the user typed `then`, not `seed`
@@ -219,6 +256,36 @@ def check_edits(edits: tuple[Edit, ...], bars: int, primer_bars: int = 0) -> Non
             if total + EXTEND_BARS > BARS_RANGE[1]:
                 raise TooLong(total, EXTEND_BARS, BARS_RANGE[1])
             total += EXTEND_BARS
+
+
+def _check_part(edit: Edit) -> None:
+    """A `new` edit names a part; no other edit does.
+
+    Raises:
+        BadValue: an unknown part (listing the parts), or a part where none belongs.
+    """
+    if edit.action in PART_ACTIONS and edit.part not in DRUM_PARTS:
+        raise BadValue("then", f"{edit.action}:{edit.part}", f"a part after {edit.action}: "
+                       f"{PARTS_TEXT} (like {edit.action}:hats:{edit.seed})")
+    if edit.action not in PART_ACTIONS and edit.part:
+        raise BadValue("then", edit.text(), "edits like " + EDITS_EXAMPLE)
+
+
+def check_parts(mute: tuple[str, ...], keep: tuple[str, ...], has_primer: bool) -> None:
+    """Refuse part choices that leave nothing to hear or nothing to write.
+
+    Raises:
+        BadInput: every part muted; `keep` without a primer; every part kept.
+    """
+    if len(mute) == len(PARTS):
+        raise BadInput("Muting every part leaves nothing to hear: mute at most four of {}, "
+                       "or take the MIDI file alone.", PARTS_TEXT)
+    if keep and not has_primer:
+        raise BadInput("{} keeps drums of a primer: attach a MIDI file to keep its parts, or "
+                       "redo one part of a beat with {}.", "keep", "then=new:hats:7")
+    if len(keep) == len(PARTS):
+        raise BadInput("Keeping every part leaves nothing to write: keep at most four of {}, "
+                       "or send the primer without {} to continue it.", PARTS_TEXT, "keep")
 
 
 def check_primer_size(size: int) -> None:

@@ -32,7 +32,7 @@ from engine.model.features import (
     tempo_group,
 )
 from engine.model.lstm import DrumLSTM
-from engine.music.drums import DEFAULT_BPM, N_CLASSES, STEPS_PER_BAR
+from engine.music.drums import DEFAULT_BPM, N_CLASSES, N_EVENTS, STEPS_PER_BAR
 from engine.music.pattern import Pattern
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "weights" / "default.npz"
@@ -46,6 +46,10 @@ VELOCITY_OF = bucket_velocity(np.arange(VELOCITY_BUCKETS)[:, None],
 OFFSET_LIMIT = 0.5 - 0.5 / OFFSET_BUCKETS
 """Shifted offsets stay half a bucket inside half a step, so a hit reads back on its step."""
 LOOKBACK = MAX_LAG
+EVENT_NUMBERS = np.arange(N_EVENTS)
+"""Every event number, for masking the events that disagree with kept drums."""
+CLASS_BITS = 1 << np.arange(N_CLASSES)
+"""The bit of each drum class in an event number."""
 DRAWS = 2 + 3 * N_CLASSES
 """Uniform numbers per step: the event, a variation's keep, and per class the velocity, the
 roll and the timing offset."""
@@ -64,6 +68,13 @@ class GenerationSpec:
         primer: a pattern to continue; the result starts with it.
         guide: a pattern to vary; the result keeps most of its steps.
         bpm: the tempo the beat is for (the model's tempo input).
+        keep: a pattern whose `keep_classes` the result plays exactly (hits, velocities,
+            rolls and timing), from step 0 for its length; at each of those steps the event
+            is drawn from the model's own distribution restricted to the events that agree
+            with the kept drums there (renormalised), and the other drums' velocity, roll
+            and timing come from the model. With a primer, `keep` counts from the primer's
+            first step (the primer's own steps stay whole). Not with a guide.
+        keep_classes: the drum classes of `keep` that are kept.
     """
 
     steps: int
@@ -74,6 +85,12 @@ class GenerationSpec:
     primer: Pattern | None = None
     guide: Pattern | None = None
     bpm: float = DEFAULT_BPM
+    keep: Pattern | None = None
+    keep_classes: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.keep is not None and self.guide is not None:
+            raise ValueError("a spec keeps drums of a pattern or varies a guide, not both")
 
 
 class Generator(Protocol):
@@ -141,11 +158,17 @@ class _Batch:
         self.hidden = np.zeros((batch, steps, lstm.hidden), np.float32)
         steps_now = np.arange(steps)
         self.free = (steps_now >= fixed[:, None]) & (steps_now < self.total[:, None])
+        # Kept drums: which classes are held at each step, and the event bits they force.
+        self.held = np.zeros((batch, steps, N_CLASSES), bool)
         for row, spec in enumerate(specs):
             if spec.primer is not None:
                 self._place(row, 0, spec.primer, 0, spec.primer.steps)
             if spec.guide is not None:
                 self._keep_guide(row, spec.guide)
+            if spec.keep is not None:
+                self._hold(row, spec.keep, spec.keep_classes)
+        self.held_bits = self.held.astype(np.int64) @ CLASS_BITS
+        self.held_events = (self.velocity > 0).astype(np.int64) @ CLASS_BITS & self.held_bits
         self.bar_busy = np.zeros(batch, bool)
         tempo = np.array([tempo_bucket(s.bpm) for s in specs])
         # Style guidance runs a second lane per row with style "any": the event logits become
@@ -172,6 +195,7 @@ class _Batch:
         state = self.lstm.initial_state(len(self.context))
         any_free = self.free.any(axis=0).tolist()
         self.all_free = self.free.all(axis=0).tolist()
+        self.any_held = self.held_bits.any(axis=0).tolist()
         for t in range(self.velocity.shape[1]):
             pos = t % STEPS_PER_BAR
             if pos == 0:
@@ -209,6 +233,12 @@ class _Batch:
         """Sample the event of one step (inverse CDF with one uniform number per row)."""
         if t % STEPS_PER_BAR >= EMPTY_BAR_LIMIT and not self.bar_busy.all():
             logits[~self.bar_busy, 0] = -np.inf  # never leave a bar empty
+        if self.any_held[t]:
+            # Only the events that play the kept drums as they are: the model's conditional
+            # given them (the softmax below renormalises). At least one class is free at a
+            # held step (see _hold), so some event other than silence always remains.
+            clash = EVENT_NUMBERS & self.held_bits[:, t, None] != self.held_events[:, t, None]
+            logits[clash] = -np.inf
         weights = np.exp(logits - logits.max(axis=-1, keepdims=True))
         cumulative = np.cumsum(weights, axis=-1, out=weights)
         draw = self.event_draw[:, t, None] * cumulative[:, -1:]
@@ -225,7 +255,7 @@ class _Batch:
         bucket. Each is one uniform number through the inverse CDF; where it falls inside
         its bucket places the velocity or offset inside the bucket. Only hit cells are
         computed."""
-        hits = EVENT_HITS[self.history[:, LOOKBACK:]] & self.free[..., None]
+        hits = EVENT_HITS[self.history[:, LOOKBACK:]] & self.free[..., None] & ~self.held
         row, step, cls = np.nonzero(hits)
         h = self.hidden[row, step]
         cells = np.arange(len(cls))
@@ -257,6 +287,21 @@ class _Batch:
         self.free[row, :steps] &= ~keep
         for t in np.flatnonzero(keep):
             self._place(row, t, guide, t, t + 1)
+
+    def _hold(self, row: int, keep: Pattern, classes: tuple[int, ...]) -> None:
+        """Copy the kept classes of `keep` exactly (hits, velocity, roll, timing) and hold
+        them, so the sampler writes only the other classes at those steps. Keeping every
+        class leaves nothing to sample: those steps are placed whole."""
+        steps = min(keep.steps, int(self.total[row]))
+        if len(set(classes)) == N_CLASSES:
+            self._place(row, 0, keep, 0, steps)
+            self.free[row, :steps] = False
+            return
+        cols = list(classes)
+        self.held[row][:steps, cols] = True
+        self.velocity[row][:steps, cols] = keep.velocity[:steps, cols]
+        self.roll[row][:steps, cols] = keep.roll[:steps, cols]
+        self.offset[row][:steps, cols] = keep.offset[:steps, cols]
 
     def _place(self, row: int, at: int, source: Pattern, start: int, stop: int) -> None:
         n = stop - start

@@ -45,6 +45,16 @@ CLASS_PITCHES: dict[int, tuple[int, ...]] = {
 """Input pitches of each class: all of GM percussion (35-81), the Roland TD-11 extras Groove
 uses (22 and 26 are hat edges, 58 is the floor-tom rim) and a few GM2 sounds."""
 
+DRUM_PARTS: dict[str, tuple[int, ...]] = {
+    "kick": (KICK,),
+    "snare": (SNARE,),
+    "hats": (CLOSED_HAT, OPEN_HAT),
+    "toms": (LOW_TOM, MID_TOM, HIGH_TOM),
+    "cymbals": (CRASH, RIDE),
+}
+"""The parts a user may keep, redo or mute, and the drum classes each one is (every class is
+in exactly one part)."""
+
 PITCH_TO_CLASS: dict[int, int] = {p: c for c, ps in CLASS_PITCHES.items() for p in ps}
 
 OUTPUT_PITCHES: tuple[int, ...] = (36, 38, 42, 46, 45, 48, 50, 49, 51)
@@ -64,3 +74,7 @@ def class_of(pitch: int) -> int | None:
     """Return the drum class of a MIDI pitch, or None for a pitch we do not play."""
     return PITCH_TO_CLASS.get(pitch)
 
+
+def part_classes(parts: tuple[str, ...] | list[str]) -> tuple[int, ...]:
+    """The drum classes of some parts (names from DRUM_PARTS), in class order."""
+    return tuple(sorted({cls for part in parts for cls in DRUM_PARTS[part]}))

@@ -33,6 +33,8 @@ MAX_OFFSET = 0.5
 MAX_STEPS = 64 * STEPS_PER_BAR * 4
 """Longest file we quantise (256 bars); longer input is refused, not truncated."""
 DRUM_TRACK_WORDS = ("drum", "perc", "kit", "beat")
+DRUM_TRACK_NAME = "Drums"
+"""The name of a beat's one drum track."""
 TAIL_STEPS = 2.0
 """A file that ends at most this many 16th steps past a bar line ends on that bar line: note
 tails and swung, humanized last hits run a little past the loop's end."""
@@ -116,6 +118,18 @@ def write_midi(notes: list[Note], bpm: float, steps: int) -> bytes:
         bpm: tempo.
         steps: length in 16th steps; the file ends exactly there so it loops in a DAW.
     """
+    return write_tracks({DRUM_TRACK_NAME: notes}, bpm, steps)
+
+
+def write_tracks(tracks: dict[str, list[Note]], bpm: float, steps: int) -> bytes:
+    """Write a type-1 file: the tempo track (4/4), then one named track per entry, each on
+    channel 10 (a drum's stems: `{"kick": [...], "snare": [...]}`).
+
+    Args:
+        tracks: notes by track name, in the order the tracks are written.
+        bpm: tempo.
+        steps: length in 16th steps; every track ends exactly there.
+    """
     midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
     end = steps * TICKS_PER_STEP
     meta = [
@@ -124,13 +138,22 @@ def write_midi(notes: list[Note], bpm: float, steps: int) -> bytes:
         (0, mido.MetaMessage("time_signature", numerator=4, denominator=4)),
     ]
     midi.tracks.append(_track(meta, end))
+    for name, notes in tracks.items():
+        midi.tracks.append(_drum_track(name, notes, end))
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    return buffer.getvalue()
+
+
+def _drum_track(name: str, notes: list[Note], end: int) -> mido.MidiTrack:
+    """One named channel-10 track of notes, ending at `end` ticks."""
     # Offs before ons at a tick (a stable sort keeps the notes' order otherwise). A Note's
     # pitch and velocity are checked data bytes already; mido's own checks were a third of
     # a beat's MIDI time, so each message is made once, unchecked, with its delta time.
     events = sorted([(n.tick, 1, n.pitch, n.velocity) for n in notes]
                     + [(n.tick + n.duration, 0, n.pitch, 0) for n in notes],
                     key=lambda e: e[:2])
-    drums = mido.MidiTrack([mido.MetaMessage("track_name", name="Drums")])
+    drums = mido.MidiTrack([mido.MetaMessage("track_name", name=name)])
     now = 0
     for tick, on, pitch, velocity in events:
         drums.append(mido.Message("note_on" if on else "note_off", skip_checks=True,
@@ -138,10 +161,7 @@ def write_midi(notes: list[Note], bpm: float, steps: int) -> bytes:
                                   time=tick - now))
         now = tick
     drums.append(mido.MetaMessage("end_of_track", time=max(0, end - now)))
-    midi.tracks.append(drums)
-    buffer = io.BytesIO()
-    midi.save(file=buffer)
-    return buffer.getvalue()
+    return drums
 
 
 def _bytes_of(source: bytes | str | Path) -> bytes:

@@ -76,6 +76,23 @@ class Pattern:
         """Return a copy with every offset zero (what the picture and the grid show)."""
         return Pattern(self.velocity.copy(), self.roll.copy())
 
+    def only(self, classes: tuple[int, ...] | list[int]) -> Pattern:
+        """Return a copy in which only these drum classes play (the others silent, as an
+        empty pattern holds them: velocity 0, roll 1, offset 0)."""
+        playing = np.zeros(N_CLASSES, bool)
+        playing[list(classes)] = True
+        return Pattern(np.where(playing, self.velocity, 0).astype(np.uint8),
+                       np.where(playing, self.roll, 1).astype(np.uint8),
+                       np.where(playing, self.offset, 0).astype(np.float32))
+
+    def without(self, classes: tuple[int, ...] | list[int]) -> Pattern:
+        """Return a copy with these drum classes silent (muted)."""
+        return self.only([c for c in range(N_CLASSES) if c not in set(classes)])
+
+    def playing(self) -> tuple[int, ...]:
+        """The drum classes that hit at least once, in class order."""
+        return tuple(int(c) for c in np.flatnonzero(self.onsets.any(axis=0)))
+
     def __eq__(self, other: object) -> bool:
         """Equal hits, velocities and rolls (offsets are timing, not the grid)."""
         if not isinstance(other, Pattern):

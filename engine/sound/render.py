@@ -51,10 +51,16 @@ BLOCK_FRAMES = 64
 FULL_SCALE = 32767
 FLUID_FAILED = -1
 
+POLYPHONY = 256
+"""Voices one synth may play at once."""
+SCRUB_NOTES_PER_BLOCK = 16
+"""Scrub notes started per block: FluidSynth's event queue takes only so many per block."""
+SCRUB_BLOCKS = 2
+"""Blocks of silence after the scrub voices are cut (see _Synth._scrub)."""
 _SETTINGS = {
     "synth.reverb.active": 0,  # dry drums; reverb and chorus also cost render time
     "synth.chorus.active": 0,
-    "synth.polyphony": 256,
+    "synth.polyphony": POLYPHONY,
 }
 _write_float = ctypes.CFUNCTYPE(
     ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
@@ -92,6 +98,15 @@ class Renderer:
         Raises:
             RenderError: the soundfont is missing or unreadable, or FluidSynth failed.
         """
+        return normalise(self.render_float(notes, bpm, steps, kit))
+
+    def render_float(self, notes: list[Note], bpm: float, steps: int, kit: Kit) -> np.ndarray:
+        """Play notes as `render` does, but return the synth's float32 (frames, 2) output
+        before normalising (what stems are split from, so they share the mix's gain).
+
+        Raises:
+            RenderError: as `render`.
+        """
         frames = loop_frames(steps, bpm)
         preroll = round(PREROLL_S * SAMPLE_RATE)
         synth = self._checkout()
@@ -99,7 +114,7 @@ class Renderer:
             audio = synth.play(kit, _events(notes, bpm, frames, preroll), preroll + frames)
         finally:
             self._idle.put(synth)
-        return normalise(audio[preroll:])
+        return audio[preroll:]
 
     def close(self) -> None:
         """Free every idle synth (call when no render is running)."""
@@ -153,8 +168,17 @@ def _events(notes: list[Note], bpm: float, frames: int, preroll: int
 
 def normalise(audio: np.ndarray) -> np.ndarray:
     """Scale float audio so its peak sits at PEAK_DBFS; return int16."""
+    return to_int16(audio, peak_gain(audio))
+
+
+def peak_gain(audio: np.ndarray) -> float:
+    """The gain that puts float audio's peak at PEAK_DBFS (at most MAX_GAIN; 0 for silence)."""
     peak = float(np.abs(audio).max(initial=0.0))
-    gain = min(10 ** (PEAK_DBFS / 20) / peak, MAX_GAIN) if peak > 0 else 0.0
+    return min(10 ** (PEAK_DBFS / 20) / peak, MAX_GAIN) if peak > 0 else 0.0
+
+
+def to_int16(audio: np.ndarray, gain: float) -> np.ndarray:
+    """Float audio times `gain`, as int16 samples (the caller keeps it within full scale)."""
     return np.round(audio * (gain * FULL_SCALE)).astype(np.int16)
 
 
@@ -195,6 +219,25 @@ class _Synth:
         if self.fs.program_select(DRUM_CHANNEL, sfid, kit.bank, kit.preset) == FLUID_FAILED:
             raise RenderError(f"kit `{kit.name}` has no preset {kit.bank}:{kit.preset} "
                               f"in {kit.soundfont.name}")
+        self._scrub(kit)
+
+    def _scrub(self, kit: Kit) -> None:
+        """Leave every voice of the synth in the same state, whatever it played before.
+
+        FluidSynth reuses its voices, and a voice's first block ramps from the level the
+        voice last played at: without this, a hit sounds a little different in its first
+        1.5 ms depending on the last render. Playing one note on every voice for a block,
+        then silencing them, makes each render depend on its own notes alone (and so the
+        same beat renders to the same samples, byte for byte).
+        """
+        pitch = kit.pitches[0]
+        scratch = np.zeros((SCRUB_BLOCKS * BLOCK_FRAMES, 2), np.float32)
+        for _ in range(POLYPHONY // SCRUB_NOTES_PER_BLOCK):
+            for _ in range(SCRUB_NOTES_PER_BLOCK):
+                self.fs.noteon(DRUM_CHANNEL, pitch, 1)
+            self._write(scratch, 0, BLOCK_FRAMES)
+        self.fs.all_sounds_off(DRUM_CHANNEL)
+        self._write(scratch, 0, len(scratch))
 
     def load(self, kit: Kit) -> int:
         """Load a kit's soundfont once; return its FluidSynth id."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -12,7 +12,7 @@ from engine.data.dataset import Corpus, Performance
 from engine.model.features import INPUT_NAMES
 from engine.model.generator import DrumGenerator, GenerationSpec
 from engine.model.lstm import DrumLSTM
-from engine.music.drums import STEPS_PER_BAR
+from engine.music.drums import DRUM_PARTS, N_CLASSES, STEPS_PER_BAR
 from engine.music.pattern import Pattern, whole_bars
 from engine.training import realism
 from engine.training.examples import Example, examples
@@ -30,6 +30,8 @@ TRAP_TEMPOS = (85.0, 150.0)
 """Trap is checked at a slow tempo (snare on 2 and 4) and a fast one (snare on 3)."""
 TRAP_BEATS = 100
 BATCH = 50
+REDO_SEED_OFFSET = 777_777
+"""What RedoPart adds to a beat's seed for the seed of its redo."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,33 @@ def evaluate(model: Scored | DrumLSTM, corpus: Corpus, plan: EvalPlan) -> dict:
     result["total_hits_per_bar_real"] = sum(result["hits_per_bar_real"].values())
     result["total_hits_per_bar_generated"] = sum(result["hits_per_bar_generated"].values())
     result["_patterns"] = {"real": real_beats, "generated": generated}
+    return result
+
+
+class RedoPart:
+    """A scored model whose beats are its plain beats with one part written new around the
+    others (`then=new:PART:SEED`), as the bot's New ... menu makes them."""
+
+    def __init__(self, model: Scored, part: str, seed_offset: int = REDO_SEED_OFFSET) -> None:
+        self.model, self.part, self.seed_offset = model, part, seed_offset
+        self.styles = model.styles
+        self.kept = tuple(c for c in range(N_CLASSES) if c not in DRUM_PARTS[part])
+
+    def generate(self, specs: list[GenerationSpec]) -> list[Pattern]:
+        """Write each plain beat, then its part again around the rest, with a new seed."""
+        plain = self.model.generate(specs)
+        return self.model.generate([replace(spec, seed=spec.seed + self.seed_offset, keep=beat,
+                                            keep_classes=self.kept)
+                                    for spec, beat in zip(specs, plain, strict=True)])
+
+
+def realness(model: Scored, corpus: Corpus, plan: EvalPlan) -> dict:
+    """The realism figures alone: two-sample accuracy against real held-out beats and the
+    style classifier's recognition, for beats drawn as `evaluate` draws them."""
+    real_beats = [p.pattern for p in corpus.split(plan.split) if not p.fill]
+    generated = _generate(model, _request_draw(corpus, plan, model.styles), plan)
+    result = _two_sample(corpus, real_beats, generated, plan)
+    result.update(_style_recognition(_style_beats(model, corpus, plan), corpus, plan))
     return result
 
 

@@ -135,3 +135,13 @@ def test_the_cli_gives_the_bots_one_line_errors(tmp_path):
     result = _cli("bpm=500", "--out", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == "beatbot: `bpm` can't be `500`: use a number from 40 to 300."
+
+
+def test_stems_write_a_zip_beside_the_other_files(tmp_path, capsys):
+    import zipfile
+
+    assert main(["beat", "bars=1", "seed=2", "style=trap", "--stems", "--out", str(tmp_path)]) == 0
+
+    names = zipfile.ZipFile(tmp_path / "beat_stems.zip").namelist()
+    assert "stems.mid" in names and "kick.mp3" in names
+    assert "beat_stems.zip" in capsys.readouterr().out
