@@ -22,21 +22,25 @@ def run(args: argparse.Namespace) -> int:
     """Run a worker until it is stopped.
 
     Returns:
-        0 after a clean stop; 1 without a queue URL, with bad settings, when the engine
-        won't load or Redis can't be reached.
+        1 when the engine won't load or Redis can't be reached (a restart may help); 0
+        after a clean stop (SIGTERM, busy or idle), and also without a queue URL or with bad
+        settings, after one line: as for `beatbot run` (cli.run.UNCONFIGURED), a restart
+        can't help those.
     """
     from pydantic import SecretStr, ValidationError
 
     from bot.settings import Settings
+    from cli.run import UNCONFIGURED
 
     try:
         settings = Settings(_env_file=args.env_file)
     except ValidationError as error:
-        return _fail(f"bad settings: {error}")
+        return _fail(f"bad settings: {error}", UNCONFIGURED)
     if args.queue_url:
         settings = settings.model_copy(update={"queue_url": SecretStr(args.queue_url)})
     if settings.queue_url is None:
-        return _fail("no job queue: set BEATBOT_QUEUE_URL=redis://host:6379 (or --queue-url)")
+        return _fail("no job queue: set BEATBOT_QUEUE_URL=redis://host:6379 (or --queue-url)",
+                     UNCONFIGURED)
     return _work(settings, args.name)
 
 
@@ -62,6 +66,6 @@ def _work(settings, name: str | None) -> int:
     return 0
 
 
-def _fail(line: str) -> int:
+def _fail(line: str, code: int = 1) -> int:
     print(f"beatbot worker: {line}", file=sys.stderr)
-    return 1
+    return code

@@ -26,6 +26,7 @@ from arq.connections import RedisSettings
 from arq.constants import in_progress_key_prefix
 from arq.worker import Worker, func
 
+from bot.health import start_heartbeat
 from bot.jobs.base import Ran, WorkerDied
 from bot.jobs.names import (
     JOB_TIMEOUT_S,
@@ -160,9 +161,12 @@ def build_worker(settings: Settings, maker: BeatMaker, name: str | None = None) 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["heartbeat"] = Heartbeat(ctx["redis"], name, slots=1)
         await ctx["heartbeat"].start()
+        ctx["health"] = start_heartbeat(settings.health_file)  # for `beatbot health`
         log.info("worker %s ready; model %s", name, maker.generator.name)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        if ctx.get("health") is not None:
+            ctx["health"].cancel()
         if "heartbeat" in ctx:
             await ctx["heartbeat"].stop()
         executor.shutdown(wait=False, cancel_futures=True)

@@ -19,6 +19,9 @@ debootstrap --variant=minbase \
 cp -a /etc/apt/sources.list.d/. "$ROOT/etc/apt/sources.list.d/"
 rm -f "$ROOT"/etc/apt/sources.list.d/*disabled* "$ROOT/etc/apt/sources.list"
 cp -a /etc/apt/apt.conf.d/99artifact-registry "$ROOT/etc/apt/apt.conf.d/" 2>/dev/null || true
+# The official Debian images' apt settings: no .debs or package caches kept, gzipped lists,
+# no translations, no suggested packages. This machine has the same files.
+cp -a /etc/apt/apt.conf.d/docker-* "$ROOT/etc/apt/apt.conf.d/"
 [ -f /etc/pip.conf ] && cp /etc/pip.conf "$ROOT/etc/pip.conf"
 cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/" 2>/dev/null || true
 chroot "$ROOT" update-ca-certificates >/dev/null

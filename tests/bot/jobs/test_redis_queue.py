@@ -198,13 +198,15 @@ async def test_worker_stopped_mid_job_hands_it_to_another(simcord_env, channel, 
     first = workers("first")
     request = asyncio.create_task(alice.send(channel, LONG_BEAT))
     await _started(queue)
-    first.stop()  # SIGTERM: arq cancels the job and queues it again
+    code = first.stop()  # SIGTERM: arq cancels the job and queues it again
     workers("second")
     await request
 
     assert len(_beats(channel)) == 1
     assert [r["outcome"] for r in log_rows(db_path)] == ["ok"]
-    assert "cancelled, will be run again" in (tmp_path / "first.log").read_text()
+    first_log = (tmp_path / "first.log").read_text()
+    assert "cancelled, will be run again" in first_log
+    assert code == 0 and "Traceback" not in first_log  # a clean stop, busy or not
     assert "try=2" in (tmp_path / "second.log").read_text()
 
 
