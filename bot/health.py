@@ -23,24 +23,31 @@ STALE_S = 30.0
 
 
 def start_heartbeat(path: Path | None) -> asyncio.Task[None] | None:
-    """Touch `path` now and every HEARTBEAT_S s from the running loop; None when no path.
+    """Touch `path` now, then every HEARTBEAT_S s from the running loop; None when no path.
 
     Cancel the task to stop (the file is then removed).
     """
-    return asyncio.create_task(_beat(path)) if path is not None else None
+    if path is None:
+        return None
+    _touch(path)
+    return asyncio.create_task(_beat(path))
 
 
 async def _beat(path: Path) -> None:
     try:
         while True:
-            try:
-                path.touch()
-            except OSError as error:  # a full or read-only /tmp: say so, keep serving
-                log.warning("heartbeat file %s: %s", path, error.strerror)
             await asyncio.sleep(HEARTBEAT_S)
+            _touch(path)
     finally:
         with contextlib.suppress(OSError):
             path.unlink()
+
+
+def _touch(path: Path) -> None:
+    try:
+        path.touch()
+    except OSError as error:  # a full or read-only /tmp: say so, keep serving
+        log.warning("heartbeat file %s: %s", path, error.strerror)
 
 
 def heartbeat_age_s(path: Path) -> float | None:

@@ -45,3 +45,9 @@ def run(args: argparse.Namespace) -> int:
 def _fail(line: str) -> int:
     print(f"beatbot health: {line}", file=sys.stderr)
     return 1
+
+
+if __name__ == "__main__":  # the image's healthcheck: no other subcommand's imports (numpy)
+    parser = argparse.ArgumentParser(prog="beatbot health")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    sys.exit(run(parser.parse_args(["health", *sys.argv[1:]])))

@@ -93,7 +93,13 @@ async def announce_end(ctx: dict[str, Any]) -> None:
     """After a job's result is stored: publish its id to the bot that asked (if it said where).
 
     A lost notice costs only time: the bot also looks for the result every few seconds.
+    A job cancelled by SIGTERM has not ended (arq queues it again), so it announces nothing:
+    its task is still marked cancelled, which made the publish itself raise CancelledError
+    on Python 3.11.2 and the worker exit 1.
     """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        return
     if ctx.get("reply_to"):
         try:
             await ctx["redis"].publish(ctx["reply_to"], ctx["job_id"])
