@@ -56,3 +56,15 @@ def test_bot_and_workers_have_a_healthcheck_and_stay_down_when_unconfigured():
     compose = (ROOT / "compose.yaml").read_text()
     beatbot = compose.split("x-beatbot:", 1)[1].split("\nservices:", 1)[0]
     assert "restart: on-failure" in beatbot  # `beatbot run` without a token exits 0
+
+
+def test_dependencies_are_installed_before_the_code_and_without_pyav():
+    """A one-line change reinstalled every dependency (18 s), PyAV's FFmpeg among them
+    (100 MB of a 297 MB layer); the sizes themselves are in docs/container.md."""
+    import tomllib
+
+    dockerfile = _dockerfile()
+    assert dockerfile.index("COPY pyproject.toml") < dockerfile.index("COPY engine")
+    assert "COPY . " not in dockerfile and "pip install ." not in dockerfile
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert not any(dep.startswith("av") for dep in project["dependencies"])
