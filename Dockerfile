@@ -7,21 +7,22 @@ FROM python:3.11-slim AS deps
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 COPY pyproject.toml /tmp/pyproject.toml
 # The run-time dependencies only (no build of the project itself); then what the bot never
-# reads: numpy's tests and headers, and pip's own caches.
+# reads (numpy's tests, headers and f2py), and the bytecode compiled once.
 RUN python -c "import tomllib; print(*tomllib.load(open('/tmp/pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" > /tmp/requirements.txt \
     && python -m venv --without-pip /venv \
     && pip --python /venv/bin/python install --no-compile -r /tmp/requirements.txt \
-    && cd /venv/lib/python3.11/site-packages \
-    && rm -rf numpy/*/tests numpy/tests numpy/_core/include numpy/f2py numpy/typing/tests \
-    && /venv/bin/python -m compileall -q -j 0 . \
-    && echo /app > beatbot.pth \
+    && site=/venv/lib/python3.11/site-packages \
+    && rm -rf "$site"/numpy/*/tests "$site"/numpy/tests "$site"/numpy/_core/include \
+        "$site"/numpy/f2py \
+    && /venv/bin/python -m compileall -q -j 0 "$site" \
+    && echo /app > "$site"/beatbot.pth \
     && printf '#!/venv/bin/python\nimport sys\nfrom cli.main import main\nsys.exit(main())\n' \
         > /venv/bin/beatbot && chmod 755 /venv/bin/beatbot
 
 FROM python:3.11-slim
 # FluidSynth renders the beats; libopus encodes Ogg (both from Debian, no FFmpeg).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libfluidsynth3=2.* libopus0 \
+    && apt-get install -y --no-install-recommends libfluidsynth3=2.* libopus0=1.* \
     && rm -rf /var/lib/apt/lists/* /var/cache/debconf/*-old /var/log/* \
     && useradd --no-create-home --home-dir /data --uid 10001 beatbot \
     && mkdir -p /data && chown beatbot:beatbot /data

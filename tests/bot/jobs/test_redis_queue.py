@@ -10,6 +10,7 @@ across two bot instances (each with its own event loop and simcord, sharing one 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import threading
@@ -222,10 +223,8 @@ async def test_a_cancelled_job_announces_nothing_and_raises_nothing(redis_server
     await listener.get_message(timeout=1)  # the subscription's own reply
 
     async def job() -> None:
-        try:
+        with contextlib.suppress(asyncio.CancelledError):  # as arq: "will be run again"
             await asyncio.sleep(30)
-        except asyncio.CancelledError:
-            pass  # as arq does: "cancelled, will be run again"
         await announce_end({"redis": client, "reply_to": "beatbot:done:bot", "job_id": "j1"})
 
     task = asyncio.create_task(job())
