@@ -127,11 +127,17 @@ class WorkerProcess:
             self.process.wait(STOP_TIMEOUT_S)
             self.process = None
 
-    def stop(self) -> None:
-        """SIGTERM (a running job goes back to the queue), then SIGKILL if it lingers."""
-        if self.process is not None:
-            _stop(self.process)
-            self.process = None
+    def stop(self) -> int | None:
+        """SIGTERM (a running job goes back to the queue), then SIGKILL if it lingers.
+
+        Returns:
+            The worker's exit code (negative: the signal that ended it); None if not running.
+        """
+        if self.process is None:
+            return None
+        code = _stop(self.process)
+        self.process = None
+        return code
 
 
 def _repo_path() -> str:
@@ -140,13 +146,13 @@ def _repo_path() -> str:
     return f"{root}{os.pathsep}{current}" if current else root
 
 
-def _stop(process: subprocess.Popen) -> None:
+def _stop(process: subprocess.Popen) -> int:
     process.terminate()
     try:
-        process.wait(STOP_TIMEOUT_S)
+        return process.wait(STOP_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         process.kill()
-        process.wait(STOP_TIMEOUT_S)
+        return process.wait(STOP_TIMEOUT_S)
 
 
 def _wait_until(ready, what: str) -> None:

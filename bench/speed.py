@@ -34,7 +34,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from engine.beat.maker import BeatMaker
+from engine.beat.maker import SOUNDFONT_DIR, BeatMaker
 from engine.beat.request import BeatRequest
 from engine.model.generator import GenerationSpec
 from engine.music.drums import DRUM_PARTS, N_CLASSES, STEPS_PER_BAR
@@ -51,11 +51,12 @@ TF_SETTLE_S = 0.5
 """Pause after TensorFlow work: its thread pools spin for a while and would slow our runs."""
 KERAS_BEAT_EVERY = 4
 READY_SCRIPT = """
-import json, resource, time
+import json, resource, sys, time
 t0 = time.perf_counter()
-from engine.beat.maker import BeatMaker
+from pathlib import Path
+from engine.beat.maker import SOUNDFONT_DIR, BeatMaker
 from engine.beat.request import BeatRequest
-maker = BeatMaker.load()
+maker = BeatMaker.load(None, Path(sys.argv[1]))
 maker.make(BeatRequest(bpm=85, bars=8, seed=1))
 import psutil
 print(json.dumps({"ready_s": time.perf_counter() - t0,
@@ -163,20 +164,22 @@ def _timed(run) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def cold_start() -> dict[str, float]:
-    """Start fresh processes: bare Python (baseline) and Python that loads the engine."""
+def cold_start(soundfonts: Path = SOUNDFONT_DIR) -> dict[str, float]:
+    """Start fresh processes: bare Python (baseline) and Python that loads the engine (and
+    the kits in `soundfonts`)."""
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", "pass"], check=True)
     python_s = time.perf_counter() - start
-    out = subprocess.run([sys.executable, "-c", READY_SCRIPT], check=True, capture_output=True,
-                         text=True).stdout
+    out = subprocess.run([sys.executable, "-c", READY_SCRIPT, str(soundfonts)], check=True,
+                         capture_output=True, text=True).stdout
     figures = json.loads(out.strip().splitlines()[-1])
     return {**figures, "python_start_s": python_s}
 
 
-def run_bench(repeats: int = 30, keras: bool = True) -> dict:
-    """Run every measure; returns the figures (keys as in the module docstring)."""
-    maker = BeatMaker.load()
+def run_bench(repeats: int = 30, keras: bool = True, soundfonts: Path = SOUNDFONT_DIR) -> dict:
+    """Run every measure, with the kits in `soundfonts`; returns the figures (keys as in the
+    module docstring)."""
+    maker = BeatMaker.load(None, soundfonts)
     result = {"bars": BARS, "bpm": BPM, "model": maker.generator.name}
     # End to end first: a worker never loads TensorFlow, whose objects would make every
     # full garbage collection of the loop slower and whose allocator settings change it.
@@ -196,7 +199,7 @@ def run_bench(repeats: int = 30, keras: bool = True) -> dict:
         result["speedup_vs_keras_step"] = result["keras_step_ms"] / ours
     result["audio_s"] = BARS * 4 * 60 / BPM
     result["e2e_realtime_ratio"] = result["audio_s"] * 1000 / result["e2e_ms_p50"]
-    result.update(cold_start())
+    result.update(cold_start(soundfonts))
     result["ready_vs_python_start"] = result["ready_s"] / result["python_start_s"]
     return result
 

@@ -13,6 +13,7 @@ import discord
 from discord.ext import commands, tasks
 
 from bot.errors import ShuttingDown
+from bot.health import start_heartbeat
 from bot.help import BeatHelp
 from bot.jobs import BeatJobs, JobQueue, LocalJobs
 from bot.requestlog import Database, spill_path
@@ -72,6 +73,7 @@ class BeatBot(commands.AutoShardedBot):
         """Makes and posts beats; the beat extension sets it when it loads."""
         self.closing = False
         self.shutdown_task: asyncio.Task[bool] | None = None
+        self.heartbeat: asyncio.Task[None] | None = None
 
     async def get_context(self, origin: discord.Message | discord.Interaction, /, *,
                           cls: type[commands.Context] = commands.Context) -> commands.Context:
@@ -83,10 +85,12 @@ class BeatBot(commands.AutoShardedBot):
         return await super().get_context(origin, cls=cls)
 
     async def setup_hook(self) -> None:
-        """Load the extensions, start the log retry, sync slash commands (if configured)."""
+        """Load the extensions, start the log retry and the heartbeat (`beatbot health`),
+        sync slash commands (if configured)."""
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.retry_log.start()
+        self.heartbeat = start_heartbeat(self.settings.health_file)
         if self.settings.sync_commands:
             try:
                 await self.sync_commands()
@@ -164,6 +168,8 @@ class BeatBot(commands.AutoShardedBot):
         and stop the executor."""
         self.closing = True
         self.retry_log.stop()  # after a write in progress, never in the middle of one
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
         try:
             await super().close()
         finally:

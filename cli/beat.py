@@ -55,9 +55,12 @@ def run(args: argparse.Namespace) -> int:
         for index, beat in enumerate(beats, 1):
             stem = args.out / ("beat" if args.count == 1 else f"beat_{index:02d}")
             print(summary(beat, write_files(beat, stem)))
-    except (EngineError, OSError) as error:
+    except EngineError as error:
         print(f"beatbot: {error_line(error)}", file=sys.stderr)
         return 2
+    except OSError as error:  # not the request's fault: the files or kits on this machine
+        print(f"beatbot: {os_error_line(error)}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -80,6 +83,16 @@ def soundfont_dir(given: Path | None) -> Path:
     from engine.beat.maker import SOUNDFONT_DIR
 
     return given or Path(os.environ.get("BEATBOT_SOUNDFONT_DIR") or SOUNDFONT_DIR)
+
+
+def os_error_line(error: OSError) -> str:
+    """One line for a file that could not be read or written, saying what to do."""
+    reason = (error.strerror or "it can't be opened").lower()
+    line = f"{error.filename}: {reason}" if error.filename else reason
+    if isinstance(error, PermissionError):
+        line += (f"; this runs as uid {os.getuid()}: let it write there (with Docker, run "
+                 "the image with --user \"$(id -u):$(id -g)\", or chown the folder to it)")
+    return line
 
 
 def error_line(error: Exception) -> str:

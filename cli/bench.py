@@ -40,8 +40,10 @@ def run(args: argparse.Namespace) -> int:
         result = run_load()
     else:
         from bench.speed import run_bench
+        from cli.beat import soundfont_dir
 
-        result = run_bench(args.repeats, keras=not args.no_keras)
+        result = run_bench(args.repeats, keras=not args.no_keras,
+                           soundfonts=soundfont_dir(None))
     from bench.speed import print_table, save
 
     print_table({key: value for key, value in result.items() if key != "runs"})

@@ -9,6 +9,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bot.settings import Settings
 
+UNCONFIGURED = 0
+"""Exit code when the settings can't run (no token, bad values, no queue): not a failure a
+restart can mend, so a supervisor that restarts on failure (compose's `on-failure`) leaves
+the process down after its one line."""
+
 
 def fail(line: str, command: str = "beatbot") -> int:
     """Say what stopped the command in one line on stderr; the exit code (1)."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from cli.common import fail, read_settings, setup_logging
+from cli.common import UNCONFIGURED, fail, read_settings, setup_logging
 
 if TYPE_CHECKING:
     from bot.settings import Settings
     from engine.beat.maker import BeatMaker
+
+
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -29,13 +31,17 @@ def run(args: argparse.Namespace) -> int:
     start-up with one line. SIGTERM or SIGINT stop the bot cleanly (see BeatBot.shutdown).
 
     Returns:
-        The exit code: 0 after a clean stop; 1 without a token, with bad settings, or when
-        the engine, the request log or Discord can't be reached.
+        The exit code: 1 when the engine, the request log or Discord can't be reached (a
+        restart may help); 0 after a clean stop, and also without a token or with bad
+        settings (after one line saying what to set): a restart can't help those, and a
+        supervisor that restarts on failure (compose's `on-failure`) leaves the bot down.
     """
     try:
         settings = _settings(args.env_file)
-        maker = _engine(settings) if settings else None
-        return _serve(settings, maker) if settings and maker else 1
+        if settings is None:
+            return UNCONFIGURED
+        maker = _engine(settings)
+        return _serve(settings, maker) if maker else 1
     except KeyboardInterrupt:  # Ctrl-C before the bot's own handler is installed
         return 0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cli.common import fail, read_settings, setup_logging
+from cli.common import UNCONFIGURED, fail, read_settings, setup_logging
 
 COMMAND = "beatbot worker"
 
@@ -25,19 +25,21 @@ def run(args: argparse.Namespace) -> int:
     """Run a worker until it is stopped.
 
     Returns:
-        0 after a clean stop; 1 without a queue URL, with bad settings, when the engine
-        won't load or Redis can't be reached.
+        1 when the engine won't load or Redis can't be reached (a restart may help); 0
+        after a clean stop (SIGTERM, busy or idle), and also without a queue URL or with bad
+        settings, after one line: as for `beatbot run` (cli.common.UNCONFIGURED), a restart
+        can't help those.
     """
     from pydantic import SecretStr
 
     settings = read_settings(args.env_file, COMMAND)
     if settings is None:
-        return 1
+        return UNCONFIGURED
     if args.queue_url:
         settings = settings.model_copy(update={"queue_url": SecretStr(args.queue_url)})
     if settings.queue_url is None:
-        return fail("no job queue: set BEATBOT_QUEUE_URL=redis://host:6379 (or --queue-url)",
-                    COMMAND)
+        fail("no job queue: set BEATBOT_QUEUE_URL=redis://host:6379 (or --queue-url)", COMMAND)
+        return UNCONFIGURED
     return _work(settings, args.name)
 
 

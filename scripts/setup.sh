@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian/Ubuntu clone to a beat in ./out, no Discord token needed:
-# system packages (libfluidsynth3), .venv, the package, then a demo beat. Audio is encoded in
-# process (LAME and libopus come inside the lameenc and av wheels), so ffmpeg is not needed.
+# system packages (libfluidsynth3, libopus0), .venv, the package, then a demo beat. Audio is
+# encoded in process (LAME inside the lameenc wheel, the system's libopus), so ffmpeg is not
+# needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 ldconfig -p 2>/dev/null | grep -q libfluidsynth.so.3 || need+=(libfluidsynth3)
+ldconfig -p 2>/dev/null | grep -q libopus.so.0 || need+=(libopus0)
 python3 -m venv --help >/dev/null 2>&1 && python3 -c "import ensurepip" 2>/dev/null \
   || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then

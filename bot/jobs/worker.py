@@ -26,6 +26,7 @@ from arq.connections import RedisSettings
 from arq.constants import in_progress_key_prefix
 from arq.worker import Worker, func
 
+from bot.health import start_heartbeat
 from bot.jobs.base import Ran, WorkerDied
 from bot.jobs.names import (
     JOB_TIMEOUT_S,
@@ -92,7 +93,13 @@ async def announce_end(ctx: dict[str, Any]) -> None:
     """After a job's result is stored: publish its id to the bot that asked (if it said where).
 
     A lost notice costs only time: the bot also looks for the result every few seconds.
+    A job cancelled by SIGTERM has not ended (arq queues it again), so it announces nothing:
+    its task is still marked cancelled, which made the publish itself raise CancelledError
+    on Python 3.11.2 and the worker exit 1.
     """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        return
     if ctx.get("reply_to"):
         try:
             await ctx["redis"].publish(ctx["reply_to"], ctx["job_id"])
@@ -160,9 +167,12 @@ def build_worker(settings: Settings, maker: BeatMaker, name: str | None = None) 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["heartbeat"] = Heartbeat(ctx["redis"], name, slots=1)
         await ctx["heartbeat"].start()
+        ctx["health"] = start_heartbeat(settings.health_file)  # for `beatbot health`
         log.info("worker %s ready; model %s", name, maker.generator.name)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        if ctx.get("health") is not None:
+            ctx["health"].cancel()
         if "heartbeat" in ctx:
             await ctx["heartbeat"].stop()
         executor.shutdown(wait=False, cancel_futures=True)

@@ -15,6 +15,8 @@ import json
 import logging
 import math
 import statistics
+import threading
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -45,6 +47,8 @@ MIGRATION_LOCK = 0x6265_6174
 """PostgreSQL advisory lock key: bots starting at once migrate one after the other."""
 CLOSE_RETRIES_S = (0.1, 0.5, 1.0, 2.0)
 """Pauses between the tries `close()` makes to write pending rows before spilling them."""
+THREADS_SETTLE_S = 2.0
+"""Longest a failed open waits for the connection threads it started to end."""
 SPILL_SUFFIX = ".unsaved.jsonl"
 """Appended to the SQLite file's name for rows one run could not write."""
 
@@ -107,10 +111,12 @@ class Database:
         if spill is None and url.get_backend_name() == "sqlite" and url.database:
             spill = spill_path(Path(url.database))
         database = cls(_engine(url), spill)
+        before = set(threading.enumerate())
         try:
             await database.migrate()
         except Exception as error:
             await database.engine.dispose()
+            await _threads_ended(set(threading.enumerate()) - before)
             raise LogOpenFailed(target, error) from error
         await database._load_spill()
         return database
@@ -285,6 +291,18 @@ class Database:
                 raise
             log.warning("the request log can't be read (%s)", _first_line(error))
             raise LogUnavailable() from error
+
+
+async def _threads_ended(threads: set[threading.Thread]) -> None:
+    """Wait, with the loop running, until `threads` end (at most THREADS_SETTLE_S).
+
+    aiosqlite lets go of its connection thread after a failed connect without waiting for
+    it; should the caller close its event loop first, the thread's last reply finds the loop
+    closed and prints `RuntimeError: Event loop is closed` after our one line.
+    """
+    deadline = time.monotonic() + THREADS_SETTLE_S
+    while any(thread.is_alive() for thread in threads) and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
 
 
 def spill_path(sqlite_file: Path) -> Path:

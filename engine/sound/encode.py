@@ -5,7 +5,8 @@ Everything runs in this process, with no encoder program to start per beat:
   one inside PyAV's wheel), in variable bitrate under a ceiling, behind the Xing (or Info)
   tag frame that tells players the length and the encoder's delay and padding, so the
   preview loops without a gap;
-- Ogg Opus through libopus in PyAV, which also resamples to Opus's 48 kHz;
+- Ogg Opus through the system's libopus (ctypes), after soxr resamples to Opus's 48 kHz,
+  in Ogg pages written here (PyAV did this with its own FFmpeg: 100 MB for one codec);
 - WAV through the standard library's `wave` (pydub only wrapped it, and without ffmpeg on
   the machine it warns at every start).
 A long beat steps its bitrate down until the file fits, then goes mono at a low rate.
@@ -13,13 +14,18 @@ A long beat steps its bitrate down until the file fits, then goes mono at a low 
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import io
+import struct
 import wave
+import zlib
 from dataclasses import dataclass
 
-import av
 import lameenc
 import numpy as np
+import soxr
 
 from engine.errors import RenderError
 from engine.sound.render import SAMPLE_RATE
@@ -52,6 +58,14 @@ OPUS_LOW_RATE = 24000
 """Sample rate of the last-resort mono Ogg, Hz (Opus has no 22050 Hz)."""
 OPUS_COMPLEXITY = 5
 """libopus complexity, 0-10: 5 encodes about a third faster than 10, inaudibly so here."""
+OPUS_FRAME_S = 0.02
+"""Length of one Opus packet, seconds (libopus's usual 20 ms)."""
+OPUS_MAX_PACKET = 4000
+"""Room for one encoded packet, bytes (libopus's recommended upper bound)."""
+OGG_PAGE_BYTES = 4096
+"""Packets are gathered into Ogg pages of about this size (each page costs 27+ bytes)."""
+OGG_SERIAL = 0x42454154
+"""The Ogg stream's serial number ("BEAT"): fixed, so a beat's file is the same every time."""
 BITRATES_KBPS = (128, 96, 64, 48, 32)
 """Bitrates to try for MP3 (the ceiling) and Ogg (the target), best first."""
 MPEG1_KBPS = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
@@ -106,7 +120,7 @@ def encode(samples: np.ndarray, audio_format: str, max_bytes: int = MAX_AUDIO_BY
         raise RenderError(f"unknown audio format `{audio_format}`")
     try:
         return _compressed(samples, audio_format, max_bytes)
-    except (av.FFmpegError, RuntimeError) as error:
+    except (OSError, RuntimeError) as error:
         raise RenderError(f"the {audio_format} encoder failed ({error})") from error
 
 
@@ -213,20 +227,137 @@ def _crc16(data: bytes) -> int:
 
 
 def _opus(samples: np.ndarray, kbps: int, rate: int = OPUS_RATE) -> bytes:
-    """Ogg Opus of int16 (frames, channels) samples, resampled to `rate`."""
-    layout = "mono" if samples.shape[1] == 1 else "stereo"
-    out = io.BytesIO()
-    with av.open(out, "w", format="ogg") as container:
-        stream = container.add_stream("libopus", rate=rate, layout=layout,
-                                      options={"compression_level": str(OPUS_COMPLEXITY)})
-        stream.bit_rate = kbps * 1000
-        frame = av.AudioFrame.from_ndarray(
-            np.ascontiguousarray(samples, dtype=np.int16).reshape(1, -1), format="s16",
-            layout=layout)
-        frame.sample_rate, frame.pts = SAMPLE_RATE, 0
-        for packet in (*stream.encode(frame), *stream.encode(None)):
-            container.mux(packet)
-    return out.getvalue()
+    """Ogg Opus of int16 (frames, channels) samples at SAMPLE_RATE, resampled to `rate`.
+
+    The stream is exactly the render's length: the header's pre-skip drops the encoder's
+    delay and the last page's granule position cuts the padding of the last packet.
+    """
+    frames = round(len(samples) * rate / SAMPLE_RATE)
+    resampled = soxr.resample(np.ascontiguousarray(samples, dtype=np.int16), SAMPLE_RATE, rate)
+    pcm = np.zeros((frames, samples.shape[1]), np.int16)  # soxr may be a sample off
+    pcm[:len(resampled[:frames])] = resampled[:frames]
+    encoder = _OpusEncoder(rate, samples.shape[1], kbps)
+    try:
+        packets = encoder.encode_all(pcm)
+        lookahead = encoder.lookahead()
+    finally:
+        encoder.close()
+    scale = OPUS_RATE // rate  # granule positions and pre-skip count 48 kHz samples
+    head = struct.pack("<8sBBHIhB", b"OpusHead", 1, samples.shape[1], lookahead * scale,
+                       SAMPLE_RATE, 0, 0)
+    vendor = _libopus().opus_get_version_string()
+    tags = b"OpusTags" + struct.pack("<I", len(vendor)) + vendor + struct.pack("<I", 0)
+    return _ogg([head, tags], packets, encoder.frame_size * scale, (lookahead + frames) * scale)
+
+
+class _OpusEncoder:
+    """One libopus encoder: `kbps` target, OPUS_COMPLEXITY, 20 ms packets."""
+
+    APPLICATION_AUDIO = 2049
+    SET_BITRATE = 4002
+    SET_COMPLEXITY = 4010
+    GET_LOOKAHEAD = 4027
+
+    def __init__(self, rate: int, channels: int, kbps: int) -> None:
+        self.lib = _libopus()
+        self.channels = channels
+        self.frame_size = round(rate * OPUS_FRAME_S)
+        error = ctypes.c_int()
+        self.state = self.lib.opus_encoder_create(rate, channels, self.APPLICATION_AUDIO,
+                                                  ctypes.byref(error))
+        self._check(error.value, "create")
+        self._check(self.lib.opus_encoder_ctl(self.state, self.SET_BITRATE,
+                                              ctypes.c_int32(kbps * 1000)), "bitrate")
+        self._check(self.lib.opus_encoder_ctl(self.state, self.SET_COMPLEXITY,
+                                              ctypes.c_int32(OPUS_COMPLEXITY)), "complexity")
+
+    def lookahead(self) -> int:
+        """The encoder's delay, samples at its rate (the stream's pre-skip)."""
+        value = ctypes.c_int32()
+        self._check(self.lib.opus_encoder_ctl(self.state, self.GET_LOOKAHEAD,
+                                              ctypes.byref(value)), "lookahead")
+        return value.value
+
+    def encode_all(self, pcm: np.ndarray) -> list[bytes]:
+        """Packets of `pcm` (frames, channels), the last 20 ms zero-padded, with one packet
+        more so that the encoder's delay does not cut the end."""
+        packets = -(-len(pcm) // self.frame_size) + 1
+        padded = np.zeros((packets * self.frame_size, self.channels), np.int16)
+        padded[:len(pcm)] = pcm
+        out = ctypes.create_string_buffer(OPUS_MAX_PACKET)
+        result = []
+        for frame in padded.reshape(packets, -1):
+            size = self.lib.opus_encode(self.state, frame.ctypes.data, self.frame_size, out,
+                                        OPUS_MAX_PACKET)
+            self._check(min(size, 0), "encode")
+            result.append(out.raw[:size])
+        return result
+
+    def close(self) -> None:
+        """Free the encoder."""
+        self.lib.opus_encoder_destroy(self.state)
+
+    def _check(self, code: int, step: str) -> None:
+        if code < 0:
+            reason = self.lib.opus_strerror(code).decode()
+            raise RuntimeError(f"libopus {step}: {reason}")
+
+
+@functools.cache
+def _libopus() -> ctypes.CDLL:
+    """The system's libopus (Debian's libopus0), typed.
+
+    Raises:
+        OSError: libopus is not installed.
+    """
+    lib = ctypes.CDLL(ctypes.util.find_library("opus") or "libopus.so.0")
+    lib.opus_encoder_create.restype = ctypes.c_void_p
+    lib.opus_encoder_create.argtypes = [ctypes.c_int32, ctypes.c_int, ctypes.c_int,
+                                        ctypes.POINTER(ctypes.c_int)]
+    lib.opus_encoder_ctl.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    lib.opus_encode.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int,
+                                ctypes.c_char_p, ctypes.c_int32]
+    lib.opus_encoder_destroy.argtypes = [ctypes.c_void_p]
+    lib.opus_strerror.restype = ctypes.c_char_p
+    lib.opus_get_version_string.restype = ctypes.c_char_p
+    return lib
+
+
+def _ogg(headers: list[bytes], packets: list[bytes], packet_samples: int, end: int) -> bytes:
+    """An Ogg stream: each header packet on a page of its own, then the audio packets
+    gathered into pages; `packet_samples` and `end` (the granule position of the last
+    page) count 48 kHz samples."""
+    pages = [_ogg_page([packet], 0, seq, 0x02 if seq == 0 else 0)
+             for seq, packet in enumerate(headers)]
+    batch, granule = [], 0
+    for index, packet in enumerate(packets):
+        batch.append(packet)
+        granule += packet_samples
+        last = index == len(packets) - 1
+        if last or sum(map(len, batch)) >= OGG_PAGE_BYTES or len(batch) * 6 > 250:
+            pages.append(_ogg_page(batch, min(granule, end) if not last else end,
+                                   len(pages), 0x04 if last else 0))
+            batch = []
+    return b"".join(pages)
+
+
+def _ogg_page(packets: list[bytes], granule: int, seq: int, flags: int) -> bytes:
+    """One Ogg page holding whole packets (each under 255 * 6 bytes, as Opus packets are)."""
+    lacing = b"".join(b"\xff" * (len(p) // 255) + bytes([len(p) % 255]) for p in packets)
+    page = bytearray(struct.pack("<4sBBqIIIB", b"OggS", 0, flags, granule, OGG_SERIAL, seq,
+                                 0, len(lacing)) + lacing + b"".join(packets))
+    page[22:26] = struct.pack("<I", _ogg_crc(bytes(page)))
+    return bytes(page)
+
+
+_REFLECT = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
+
+
+def _ogg_crc(data: bytes) -> int:
+    """Ogg's CRC-32 (polynomial 0x04C11DB7, not reflected, no inversions), through zlib's
+    reflected CRC-32 on bit-reversed bytes: C speed, no table walked in Python."""
+    raw = zlib.crc32(data.translate(_REFLECT), 0xFFFFFFFF) ^ 0xFFFFFFFF
+    return int(f"{raw:032b}"[::-1], 2)
 
 
 def _wav(samples: np.ndarray, max_bytes: int) -> EncodedAudio:

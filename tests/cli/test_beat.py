@@ -103,6 +103,30 @@ def test_a_primer_without_a_size_is_read_no_further_than_the_limit(tmp_path, cap
     assert peak < SIZE_CHECK_MEMORY_BYTES
 
 
+def test_an_unwritable_out_folder_is_exit_1_and_says_what_to_do(tmp_path, capsys):
+    """Not the request's fault (exit 2 is for those): a file that can't be written."""
+    (tmp_path / "beat.mid").mkdir()  # stands in for a folder of another owner: root writes
+    # anywhere else
+    code = main(["beat", "bars=1", "--out", str(tmp_path)])
+
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1
+    assert err.startswith(f"beatbot: {tmp_path / 'beat.mid'}: is a directory")
+
+
+def test_a_permission_error_names_the_uid_and_the_docker_way(monkeypatch, tmp_path, capsys):
+    def refuse(path, data):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(Path, "write_bytes", refuse)
+    code = main(["beat", "bars=1", "--out", str(tmp_path)])
+
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1
+    assert f"{tmp_path / 'beat.mid'}: permission denied; this runs as uid {os.getuid()}" in err
+    assert '--user "$(id -u):$(id -g)"' in err and "Errno" not in err
+
+
 def test_a_damaged_model_is_one_line_without_python_names(tmp_path, capsys):
     junk = tmp_path / "junk.npz"
     junk.write_bytes(b"not a model")
