@@ -3,6 +3,8 @@ default and example."""
 
 from __future__ import annotations
 
+import pytest
+
 from engine.beat.request import FIELDS
 
 
@@ -28,3 +30,24 @@ async def test_help_lists_commands(simcord_env, channel, alice):
     text = channel.last_message.content
     for name in ("beat", "styles", "kits", "history", "stats"):
         assert name in text
+
+
+@pytest.mark.bot_settings(prefix="?", default_format="wav", default_style="rock",
+                          default_bars=2)
+async def test_help_beat_shows_the_settings_prefix_and_defaults(simcord_env, channel, alice):
+    await alice.send(channel, "?help beat")
+
+    text = channel.last_message.content
+    assert text.startswith("**?beat** key=value") and "See `?styles` and `?kits`." in text
+    assert "see ?styles, or any" in text and "!styles" not in text
+    rows = {line.split()[0]: line.split() for line in text.splitlines() if line.split()}
+    defaults = {key: rows[key][-2] for key in ("bars", "style", "format", "kit", "seed")}
+    assert defaults == {"bars": "2", "style": "rock", "format": "wav", "kit": "auto",
+                        "seed": "random"}
+
+
+async def test_help_for_another_command_is_the_usual_help(simcord_env, channel, alice):
+    await alice.send(channel, "!help kits")
+
+    text = channel.last_message.content
+    assert "List the drum kits." in text and "```" not in text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.bot.conftest import drum_midi
+
 
 async def test_history_lists_your_beats_with_replay_lines(simcord_env, channel, alice, bob):
     await alice.send(channel, "!history")
@@ -44,3 +46,32 @@ async def test_stats(simcord_env, channel, alice):
     assert text.startswith("Today: 3 beats served (4 requests).")
     assert "Median time to reply: " in text and "Top styles: trap (2), rock (1)." in text
     assert simcord_env.errors  # the bpm=1 refusal
+
+
+async def test_stats_before_any_beat(simcord_env, channel, alice):
+    await alice.send(channel, "!stats")
+
+    assert channel.last_message.content == ("Today: 0 beats served (0 requests). Median time "
+                                            "to reply: n/a. Top styles: none yet.")
+
+
+async def test_one_continued_beat_is_counted_singly_and_says_to_attach_the_file(
+        simcord_env, channel, alice):
+    await alice.send(channel, "!beat seed=4", attachments=[("groove.mid", drum_midi())])
+    await alice.send(channel, "!stats")
+    stats = channel.last_message.content
+
+    await alice.send(channel, "!history")
+
+    lines = channel.last_message.content.splitlines()
+    assert lines[0].startswith("Your last 1 beat (newest first)")
+    assert len(lines) == 2 and lines[1].endswith("seed=4` (attach the same .mid)")
+    assert stats.startswith("Today: 1 beat served (1 request).")
+
+
+async def test_slash_history_gives_lines_typed_with_the_prefix(simcord_env, channel, alice):
+    await alice.send(channel, "!beat seed=5")
+
+    result = await alice.slash(channel, "history")
+
+    assert "`!beat bpm=120 bars=1" in result.response.content
