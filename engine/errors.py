@@ -92,6 +92,10 @@ class TooLong(EngineError):
         super().__init__(f"the beat is {bars} bars; extending it adds {adding} and {limit} is "
                          "the longest a beat can be")
 
+    def __reduce__(self) -> tuple:
+        """Pickle by the three numbers (a worker's error reaches the bot whole)."""
+        return type(self), (self.bars, self.adding, self.limit)
+
 
 class ModelError(EngineError):
     """The model file is missing or unreadable."""

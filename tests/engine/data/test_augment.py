@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from cli import data
 from engine.data.augment import (
     augment_folder,
     augment_split,
@@ -177,15 +175,3 @@ def test_augment_folder_writes_new_train_loops_at_the_kick_source_tempo(
     assert not holds([b.pattern for b in beats], VALIDATION_LOOP)
     for beat in beats:
         assert beat.bpm == 131.0 + source_of(beat.pattern, REBUILDERS, "kick")
-
-
-def test_cli_augment_prints_the_count(loop_folder: Path, tmp_path: Path, capsys) -> None:
-    parser = argparse.ArgumentParser()
-    data.add_parser(parser.add_subparsers())
-    dst = tmp_path / "cli"
-    args = parser.parse_args(["augment", str(loop_folder), str(dst), "--count", "5", "--seed", "1"])
-    assert args.func(args) == 0
-    assert capsys.readouterr().out.strip() == f"wrote 5 of 5 loops to {dst}"
-    assert len(list(dst.glob("*.mid"))) == 5
-    bad = parser.parse_args(["augment", str(loop_folder), str(dst), "--count", "0"])
-    assert bad.func(bad) == 2

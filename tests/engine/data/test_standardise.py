@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 from pathlib import Path
 
 import mido
 import pytest
 
-from cli import data
 from engine.data.standardise import (
-    StandardiseReport,
     UnreadableLoop,
     part_of,
     standardise_file,
@@ -183,14 +180,3 @@ def test_folder_maps_known_parts_and_counts_the_rest(tmp_path: Path) -> None:
     assert read_midi(tmp_path / "out/Hats/loop 1.mid").pattern.onsets[:, CLOSED_HAT].sum() == 4
     assert not (tmp_path / "out/melody.mid").exists()
     assert not (tmp_path / "out/Snare_broken.mid").exists()
-
-
-def test_cli_standardise_prints_the_report(tmp_path: Path, capsys) -> None:
-    make_pack(tmp_path / "pack")
-    parser = argparse.ArgumentParser()
-    data.add_parser(parser.add_subparsers())
-    args = parser.parse_args(["standardise", str(tmp_path / "pack"), str(tmp_path / "out")])
-    assert args.func(args) == 0
-    assert capsys.readouterr().out.strip() == str(StandardiseReport(2, 1, 1))
-    missing = parser.parse_args(["standardise", str(tmp_path / "none"), str(tmp_path / "x")])
-    assert missing.func(missing) == 2
