@@ -50,17 +50,21 @@ class BeatHelp(commands.MinimalHelpCommand):
         return (f"**{prefix}beat** key=value … (or **/beat**): make a drum beat. Every key is "
                 "optional; attach a drum .mid to continue it.\n"
                 f"```\n{table}\n```\n"
-                f"Keys: `{FIELDS[0].example} {FIELDS[3].example}`, one `=` and no spaces. "
-                "`groove` plays the timing the model learned from real drummers (0 puts every "
-                "hit on the grid); `swing` adds on top; `humanize` loosens that timing, never "
-                "at random. "
-                f"Same settings and seed, same beat. See `{prefix}styles` and `{prefix}kits`.")
+                f"Write `{FIELDS[0].example} {FIELDS[3].example}`: one `=`, no spaces. `groove` "
+                "plays the drummer's learned timing (0: on the grid); `swing` adds on top; "
+                "`humanize` loosens it. Same settings and seed, same beat. "
+                f"See `{prefix}styles` and `{prefix}kits`.\n"
+                "Under each beat: Regenerate, Variation, Extend; **Stems** (a zip, one file "
+                "per drum: `stems=yes`); **New …** writes one part new around the rest "
+                "(`then=new:hats:5`); **Mute …** leaves parts out (`mute=toms,cymbals`).")
 
     def _default(self, field: Field) -> str:
         settings = getattr(self.context.bot, "settings", None)
         value = getattr(settings, SETTING_DEFAULTS.get(field.key, ""), field.default)
         if value is None:
             return "random"
-        if value == "":
+        if value in ("", ()):
             return "none"
+        if isinstance(value, bool):
+            return "yes" if value else "no"
         return f"{value:g}" if isinstance(value, float) else str(value)

@@ -151,8 +151,8 @@ class Names:
 
     @property
     def allowed(self) -> str:
-        """`some of kick, snare, hats`."""
-        return "some of " + ", ".join(self.values)
+        """`kick,snare,hats`: any of them, comma-separated."""
+        return ",".join(self.values)
 
     def read(self, key: str, text: str) -> tuple[str, ...]:
         """`toms,cymbals` -> ("toms", "cymbals") (checked by `check`)."""

@@ -66,7 +66,10 @@ class Edits:
     """The `then` key: a lineage of edits, `vary:7,extend:9,new:hats:5` (checked against the
     length by `check_edits`)."""
 
-    allowed = f"edits like {EDITS_EXAMPLE}"
+    allowed = "vary:S, extend:S, new:PART:S"
+    """Short, for the help table and /beat (S a seed)."""
+    words = f"edits like {EDITS_EXAMPLE}"
+    """What the error line says is allowed."""
 
     def read(self, key: str, text: str) -> tuple[Edit, ...]:
         """Read `vary:7,extend:9,new:hats:5` into edits.
@@ -80,7 +83,7 @@ class Edits:
         for part in text.lower().split(","):
             found = _EDIT.fullmatch(part)
             if found is None:
-                raise BadValue(key, text, self.allowed)
+                raise BadValue(key, text, self.words)
             action, drum_part, seed = found.groups()
             edits.append(Edit(action, int(seed), drum_part or ""))
         return tuple(edits)

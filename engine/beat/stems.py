@@ -33,12 +33,18 @@ class Stems:
         files: the names inside it, in order (audio stems, then STEMS_MIDI).
         note: one line saying why the audio stems were left out, or None.
         residual_dbfs: peak of sum(audio stems) - mix, in dBFS; None without audio stems.
+        midi: the multi-track MIDI file alone (STEMS_MIDI), for a smaller zip.
     """
 
     zip: bytes
     files: tuple[str, ...]
     note: str | None = None
     residual_dbfs: float | None = None
+    midi: bytes = b""
+
+    def midi_only(self) -> bytes:
+        """A zip of the MIDI stems alone, for where the audio stems don't fit."""
+        return _zip({STEMS_MIDI: self.midi})
 
 
 def stem_notes(pattern: Pattern, kit: Kit, swing: float, groove: float,
@@ -71,11 +77,11 @@ def pack_stems(midi: bytes, audio: dict[int, EncodedAudio], residual: float | No
     members = {f"{CLASSES[cls]}.{file.format}": file.data for cls, file in audio.items()}
     data = _zip({**members, STEMS_MIDI: midi})
     if len(data) <= limit:
-        return Stems(data, (*members, STEMS_MIDI), note, residual if audio else None)
+        return Stems(data, (*members, STEMS_MIDI), note, residual if audio else None, midi)
     too_big = (f"The audio stems come to {len(data) / 2**20:.1f} MB, over the "
                f"{limit / 2**20:.0f} MB upload limit, so the zip holds the MIDI stems alone; "
                "fewer bars or format=mp3 make them fit.")
-    return Stems(_zip({STEMS_MIDI: midi}), (STEMS_MIDI,), too_big)
+    return Stems(_zip({STEMS_MIDI: midi}), (STEMS_MIDI,), too_big, midi=midi)
 
 
 def _zip(members: dict[str, bytes]) -> bytes:

@@ -22,7 +22,9 @@ def deferred_first(env) -> bool:
 
 
 def button_labels(message) -> list[str]:
-    return [child.label for row in message.components for child in row.children]
+    """The buttons' labels, and each menu's placeholder, row by row."""
+    return [getattr(child, "label", None) or child.placeholder
+            for row in message.components for child in row.children]
 
 
 def _attachments(message) -> dict[str, object]:
@@ -43,7 +45,8 @@ async def _check_beat_message(message, audio_name: str = "beat.mp3") -> None:
     assert embed.image.url == "attachment://grid.png"
     fields = {field.name: field.value for field in embed.fields}
     assert {"BPM", "Bars", "Style", "Kit", "Seed", "Temperature", "Time"} <= set(fields)
-    assert button_labels(message) == ["Regenerate", "Variation", "Extend"]
+    assert button_labels(message) == ["Regenerate", "Variation", "Extend", "Stems", "New …",
+                                      "Mute …"]
 
 
 async def test_prefix_beat_posts_one_message_with_everything(simcord_env, channel, alice,

@@ -51,3 +51,14 @@ async def test_help_for_another_command_is_the_usual_help(simcord_env, channel, 
 
     text = channel.last_message.content
     assert "List the drum kits." in text and "```" not in text
+
+
+async def test_help_beat_names_the_controls_with_an_example_each_and_fits_one_message(
+        simcord_env, channel, alice):
+    await alice.send(channel, "!help beat")
+
+    text = channel.last_message.content
+    assert len(text) <= 2000
+    for words in ("Stems", "stems=yes", "New …", "then=new:hats:5", "Mute …",
+                  "mute=toms,cymbals", "keep=kick,snare"):
+        assert words in text

@@ -13,7 +13,7 @@ from bot.errors import LoggedFailure
 from bot.exts.beat._flags import BeatFlags
 from bot.exts.beat._origin import ContextOrigin
 from bot.exts.beat._service import BeatService
-from bot.exts.beat._view import BeatButton
+from bot.exts.beat._view import BeatButton, PartMenu
 from engine.beat.request import ANY_STYLE, AUTO_KIT, check_primer_size
 from engine.errors import BadPrimer
 
@@ -35,11 +35,11 @@ class BeatCog(commands.Cog, name="Beats"):
     async def cog_load(self) -> None:
         """Let the buttons under any beat this bot ever posted be pressed."""
         self.bot.beats = self.service
-        self.bot.add_dynamic_items(BeatButton)
+        self.bot.add_dynamic_items(BeatButton, PartMenu)
 
     async def cog_unload(self) -> None:
         """Stop answering the buttons."""
-        self.bot.remove_dynamic_items(BeatButton)
+        self.bot.remove_dynamic_items(BeatButton, PartMenu)
         self.bot.beats = None
 
     @commands.hybrid_command(name="beat")

@@ -31,14 +31,15 @@ REPLAY = re.compile(r"`[^`\s]*beat ([^`]*)`")
 
 
 async def pressed_request(message: discord.Message | None, action: str, recipe: str,
-                          prefix: str) -> BeatRequest:
+                          prefix: str, values: tuple[str, ...] = ()) -> BeatRequest:
     """The request a press under `message` asks for.
 
     Args:
         message: the beat's message (its embed and attachments).
-        action: what was pressed (`regenerate`, `variation`, `extend`).
+        action: what was pressed (a button's or a menu's action, see `next_request`).
         recipe: the recipe the custom_id carries, or its digest.
         prefix: the bot's command prefix, for the replay line an old button's refusal gives.
+        values: what was picked in a menu (parts).
 
     Raises:
         OldButton: the custom_id holds no recipe this bot can read.
@@ -53,22 +54,34 @@ async def pressed_request(message: discord.Message | None, action: str, recipe: 
         request = parse_request(recipe)
     except EngineError:
         raise OldButton(replay and f"{prefix}beat {replay}") from None
-    return next_request(replace(request, primer=await primer_of(message)), action)
+    return next_request(replace(request, primer=await primer_of(message)), action,
+                        values=values)
 
 
-def next_request(request: BeatRequest, action: str, seed: int | None = None) -> BeatRequest:
-    """The recipe a press makes from the beat it sits under (always a new seed).
+def next_request(request: BeatRequest, action: str, seed: int | None = None,
+                 values: tuple[str, ...] = ()) -> BeatRequest:
+    """The recipe a press makes from the beat it sits under.
 
     Args:
         request: the beat's recipe.
         action: `regenerate` (same settings and length, a new seed, no edits), `variation`
-            (vary this beat) or `extend` (EXTEND_BARS more bars continuing it).
-        seed: the new seed; None draws one.
+            (vary this beat), `extend` (EXTEND_BARS more bars continuing it), `new` (write
+            the part in `values` new around the others), `mute` (leave out the parts in
+            `values`, and bring back any others: the same beat) or `stems` (the same beat,
+            with its stems).
+        seed: the new seed of a step that makes one; None draws one.
+        values: the parts a menu picked.
     """
+    if action == "mute":
+        return replace(request, mute=tuple(values))
+    if action == "stems":
+        return replace(request, stems=True)
     if seed is None:
         seed = secrets.randbelow(SEED_RANGE[1] + 1)
     if action == "regenerate":
         return replace(request, seed=seed, bars=request.new_bars, then=())
+    if action == "new":
+        return replace(request, then=(*request.then, Edit("new", seed, values[0])))
     return replace(request, then=(*request.then, Edit(EDIT_OF[action], seed)))
 
 

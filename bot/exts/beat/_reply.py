@@ -15,6 +15,7 @@ from engine.beat.syntax import replay_text
 
 GRID_NAME = "grid.png"
 MIDI_NAME = "beat.mid"
+STEMS_NAME = "beat_stems.zip"
 """The user's own MIDI file, posted back with a beat that continues it: it is part of the
 beat's recipe, so the buttons read it from here."""
 EMBED_COLOUR = discord.Colour.from_rgb(235, 94, 40)
@@ -47,16 +48,22 @@ def build_reply(beat: Beat, user: discord.abc.User, seconds: float, size_limit: 
         seconds: time from request to now.
         size_limit: most bytes one message may upload; audio that would pass it is left out.
         prefix: the command prefix, for the replay line.
-        audio: False leaves the audio out (the retry after Discord refused the upload).
+        audio: False leaves the audio and the stems out (the retry after Discord refused the
+            upload).
         note: the line to post with it (used as is when the audio is left out).
     """
     blobs = [(beat.midi, MIDI_NAME), (beat.image, GRID_NAME)]
     if beat.request.primer is not None:
         blobs.append((beat.request.primer, PRIMER_NAME))
-    content = note
+    lines = [note] if note else []
     if audio:
-        content, sound = _audio(beat, size_limit - sum(len(data) for data, _ in blobs))
+        line, sound = _audio(beat, size_limit - sum(len(data) for data, _ in blobs))
+        lines += [line] if line else []
         blobs[:0] = [sound] if sound else []
+        line, stems = _stems(beat, size_limit - sum(len(data) for data, _ in blobs))
+        lines += [line] if line else []
+        blobs += [stems] if stems else []
+    content = " ".join(lines) or None
     files = [discord.File(io.BytesIO(data), name) for data, name in blobs]
     return Reply(_with_remarks(content, beat), _embed(beat, user, seconds, prefix), files,
                  beat.request, sum(len(data) for data, _ in blobs))
@@ -83,6 +90,29 @@ def _audio(beat: Beat, room: int) -> tuple[str | None, tuple[bytes, str] | None]
     return None, (beat.audio.data, f"beat.{beat.audio.format}")
 
 
+def _stems(beat: Beat, room: int) -> tuple[str | None, tuple[bytes, str] | None]:
+    """The stems zip (if asked for and it fits in `room` bytes; else the MIDI stems alone)
+    and the line about it."""
+    stems = beat.stems
+    if stems is None:
+        return None, None
+    if len(stems.zip) <= room:
+        return stems.note, (stems.zip, STEMS_NAME)
+    line = (f"The stems come to {len(stems.zip) / 2**20:.1f} MB, more than fits here with "
+            "the beat, so the zip holds the MIDI stems alone; format=mp3 or fewer bars make "
+            "the audio stems fit.")
+    midi = stems.midi_only()
+    if len(midi) <= room:
+        return line, (midi, STEMS_NAME)
+    return "The stems don't fit in this message; try fewer bars.", None
+
+
+CONTROLS = ("**New …** writes one part new around the rest (`then=new:hats:5`) · **Mute …** "
+            "leaves parts out (`mute=toms,cymbals`) · **Stems** adds a zip, one file per drum "
+            "(`stems=yes`)")
+"""What the controls under a beat do, each with the key that does it in a request."""
+
+
 def _embed(beat: Beat, user: discord.abc.User, seconds: float, prefix: str) -> discord.Embed:
     request = beat.request
     title = f"{request.style} beat for {plain(user.display_name, 32)}"
@@ -97,7 +127,10 @@ def _embed(beat: Beat, user: discord.abc.User, seconds: float, prefix: str) -> d
     feel = _feel(beat)
     if feel:
         embed.add_field(name="Feel", value=feel)
+    if request.mute:
+        embed.add_field(name="Muted", value=", ".join(request.mute))
     embed.add_field(name="Time", value=f"{seconds:.1f} s")
+    embed.add_field(name="Controls", value=CONTROLS, inline=False)
     embed.set_image(url=f"attachment://{GRID_NAME}")
     embed.set_footer(text=f"model: {beat.model}")
     return embed

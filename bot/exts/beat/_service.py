@@ -106,8 +106,10 @@ class BeatService:
         if not self.in_flight:
             self._idle.set()
 
-    async def press(self, interaction: discord.Interaction, action: str, recipe: str) -> None:
-        """Serve a button press: the recipe under the button, made again with one more step.
+    async def press(self, interaction: discord.Interaction, action: str, recipe: str,
+                    values: tuple[str, ...] = ()) -> None:
+        """Serve a press of a button or a menu under a beat: the recipe it carries, made again
+        with the step it asks for (`values`: what a menu picked).
 
         Raises:
             LoggedFailure: wrapping the reason it failed (already written to the log).
@@ -115,7 +117,7 @@ class BeatService:
         origin = InteractionOrigin(interaction, action)
         try:
             request = await pressed_request(interaction.message, action, recipe,
-                                            self.settings.prefix)
+                                            self.settings.prefix, values)
         except Exception as error:
             record = self.record_for(origin)
             self.note_failure(record, error)
@@ -251,7 +253,7 @@ class BeatService:
 
     @staticmethod
     async def _send(origin: Origin, reply: Reply) -> None:
-        view = beat_view(replay_line(reply.request))
+        view = beat_view(replay_line(reply.request), reply.request)
         try:
             await origin.deliver(**reply.kwargs(), view=view)
         finally:
