@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
 
     Returns:
         0 after a clean stop; 1 without a queue URL, with bad settings, when the engine
-        won't load or Redis can't be reached.
+        won't load or Redis can't be reached at start-up (later outages are waited out).
     """
     from pydantic import SecretStr, ValidationError
 
@@ -46,7 +46,7 @@ def _work(settings, name: str | None) -> int:
     from redis.exceptions import RedisError
 
     from bot.app import load_maker
-    from bot.jobs.worker import build_worker
+    from bot.jobs.worker import build_worker, run_worker
     from engine.errors import EngineError
 
     logging.basicConfig(level=settings.log_level,
@@ -56,7 +56,7 @@ def _work(settings, name: str | None) -> int:
     except (EngineError, OSError, ValueError) as error:
         return _fail(f"could not load the engine: {error}")
     try:
-        build_worker(settings, maker, name).run()
+        run_worker(build_worker(settings, maker, name))
     except (RedisError, OSError) as error:
         return _fail(f"the job queue can't be reached: {error}")
     return 0

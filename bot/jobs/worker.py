@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from arq.connections import RedisSettings
 from arq.constants import in_progress_key_prefix
 from arq.worker import Worker, func
+from redis.exceptions import RedisError
 
 from bot.jobs.base import Ran, WorkerDied
 from bot.jobs.names import (
@@ -49,7 +50,10 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 1.0
 CONNECT_RETRIES = 5
-"""Tries (a second apart) to reach Redis at start-up before the worker gives up."""
+"""Tries (a second apart) to reach Redis at start-up before the worker gives up: a wrong URL
+shows at once. Once it has been reached, the worker never gives up on it (RETRY_S)."""
+RETRY_S = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
+"""Pauses between tries to reach Redis again after it went away (the last one repeats)."""
 POLL_S = 0.02
 """How often an idle worker looks for a job (seconds); each look is one Redis round trip."""
 
@@ -113,7 +117,10 @@ async def _renew_lease(redis: Redis, job_id: str) -> None:
     """Keep the job claimed while this worker lives (arq sets the key for LEASE_S)."""
     while True:
         await asyncio.sleep(LEASE_S / 3)
-        await redis.pexpire(in_progress_key_prefix + job_id, int(LEASE_S * 1000))
+        try:
+            await redis.pexpire(in_progress_key_prefix + job_id, int(LEASE_S * 1000))
+        except (RedisError, OSError) as error:  # Redis away: the next renewal tries again
+            log.warning("could not renew the lease of job %s: %s", job_id, error)
 
 
 class Heartbeat:
@@ -126,9 +133,11 @@ class Heartbeat:
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Say we are alive now, then every HEARTBEAT_S seconds."""
+        """Say we are alive now, then every HEARTBEAT_S seconds (once: a worker that
+        reconnects keeps its heartbeat)."""
         await self.beat()
-        self.task = asyncio.create_task(self._loop())
+        if self.task is None:
+            self.task = asyncio.create_task(self._loop())
 
     async def beat(self) -> None:
         """Say we are alive for WORKER_TTL_S seconds more."""
@@ -139,7 +148,9 @@ class Heartbeat:
             await asyncio.sleep(HEARTBEAT_S)
             try:
                 await self.beat()
-            except Exception:  # Redis away for a moment: the next beat tries again
+            except (RedisError, OSError) as error:  # Redis away: the next beat tries again
+                log.debug("heartbeat failed: %s", error)
+            except Exception:
                 log.warning("heartbeat failed", exc_info=True)
 
     async def stop(self) -> None:
@@ -158,7 +169,8 @@ def build_worker(settings: Settings, maker: BeatMaker, name: str | None = None) 
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="beatbot-worker")
 
     async def startup(ctx: dict[str, Any]) -> None:
-        ctx["heartbeat"] = Heartbeat(ctx["redis"], name, slots=1)
+        """Run by arq each time the worker (re)connects."""
+        ctx.setdefault("heartbeat", Heartbeat(ctx["redis"], name, slots=1))
         await ctx["heartbeat"].start()
         log.info("worker %s ready; model %s", name, maker.generator.name)
 
@@ -180,3 +192,48 @@ def build_worker(settings: Settings, maker: BeatMaker, name: str | None = None) 
     )
     worker.in_progress_timeout_s = LEASE_S  # renewed by make_beat; arq's default is 70 s
     return worker
+
+
+def run_worker(worker: Worker) -> None:
+    """Run an arq worker until it is stopped (SIGTERM, SIGINT), riding out Redis outages.
+
+    arq's own `Worker.run` ends at the first error from Redis. Here, once the worker has
+    reached Redis, an error from it (a restart, a dropped connection) is one log line, and
+    the worker tries again after RETRY_S pauses until Redis answers, then carries on with
+    the same heartbeat and the same job in hand (if any).
+
+    Raises:
+        RedisError, OSError: Redis could not be reached at start-up.
+    """
+    worker.main_task = worker.loop.create_task(_keep_working(worker))
+    try:
+        worker.loop.run_until_complete(worker.main_task)
+    except asyncio.CancelledError:  # SIGTERM / SIGINT: arq's handler cancelled us
+        pass
+    finally:
+        with contextlib.suppress(RedisError, OSError):  # saying goodbye to a Redis that is away
+            worker.loop.run_until_complete(worker.close())
+
+
+async def _keep_working(worker: Worker) -> None:
+    """arq's main loop, entered again each time Redis goes away and comes back."""
+    pauses = 0
+    while True:
+        started = time.monotonic()
+        try:
+            await worker.main()
+            return  # only in burst mode
+        except (RedisError, OSError) as error:
+            if worker._pool is None:  # never reached: a wrong URL, or no Redis at all
+                raise
+            if time.monotonic() - started > RETRY_S[-1] * 2:
+                pauses = 0  # it worked for a while: start again from the shortest pause
+            pause = RETRY_S[min(pauses, len(RETRY_S) - 1)]
+            log.warning("the job queue can't be reached (%s); trying again in %.2f s",
+                        _one_line(error), pause)
+            pauses += 1
+            await asyncio.sleep(pause)
+
+
+def _one_line(error: BaseException) -> str:
+    return (str(error) or type(error).__name__).splitlines()[0][:200]

@@ -272,6 +272,32 @@ async def test_no_queue_or_no_worker_is_one_line(maker, settings, db_path, redis
     assert row["outcome"] == ("failed" if where == "no server" else "busy")
 
 
+# --- Redis restarts ----------------------------------------------------------------------
+
+
+async def _until(check: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Wait until a blocking `check()` is true (it runs on a thread)."""
+    async with asyncio.timeout(timeout):
+        while not await asyncio.to_thread(check):
+            await asyncio.sleep(0.05)
+
+
+async def test_idle_worker_rides_out_a_quick_redis_restart(simcord_env, channel, alice, db_path,
+                                                            workers, redis_server, tmp_path):
+    worker = workers("w1")
+    redis_server.kill()
+    await asyncio.sleep(0.07)  # a 70 ms restart; the new Redis is empty
+    redis_server.start()
+
+    await _until(worker.alive)  # raises if the worker exited
+    await alice.send(channel, "!beat bars=2")
+
+    assert channel.last_message.attachments
+    assert worker.process.poll() is None
+    assert "the job queue can't be reached" in (tmp_path / "w1.log").read_text()
+    assert [r["outcome"] for r in log_rows(db_path)] == ["ok"]
+
+
 # --- limits across two bot instances ------------------------------------------------------
 
 
