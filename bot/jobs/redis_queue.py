@@ -22,7 +22,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from arq.connections import ArqRedis
-from arq.constants import result_key_prefix
+from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
 from arq.jobs import Job
 from discord.ext import commands
 from redis.asyncio import ConnectionPool, Redis
@@ -166,6 +166,7 @@ class RedisJobs:
         try:
             job = await self._redis(self.redis.enqueue_job(
                 MAKE_JOB, request, _job_id=job_id, reply_to=self.ends.channel))
+            self.ends.queued(job_id)
             place = await self._redis(self.redis.zrank(QUEUE_NAME, job_id))
             if on_queued is not None and place is not None and place >= self.slots:
                 await on_queued(place - self.slots + 1)
@@ -238,6 +239,8 @@ class EndWatch:
         self.listener = listener
         self.channel = f"{DONE_PREFIX}{uuid.uuid4().hex}"
         self._waiting: dict[str, tuple[asyncio.Future[None], float]] = {}
+        self._queued: set[str] = set()
+        """Jobs known to be in Redis (enqueued): one found gone was lost with Redis's data."""
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -257,9 +260,14 @@ class EndWatch:
         self._waiting[job_id] = (ended, deadline)
         return ended
 
+    def queued(self, job_id: str) -> None:
+        """The job is in Redis now: from here on, its disappearance means it was lost."""
+        self._queued.add(job_id)
+
     def forget(self, job_id: str) -> None:
         """Stop watching a job (its request has its answer)."""
         self._waiting.pop(job_id, None)
+        self._queued.discard(job_id)
 
     async def stop(self) -> None:
         """Stop watching; requests still waiting are told the queue is gone."""
@@ -305,17 +313,22 @@ class EndWatch:
         if not waiting:
             return
         try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for job_id in waiting:
-                    pipe.exists(result_key_prefix + job_id)
-                found = await _bounded(pipe.execute())
+            found = await _bounded(_states(self.redis, waiting))
         except (RedisError, OSError) as error:
             log.warning("the job queue can't be reached: %s", error)
             self._fail_all(QueueDown())
             return
-        for job_id, there in zip(waiting, found, strict=True):
-            if there:
+        for job_id, (done, alive) in zip(waiting, found, strict=True):
+            if done:
                 self._end(job_id)
+            elif not alive and job_id in self._queued:
+                self._lose(job_id)
+
+    def _lose(self, job_id: str) -> None:
+        """A queued job whose every trace is gone from Redis: it restarted, empty."""
+        log.warning("job %s is gone from the job queue (Redis restarted?)", job_id)
+        ended, _ = self._waiting[job_id]
+        ended.set_exception(QueueDown())
 
     def _end(self, job_id: str) -> None:
         ended, _ = self._waiting.get(job_id, (None, 0.0))
@@ -332,6 +345,18 @@ async def _bounded(call):
     """Await one Redis call for at most CALL_TIMEOUT_S (past it: TimeoutError, an OSError)."""
     async with asyncio.timeout(CALL_TIMEOUT_S):
         return await call
+
+
+async def _states(redis: ArqRedis, job_ids: list[str]) -> list[tuple[bool, bool]]:
+    """For each job, in one atomic round trip: (its result is stored, it is still queued or
+    running). arq moves a job from queued to done in one transaction, so a job that is
+    neither is gone (Redis restarted and kept nothing)."""
+    async with redis.pipeline(transaction=True) as pipe:
+        for job_id in job_ids:
+            pipe.exists(result_key_prefix + job_id)
+            pipe.exists(job_key_prefix + job_id, in_progress_key_prefix + job_id)
+        replies = await pipe.execute()
+    return [(bool(replies[n]), bool(replies[n + 1])) for n in range(0, len(replies), 2)]
 
 
 async def _stored_result(job: Job) -> Ran[Beat] | None:

@@ -114,11 +114,13 @@ def _make_guarded(maker: BeatMaker, request: BeatRequest) -> Beat:
 
 
 async def _renew_lease(redis: Redis, job_id: str) -> None:
-    """Keep the job claimed while this worker lives (arq sets the key for LEASE_S)."""
+    """Keep the job claimed while this worker lives (arq sets the key for LEASE_S). The key
+    is set, not only given more time, so that after a Redis restart the bot waiting for
+    this job sees it is still being made (and gets its result) rather than lost."""
     while True:
         await asyncio.sleep(LEASE_S / 3)
         try:
-            await redis.pexpire(in_progress_key_prefix + job_id, int(LEASE_S * 1000))
+            await redis.set(in_progress_key_prefix + job_id, b"1", px=int(LEASE_S * 1000))
         except (RedisError, OSError) as error:  # Redis away: the next renewal tries again
             log.warning("could not renew the lease of job %s: %s", job_id, error)
 

@@ -13,6 +13,7 @@ import asyncio
 import os
 import shutil
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
@@ -296,6 +297,34 @@ async def test_idle_worker_rides_out_a_quick_redis_restart(simcord_env, channel,
     assert worker.process.poll() is None
     assert "the job queue can't be reached" in (tmp_path / "w1.log").read_text()
     assert [r["outcome"] for r in log_rows(db_path)] == ["ok"]
+
+
+@pytest.mark.simcord(settle_timeout=40)
+async def test_redis_restart_with_jobs_waiting_is_answered_at_the_next_look(
+        simcord_env, channel, alice, bob, db_path, workers, queue, redis_server):
+    workers("w1")
+    making = asyncio.create_task(alice.send(channel, LONG_BEAT))
+    await _started(queue)
+    simcord_env.backend.create_message(channel.id, bob.id, "!beat bars=2")  # no wait for it
+    async with asyncio.timeout(10):
+        while await queue.zcard(QUEUE_NAME) < 2:  # bob's job waits behind alice's
+            await asyncio.sleep(0.01)
+
+    redis_server.kill()
+    redis_server.start()  # empty: bob's job is gone; alice's is still on the worker
+    restarted = time.perf_counter()
+    await making
+
+    assert time.perf_counter() - restarted < 10  # the next look, not the 156 s timeout
+    answers = [m for m in channel.history() if m.author.bot and m.reference]
+    to_bob = [m.content for m in answers if m.reference.message_id != answers[-1].id
+              and not m.attachments]
+    assert QUEUE_DOWN in to_bob
+    assert len(_beats(channel)) <= 1  # alice: her beat (the worker kept it), or one line
+    rows = log_rows(db_path)
+    assert len(rows) == 2 and {"BeatTimedOut"}.isdisjoint(r["error"] or "" for r in rows)
+    assert [r["error"] for r in rows if r["user_id"] == bob.id] == [QUEUE_DOWN]
+    assert simcord_env.errors
 
 
 # --- limits across two bot instances ------------------------------------------------------
