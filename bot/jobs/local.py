@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TypeVar
 from discord.ext import commands
 
 from bot.errors import AlreadyMaking, QueueFull
-from bot.jobs.base import FIRST_JOB_S, OnQueued, Ran, WorkerDied
+from bot.jobs.base import FIRST_JOB_S, Card, OnQueued, Ran, WorkerDied
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -59,8 +59,10 @@ class LocalJobs:
             raise commands.CommandOnCooldown(bucket, retry_after, commands.BucketType.user)
         self.making.add(user_id)
 
-    async def make(self, request: BeatRequest, on_queued: OnQueued | None = None) -> Ran[Beat]:
-        """Make the beat on a worker thread (see JobQueue.run)."""
+    async def make(self, request: BeatRequest, on_queued: OnQueued | None = None,
+                   card: Card | None = None) -> Ran[Beat]:
+        """Make the beat on a worker thread (see JobQueue.run); the card is not needed: the
+        job dies with this process."""
         return await self.queue.run(partial(self.maker.make, request), on_queued)
 
     async def release(self, user_id: int) -> None:

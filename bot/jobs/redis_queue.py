@@ -30,6 +30,7 @@ from redis.exceptions import RedisError
 
 from bot.errors import AlreadyMaking, NoDrummers, QueueDown, QueueFull
 from bot.jobs.base import FIRST_JOB_S, OnQueued, Ran
+from bot.jobs.wire import dumps, loads
 from bot.jobs.names import (
     DONE_PREFIX,
     JOB_TIMEOUT_S,
@@ -128,7 +129,9 @@ class RedisJobs:
         url = settings.queue_url.get_secret_value()
         pool = ConnectionPool.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_S)
         listener = Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_S)
-        jobs = cls(ArqRedis(pool, default_queue_name=QUEUE_NAME), listener, settings)
+        redis = ArqRedis(pool, default_queue_name=QUEUE_NAME, job_serializer=dumps,
+                         job_deserializer=loads)  # data only, never pickles (bot.jobs.wire)
+        jobs = cls(redis, listener, settings)
         jobs.ends.start()
         return jobs
 

@@ -28,6 +28,8 @@ from arq.worker import Worker, func
 from redis.exceptions import RedisError
 
 from bot.jobs.base import Ran, WorkerDied
+from bot.jobs.wire import QuietRefusals, Refused, dumps, load_job
+from engine.beat.request import BeatRequest
 from bot.jobs.names import (
     JOB_TIMEOUT_S,
     KEEP_RESULT_S,
@@ -44,7 +46,6 @@ if TYPE_CHECKING:
 
     from bot.settings import Settings
     from engine.beat.maker import Beat, BeatMaker
-    from engine.beat.request import BeatRequest
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ async def make_beat(ctx: dict[str, Any], request: BeatRequest,
         EngineError: the engine refused the request (the bot shows the user why).
         WorkerDied: the engine raised a BaseException such as SystemExit.
     """
+    if not isinstance(request, BeatRequest):
+        raise Refused(f"a {type(request).__name__} is not a beat request")
     ctx["reply_to"] = reply_to
     wait_ms = max(0.0, time.time() * 1000 - ctx["enqueue_time"].timestamp() * 1000)
     lease = asyncio.create_task(_renew_lease(ctx["redis"], ctx["job_id"]))
@@ -191,7 +194,9 @@ def build_worker(settings: Settings, maker: BeatMaker, name: str | None = None) 
         on_startup=startup, on_shutdown=shutdown, after_job_end=announce_end,
         ctx={"maker": maker, "executor": executor},
         health_check_interval=60,
+        job_serializer=dumps, job_deserializer=load_job,  # data only, never pickles
     )
+    logging.getLogger("arq.worker").addFilter(QuietRefusals())
     worker.in_progress_timeout_s = LEASE_S  # renewed by make_beat; arq's default is 70 s
     return worker
 

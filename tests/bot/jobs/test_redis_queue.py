@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pickle
 import shutil
 import threading
 import time
@@ -22,7 +23,9 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 import simcord
-from arq.constants import in_progress_key_prefix, retry_key_prefix
+from arq.connections import ArqRedis
+from arq.constants import in_progress_key_prefix, result_key_prefix, retry_key_prefix
+from arq.jobs import DeserializationError
 from pydantic import SecretStr
 from simcord.backend.models.user import User
 from simcord.builders import UserHandle
@@ -30,9 +33,12 @@ from simcord.builders import UserHandle
 from bench.postgres import free_port
 from bench.servers import RedisServer, WorkerProcess
 from bot.app import create_bot
-from bot.jobs.names import QUEUE_NAME
+from bot.jobs import RedisJobs
+from bot.jobs.names import MAKE_JOB, QUEUE_NAME
+from bot.jobs.wire import loads
 from engine.beat.request import BeatRequest
 from tests.bot.conftest import log_rows
+from tests.bot.jobs.test_wire import Planted
 
 QUEUE_DOWN = ("I can't reach my drummers right now (the job queue is down); please try again "
               "in a minute.")
@@ -169,6 +175,53 @@ def _two_bar_drums() -> bytes:
     from tests.bot.conftest import drum_midi
 
     return drum_midi(bars=2)
+
+
+# --- only data crosses Redis -------------------------------------------------------------
+
+
+async def test_a_pickled_job_in_the_queue_is_refused_and_runs_nothing(workers, queue,
+                                                                     redis_server, tmp_path):
+    worker = workers("w1")
+    canary = tmp_path / "ran"
+    planter = ArqRedis.from_url(redis_server.url)  # arq's default serializer: pickle
+    try:
+        await planter.enqueue_job(MAKE_JOB, Planted(canary), _job_id="planted",
+                                  _queue_name=QUEUE_NAME)
+    finally:
+        await planter.aclose()
+    async with asyncio.timeout(20):
+        while not await queue.exists(result_key_prefix + "planted"):
+            await asyncio.sleep(0.02)
+
+    result = loads(await queue.get(result_key_prefix + "planted"))
+    assert not canary.exists()
+    assert result["s"] is False and "function 'beatbot:refused' not found" in str(result["r"])
+    log = (tmp_path / "w1.log").read_text()
+    assert log.count("BeatBot did not write") == 1 and "Traceback" not in log
+    assert await asyncio.to_thread(worker.alive)
+
+
+async def test_a_pickled_result_is_refused_by_the_bot_and_runs_nothing(settings, workers, queue,
+                                                                      tmp_path, caplog):
+    workers("w1")
+    canary = tmp_path / "ran"
+    jobs = RedisJobs.connect(settings)
+    try:
+        job = await jobs.redis.enqueue_job(MAKE_JOB, BeatRequest(bars=1), _job_id="swapped",
+                                           _queue_name=QUEUE_NAME)
+        async with asyncio.timeout(20):
+            while not await queue.exists(result_key_prefix + "swapped"):
+                await asyncio.sleep(0.02)
+        await queue.set(result_key_prefix + "swapped", pickle.dumps({"r": Planted(canary)}))
+
+        with pytest.raises(DeserializationError):
+            await job.result(timeout=0)
+    finally:
+        await jobs.close()
+
+    assert not canary.exists()
+    assert [r.getMessage()[:40] for r in caplog.records if "did not write" in r.getMessage()]
 
 
 # --- workers that die --------------------------------------------------------------------
