@@ -14,6 +14,7 @@ from discord.ext import commands, tasks
 from bot.errors import ShuttingDown
 from bot.help import BeatHelp
 from bot.jobs import BeatJobs, JobQueue, LocalJobs
+from bot.metrics import Metrics
 from bot.requestlog import Database, spill_path
 from bot.settings import Settings
 from bot.text import NO_PINGS, one_line
@@ -44,13 +45,15 @@ class BeatBot(commands.AutoShardedBot):
         executor: this process's worker threads, off the event loop.
         jobs: where beats are made (the workers behind a Redis queue); None makes them on
             `executor` (LocalJobs).
+        metrics: this process's Prometheus metrics (a fresh set, not served, when None).
 
     Closing the bot writes the request log out, closes it, and shuts the executor down.
     `shutdown()` (what SIGTERM runs) first lets the requests in flight finish.
     """
 
     def __init__(self, settings: Settings, maker: BeatMaker, database: Database,
-                 executor: ThreadPoolExecutor, jobs: BeatJobs | None = None) -> None:
+                 executor: ThreadPoolExecutor, jobs: BeatJobs | None = None,
+                 metrics: Metrics | None = None) -> None:
         intents = discord.Intents.default()
         intents.message_content = True  # prefix commands read the text
         super().__init__(command_prefix=commands.when_mentioned_or(settings.prefix),
@@ -64,6 +67,10 @@ class BeatBot(commands.AutoShardedBot):
         self.jobs = jobs or LocalJobs(maker, JobQueue(executor, settings.workers,
                                                       settings.queue_size,
                                                       respawn=self.replace_executor), settings)
+        self.metrics = metrics or Metrics()
+        self.metrics.watch(self.metrics.log_rows_waiting, lambda: len(database.pending))
+        if hasattr(self.jobs, "watch"):  # each back end says how deep its line is
+            self.jobs.watch(self.metrics)
         self.closing = False
         self.shutdown_task: asyncio.Task[bool] | None = None
 
@@ -101,6 +108,7 @@ class BeatBot(commands.AutoShardedBot):
         log.info("ready as %s in %d guilds on shards %s of %s; model %s", self.user,
                  len(self.guilds), sorted(self.shards), self.shard_count,
                  self.maker.generator.name)
+        self.metrics.up.set(1)
 
     @tasks.loop(seconds=LOG_RETRY_S)
     async def retry_log(self) -> None:
@@ -157,6 +165,7 @@ class BeatBot(commands.AutoShardedBot):
         """Log out, then write out and close the request log, let go of the jobs back end,
         and stop the executor."""
         self.closing = True
+        self.metrics.up.set(0)
         self.retry_log.stop()  # after a write in progress, never in the middle of one
         try:
             await super().close()
@@ -164,6 +173,7 @@ class BeatBot(commands.AutoShardedBot):
             await self.database.close()
             await self.jobs.close()
             self.executor.shutdown(wait=False, cancel_futures=True)
+            self.metrics.stop()
 
 
 def sync_refused_line(error: discord.HTTPException, settings: Settings) -> str:
@@ -211,7 +221,9 @@ async def create_bot(settings: Settings, maker: BeatMaker | None = None) -> Beat
         from bot.jobs import RedisJobs  # redis and arq are loaded only with a queue
 
         jobs = RedisJobs.connect(settings)
-    return BeatBot(settings, maker, database, executor, jobs)
+    metrics = Metrics()
+    metrics.serve(settings.metrics_port)
+    return BeatBot(settings, maker, database, executor, jobs, metrics)
 
 
 async def run_bot(settings: Settings, maker: BeatMaker | None = None) -> None:

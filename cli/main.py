@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli import beat, bench, data, evaluate, run, train, worker
+from cli import beat, bench, data, evaluate, health, run, train, worker
 
-SUBCOMMANDS = (beat, data, train, evaluate, bench, run, worker)
+SUBCOMMANDS = (beat, data, train, evaluate, bench, run, worker, health)
 
 
 def build_parser() -> argparse.ArgumentParser:

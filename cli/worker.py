@@ -47,6 +47,7 @@ def _work(settings, name: str | None) -> int:
 
     from bot.app import load_maker
     from bot.jobs.worker import build_worker, run_worker
+    from bot.metrics import Metrics
     from engine.errors import EngineError
 
     logging.basicConfig(level=settings.log_level,
@@ -55,8 +56,13 @@ def _work(settings, name: str | None) -> int:
         maker = load_maker(settings)
     except (EngineError, OSError, ValueError) as error:
         return _fail(f"could not load the engine: {error}")
+    metrics = Metrics()
     try:
-        run_worker(build_worker(settings, maker, name))
+        metrics.serve(settings.metrics_port)
+    except OSError as error:
+        return _fail(f"can't serve metrics on port {settings.metrics_port}: {error}")
+    try:
+        run_worker(build_worker(settings, maker, name, metrics))
     except (RedisError, OSError) as error:
         return _fail(f"the job queue can't be reached: {error}")
     return 0

@@ -42,6 +42,7 @@ from bot.jobs.names import (
 )
 
 if TYPE_CHECKING:
+    from bot.metrics import Metrics
     from bot.settings import Settings
     from engine.beat.maker import Beat
     from engine.beat.request import BeatRequest
@@ -204,6 +205,14 @@ class RedisJobs:
         except (RedisError, OSError) as error:
             log.warning("could not clear user %s's job mark: %s", user_id, error)
 
+    def watch(self, metrics: Metrics) -> None:
+        """Show the queue's depth, the live workers and whether Redis answers, as this
+        process last saw them (every CHECK_S s)."""
+        seen = self.ends.seen
+        metrics.watch(metrics.queue_depth, lambda: seen["depth"])
+        metrics.watch(metrics.workers_alive, lambda: seen["workers"])
+        metrics.watch(metrics.queue_reachable, lambda: seen["reachable"])
+
     def retry_after_s(self, waiting: int) -> int:
         """A fair guess, in whole seconds, of when a place will free up."""
         job_s = sum(self._recent_s) / len(self._recent_s) if self._recent_s else FIRST_JOB_S
@@ -244,6 +253,8 @@ class EndWatch:
         self._waiting: dict[str, tuple[asyncio.Future[None], float]] = {}
         self._queued: set[str] = set()
         """Jobs known to be in Redis (enqueued): one found gone was lost with Redis's data."""
+        self.seen = {"depth": 0.0, "workers": 0.0, "reachable": 0.0}
+        """What the last look saw: jobs queued or running, live workers, Redis answering."""
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -306,7 +317,9 @@ class EndWatch:
             self._end(message["data"].decode())
 
     async def _look(self, now: float) -> None:
-        """Resolve the jobs whose result is stored; time out those waiting too long."""
+        """Resolve the jobs whose result is stored; time out those waiting too long; note
+        the queue's depth and the live workers."""
+        await self._note_queue()
         for job_id, (ended, deadline) in list(self._waiting.items()):
             if now > deadline and not ended.done():
                 ended.set_exception(BeatTimedOut(f"no worker made it in {RESULT_WAIT_S:.0f} s"))
@@ -326,6 +339,17 @@ class EndWatch:
                 self._end(job_id)
             elif not alive and job_id in self._queued:
                 self._lose(job_id)
+
+    async def _note_queue(self) -> None:
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.zcard(QUEUE_NAME)
+                pipe.zcount(WORKERS_KEY, time.time(), "+inf")
+                depth, workers = await _bounded(pipe.execute())
+        except (RedisError, OSError):
+            self.seen["reachable"] = 0.0
+            return
+        self.seen.update(depth=float(depth), workers=float(workers), reachable=1.0)
 
     def _lose(self, job_id: str) -> None:
         """A queued job whose every trace is gone from Redis: it restarted, empty."""

@@ -29,7 +29,6 @@ from redis.exceptions import RedisError
 
 from bot.jobs.base import Ran, WorkerDied
 from bot.jobs.wire import QuietRefusals, Refused, dumps, load_job
-from engine.beat.request import BeatRequest
 from bot.jobs.names import (
     JOB_TIMEOUT_S,
     KEEP_RESULT_S,
@@ -40,10 +39,12 @@ from bot.jobs.names import (
     WORKER_TTL_S,
     WORKERS_KEY,
 )
+from engine.beat.request import BeatRequest
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+    from bot.metrics import Metrics
     from bot.settings import Settings
     from engine.beat.maker import Beat, BeatMaker
 
@@ -92,6 +93,9 @@ async def make_beat(ctx: dict[str, Any], request: BeatRequest,
         beat = await loop.run_in_executor(ctx["executor"], _make_guarded, maker, request)
     finally:
         lease.cancel()
+    if "metrics" in ctx:
+        ctx["metrics"].made(beat.timings_ms.get("total", 0.0))
+        ctx["metrics"].wait.observe(wait_ms / 1000)
     return Ran(beat, wait_ms)
 
 
@@ -129,12 +133,15 @@ async def _renew_lease(redis: Redis, job_id: str) -> None:
 
 
 class Heartbeat:
-    """Keeps a worker's `name|slots` member in WORKERS_KEY fresh while it runs."""
+    """Keeps a worker's `name|slots` member in WORKERS_KEY fresh while it runs, and its
+    metrics' view of the queue (depth, live workers, Redis answering) with it."""
 
-    def __init__(self, redis: Redis, name: str, slots: int) -> None:
+    def __init__(self, redis: Redis, name: str, slots: int,
+                 metrics: Metrics | None = None) -> None:
         self.redis = redis
         self.member = f"{name}|{slots}"
         self.script = redis.register_script(HEARTBEAT_LUA)
+        self.metrics = metrics
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -146,7 +153,21 @@ class Heartbeat:
 
     async def beat(self) -> None:
         """Say we are alive for WORKER_TTL_S seconds more."""
-        await self.script(keys=[WORKERS_KEY], args=[WORKER_TTL_S, self.member])
+        try:
+            await self.script(keys=[WORKERS_KEY], args=[WORKER_TTL_S, self.member])
+            if self.metrics is not None:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    pipe.zcard(QUEUE_NAME)
+                    pipe.zcount(WORKERS_KEY, time.time(), "+inf")
+                    depth, alive = await pipe.execute()
+                self.metrics.queue_depth.set(depth)
+                self.metrics.workers_alive.set(alive)
+        except (RedisError, OSError):
+            if self.metrics is not None:
+                self.metrics.queue_reachable.set(0)
+            raise
+        if self.metrics is not None:
+            self.metrics.queue_reachable.set(1)
 
     async def _loop(self) -> None:
         while True:
@@ -168,15 +189,19 @@ class Heartbeat:
             await self.redis.zrem(WORKERS_KEY, self.member)
 
 
-def build_worker(settings: Settings, maker: BeatMaker, name: str | None = None) -> Worker:
-    """An arq worker that makes beats with `maker`, one at a time, from `settings.queue_url`."""
+def build_worker(settings: Settings, maker: BeatMaker, name: str | None = None,
+                 metrics: Metrics | None = None) -> Worker:
+    """An arq worker that makes beats with `maker`, one at a time, from `settings.queue_url`
+    (`metrics`: where it counts its beats; its `up` is set once it takes jobs)."""
     name = name or f"{socket.gethostname()}:{os.getpid()}"
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="beatbot-worker")
 
     async def startup(ctx: dict[str, Any]) -> None:
         """Run by arq each time the worker (re)connects."""
-        ctx.setdefault("heartbeat", Heartbeat(ctx["redis"], name, slots=1))
+        ctx.setdefault("heartbeat", Heartbeat(ctx["redis"], name, slots=1, metrics=metrics))
         await ctx["heartbeat"].start()
+        if metrics is not None:
+            metrics.up.set(1)
         log.info("worker %s ready; model %s", name, maker.generator.name)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
@@ -192,7 +217,8 @@ def build_worker(settings: Settings, maker: BeatMaker, name: str | None = None) 
         max_jobs=1, poll_delay=POLL_S, keep_result=KEEP_RESULT_S, max_tries=MAX_TRIES,
         log_results=False,  # arq's log line would repr the whole beat (its MP3 bytes too)
         on_startup=startup, on_shutdown=shutdown, after_job_end=announce_end,
-        ctx={"maker": maker, "executor": executor},
+        ctx={"maker": maker, "executor": executor,
+             **({"metrics": metrics} if metrics is not None else {})},
         health_check_interval=60,
         job_serializer=dumps, job_deserializer=load_job,  # data only, never pickles
     )

@@ -149,6 +149,7 @@ class BeatService:
         """Write a request to the log; a failing log never costs the user their answer."""
         log.info("%s from user %s: %s seed=%s in %.0f ms", record.source, record.user_id,
                  record.outcome, record.seed, record.total_ms or 0.0)
+        self.bot.metrics.count(record.outcome, record.queue_ms)
         try:
             await self.database.log(record)
         except Exception:
