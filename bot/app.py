@@ -71,6 +71,10 @@ class BeatBot(commands.AutoShardedBot):
         self.metrics.watch(self.metrics.log_rows_waiting, lambda: len(database.pending))
         if hasattr(self.jobs, "watch"):  # each back end says how deep its line is
             self.jobs.watch(self.metrics)
+        if hasattr(self.jobs, "on_orphan"):  # a queue: this bot answers for dead bots' jobs
+            from bot.jobs.orphans import OrphanAnswers
+
+            self.jobs.on_orphan = OrphanAnswers(self)
         self.closing = False
         self.shutdown_task: asyncio.Task[bool] | None = None
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
+    from bot.requestlog import RequestRecord
     from engine.beat.maker import Beat
     from engine.beat.request import BeatRequest
 
@@ -64,6 +65,17 @@ class Card:
     request_key: str
     created_at: str
     params: dict[str, object]
+
+
+def card_for(origin: object, record: RequestRecord) -> Card:
+    """The card of a request from `origin` (a command context or a button press), with its
+    log row's fields as they are when the job is queued."""
+    ctx = getattr(origin, "ctx", None)
+    message = ctx.message if ctx is not None and ctx.interaction is None else None
+    return Card(user_id=record.user_id, channel_id=record.channel_id,
+                guild_id=record.guild_id, message_id=message.id if message else None,
+                source=record.source, request_key=record.request_key,
+                created_at=record.created_at.isoformat(), params=dict(record.params))
 
 
 OnQueued = Callable[[int], Awaitable[object]]

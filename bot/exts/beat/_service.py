@@ -24,7 +24,8 @@ from bot.errors import (
 from bot.exts.beat._origin import POSTING, REPLYING, InteractionOrigin, Origin, missing
 from bot.exts.beat._reply import PRIMER_NAME, Reply, build_reply, replay_line, replay_of
 from bot.exts.beat._view import DIGEST_MARK, beat_view, digest, next_request
-from bot.jobs import Ran
+from bot.jobs import Card, Ran
+from bot.jobs.base import card_for
 from bot.requestlog import Outcome, RequestRecord
 from engine.beat.maker import Beat
 from engine.beat.request import BeatRequest
@@ -175,7 +176,7 @@ class BeatService:
         await self.jobs.admit(origin.user.id)
         try:
             async with origin.working():
-                ran = await self._make(request, origin)
+                ran = await self._make(request, origin, card_for(origin, record))
                 record.queue_ms = ran.wait_ms
                 self._note_timings(record, ran.result)
                 await self._post(origin, ran.result, record)
@@ -193,14 +194,14 @@ class BeatService:
             return self.maker.check(request)
         return await asyncio.to_thread(self.maker.check, request)
 
-    async def _make(self, request: BeatRequest, origin: Origin) -> Ran[Beat]:
+    async def _make(self, request: BeatRequest, origin: Origin, card: Card) -> Ran[Beat]:
         """Run the engine on a worker; a failure the engine did not mean becomes JobFailed."""
         async def notice(position: int) -> None:
             with contextlib.suppress(discord.HTTPException):  # the notice is a courtesy
                 await origin.notice(position)
 
         try:
-            return await self.jobs.make(request, notice)
+            return await self.jobs.make(request, notice, card)
         except (EngineError, commands.CommandError):
             raise
         except Exception as error:

@@ -413,8 +413,18 @@ class OtherBot:
         self.env.backend.users[user.id] = user
         return self.env.guild.add_member(UserHandle(self.env, user))
 
+    def kill(self) -> None:
+        """Stop its event loop dead, as SIGKILL stops a process: no close, no cleanup, no
+        log row, no spill file; Redis stops hearing from it."""
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.dead = True
+
     def close(self) -> None:
         """Stop its simcord, close the bot, and end its loop."""
+        if getattr(self, "dead", False):
+            return
+
         async def stop(_: OtherBot) -> None:
             self.env.errors  # noqa: B018 - refusals are errors to simcord; acknowledged
             await self.env.shutdown()
@@ -507,6 +517,34 @@ async def test_queue_position_holds_across_bots(simcord_env, channel, alice, db_
     assert other_bot.channel.last_message.attachments
     assert [r["outcome"] for r in log_rows(other_bot.settings.database)] == ["ok"]
     assert row_queue_ms(other_bot.settings.database) > 0
+
+
+@pytest.mark.simcord(settle_timeout=40)
+async def test_a_dead_bots_job_is_answered_by_a_live_bot_and_its_mark_dies_with_it(
+        simcord_env, channel, alice, db_path, workers, queue, other_bot):
+    workers("w1")
+    assert other_bot.channel.id == channel.id  # both simcords hand out the same ids
+    asyncio.run_coroutine_threadsafe(other_bot.alice.send(other_bot.channel, LONG_BEAT),
+                                     other_bot.loop)
+    await _started(queue)
+    await asyncio.to_thread(other_bot.kill)  # with alice's beat on the worker
+    killed = time.perf_counter()
+
+    async with asyncio.timeout(30):  # this bot adopts the job, and posts the beat here
+        while not _beats(channel):
+            await asyncio.sleep(0.1)
+    adopted_after_s = time.perf_counter() - killed
+    await alice.send(channel, "!beat")  # the dead bot's in-flight mark counts for nothing
+
+    (orphan, fresh) = _beats(channel)
+    assert orphan.embeds[0].title.endswith("alice") and "seed=9" in orphan.embeds[0].description
+    assert fresh.attachments and not fresh.content
+    assert adopted_after_s < 15  # the dead bot's TTL, a look, and the rest of the beat
+    rows = log_rows(db_path)
+    assert [(r["outcome"], r["seed"]) for r in rows] == [("ok", 9), ("ok", rows[1]["seed"])]
+    assert rows[0]["source"] == "prefix" and rows[0]["render_ms"] > 0
+    assert not log_rows(other_bot.settings.database)  # the dead bot wrote nothing
+    assert not await queue.keys("beatbot:cards:*")  # every card answered
 
 
 def row_queue_ms(database: Path) -> float:
