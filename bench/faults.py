@@ -63,7 +63,7 @@ BURST = 6
 """Long beats (BURST_TEXT) sent at once just before a fault that needs jobs in flight or
 waiting, so that the fault finds them: 2-bar beats at 3 a second keep two workers idle most
 of the time."""
-BURST_TEXT = "!beat bars=16"
+BURST_TEXT = "!beat bars=8"
 FAULTS = ("worker_sigkill", "worker_sigterm_busy", "redis_restart_idle",
           "redis_restart_waiting", "redis_down", "postgres_down", "bot_sigkill")
 QUEUE_NOTICE = "Queued: "

@@ -15,7 +15,8 @@ from bot.jobs.local import JobQueue, LocalJobs
 if TYPE_CHECKING:
     from bot.jobs.redis_queue import RedisJobs
 
-__all__ = ["BeatJobs", "Card", "JobQueue", "LocalJobs", "OnQueued", "Ran", "RedisJobs", "WorkerDied"]
+__all__ = ["BeatJobs", "Card", "JobQueue", "LocalJobs", "OnQueued", "Ran", "RedisJobs",
+           "WorkerDied"]
 
 
 def __getattr__(name: str) -> object:

@@ -21,7 +21,7 @@ DONE_PREFIX = "beatbot:done:"
 BOTS_KEY = "beatbot:bots"
 """Sorted set of live bot processes: member the bot's id, score the Unix second (Redis's
 clock) it expires. A bot's in-flight marks and cards outlive it only until then."""
-BOT_TTL_S = 6
+BOT_TTL_S = 4
 """A bot that has not said it is alive for this long is taken for dead (it says so every
 2 s): another bot then adopts its jobs, and its users' in-flight marks count for nothing."""
 CARDS_PREFIX = "beatbot:cards:"

@@ -28,7 +28,6 @@ from arq.worker import Worker, func
 from redis.exceptions import RedisError
 
 from bot.jobs.base import Ran, WorkerDied
-from bot.jobs.wire import QuietRefusals, Refused, dumps, load_job
 from bot.jobs.names import (
     JOB_TIMEOUT_S,
     KEEP_RESULT_S,
@@ -39,6 +38,7 @@ from bot.jobs.names import (
     WORKER_TTL_S,
     WORKERS_KEY,
 )
+from bot.jobs.wire import QuietRefusals, Refused, dumps, load_job
 from engine.beat.request import BeatRequest
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from bench.postgres import free_port
 from cli.main import main
-from tests.bot.jobs.test_redis_queue import redis_server  # noqa: F401 - the fixture
+from tests.bot.jobs.test_redis_queue import redis_server  # noqa: F401 F811 - the fixture
 
 PORT = free_port()
 
@@ -58,7 +58,8 @@ def test_health_without_a_port_says_how_to_set_one(monkeypatch, capsys):
     assert "set BEATBOT_METRICS_PORT" in capsys.readouterr().err
 
 
-async def test_a_worker_counts_its_beats_and_the_queue(redis_server, tmp_path, settings):
+async def test_a_worker_counts_its_beats_and_the_queue(redis_server, tmp_path,  # noqa: F811
+                                                       settings):
     from bench.servers import WorkerProcess
     from bot.jobs import RedisJobs
     from engine.beat.request import BeatRequest
