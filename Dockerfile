@@ -32,7 +32,7 @@ ENV PATH=/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     BEATBOT_DATABASE=/data/beatbot.db \
     BEATBOT_SOUNDFONT_DIR=/app/soundfonts \
-    BEATBOT_HEALTH_FILE=/tmp/beatbot.alive
+    BEATBOT_METRICS_PORT=9464
 COPY --from=deps /venv /venv
 COPY soundfonts /app/soundfonts
 COPY engine /app/engine
@@ -46,8 +46,8 @@ RUN python -m compileall -q /app
 # name one (`-v beatbot-data:/data`), or the log lives and dies with the container.
 WORKDIR /data
 USER 10001
-# `beatbot health` without the other subcommands' imports (about 50 ms of CPU, against 110):
-# healthy while the bot's (or worker's) event loop touches its heartbeat file.
+# `beatbot health` without the other subcommands' imports: healthy while the process's own
+# metrics endpoint (BEATBOT_METRICS_PORT, inside the container) says beatbot_up 1.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-m", "cli.health"]
 CMD ["beatbot", "run"]

@@ -75,6 +75,14 @@ class RedisServer:
             _stop(self.process)
             self.process = None
 
+    def kill(self) -> None:
+        """SIGKILL: the server dies at once; it keeps nothing (no persistence). `start()`
+        brings up an empty one on the same port."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(STOP_TIMEOUT_S)
+            self.process = None
+
     def __enter__(self) -> RedisServer:
         return self.start()
 

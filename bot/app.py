@@ -13,9 +13,9 @@ import discord
 from discord.ext import commands, tasks
 
 from bot.errors import ShuttingDown
-from bot.health import start_heartbeat
 from bot.help import BeatHelp
 from bot.jobs import BeatJobs, JobQueue, LocalJobs
+from bot.metrics import Metrics
 from bot.requestlog import Database, spill_path
 from bot.settings import Settings
 from bot.text import NO_PINGS
@@ -49,13 +49,15 @@ class BeatBot(commands.AutoShardedBot):
         executor: this process's worker threads, off the event loop.
         jobs: where beats are made (the workers behind a Redis queue); None makes them on
             `executor` (LocalJobs).
+        metrics: this process's Prometheus metrics (a fresh set, not served, when None).
 
     Closing the bot writes the request log out, closes it, and shuts the executor down.
     `shutdown()` (what SIGTERM runs) first lets the requests in flight finish.
     """
 
     def __init__(self, settings: Settings, maker: BeatMaker, database: Database,
-                 executor: ThreadPoolExecutor, jobs: BeatJobs | None = None) -> None:
+                 executor: ThreadPoolExecutor, jobs: BeatJobs | None = None,
+                 metrics: Metrics | None = None) -> None:
         intents = discord.Intents.default()
         intents.message_content = True  # prefix commands read the text
         super().__init__(command_prefix=commands.when_mentioned_or(settings.prefix),
@@ -71,9 +73,12 @@ class BeatBot(commands.AutoShardedBot):
                                                       respawn=self.replace_executor), settings)
         self.beats: BeatService | None = None
         """Makes and posts beats; the beat extension sets it when it loads."""
+        self.metrics = metrics or Metrics()
+        self.metrics.watch(self.metrics.log_rows_waiting, lambda: len(database.pending))
+        if hasattr(self.jobs, "watch"):  # each back end says how deep its line is
+            self.jobs.watch(self.metrics)
         self.closing = False
         self.shutdown_task: asyncio.Task[bool] | None = None
-        self.heartbeat: asyncio.Task[None] | None = None
 
     async def get_context(self, origin: discord.Message | discord.Interaction, /, *,
                           cls: type[commands.Context] = commands.Context) -> commands.Context:
@@ -85,12 +90,10 @@ class BeatBot(commands.AutoShardedBot):
         return await super().get_context(origin, cls=cls)
 
     async def setup_hook(self) -> None:
-        """Load the extensions, start the log retry and the heartbeat (`beatbot health`),
-        sync slash commands (if configured)."""
+        """Load the extensions, start the log retry, sync slash commands (if configured)."""
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.retry_log.start()
-        self.heartbeat = start_heartbeat(self.settings.health_file)
         if self.settings.sync_commands:
             try:
                 await self.sync_commands()
@@ -111,6 +114,7 @@ class BeatBot(commands.AutoShardedBot):
         log.info("ready as %s in %d guilds on shards %s of %s; model %s", self.user,
                  len(self.guilds), sorted(self.shards), self.shard_count,
                  self.maker.generator.name)
+        self.metrics.up.set(1)
 
     @tasks.loop(seconds=LOG_RETRY_S)
     async def retry_log(self) -> None:
@@ -167,15 +171,15 @@ class BeatBot(commands.AutoShardedBot):
         """Log out, then write out and close the request log, let go of the jobs back end,
         and stop the executor."""
         self.closing = True
+        self.metrics.up.set(0)
         self.retry_log.stop()  # after a write in progress, never in the middle of one
-        if self.heartbeat is not None:
-            self.heartbeat.cancel()
         try:
             await super().close()
         finally:
             await self.database.close()
             await self.jobs.close()
             self.executor.shutdown(wait=False, cancel_futures=True)
+            self.metrics.stop()
 
 
 def sync_refused_line(error: discord.HTTPException, settings: Settings) -> str:
@@ -231,7 +235,9 @@ async def create_bot(settings: Settings, maker: BeatMaker | None = None) -> Beat
         from bot.jobs import RedisJobs  # redis and arq are loaded only with a queue
 
         jobs = RedisJobs.connect(settings)
-    return BeatBot(settings, maker, database, executor, jobs)
+    metrics = Metrics()
+    metrics.serve(settings.metrics_port)
+    return BeatBot(settings, maker, database, executor, jobs, metrics)
 
 
 async def run_bot(settings: Settings, maker: BeatMaker | None = None) -> None:

@@ -50,11 +50,11 @@ class Settings(BaseSettings):
     model_path: Path | None = None
     soundfont_dir: Path | None = None
     log_level: str = "INFO"
-    health_file: Path | None = Field(
-        default=None, description="touched every 10 s while running; read by `beatbot health`")
     queue_url: SecretStr | None = Field(default=None, description="redis://...: use workers")
     shard_count: int | None = Field(default=None, ge=1, description="shards in all; None: ask")
     shard_ids: list[int] | None = Field(default=None, description="this process's shards")
+    metrics_port: int | None = Field(default=None, ge=1, le=65535,
+                                     description="serve Prometheus metrics here; None: off")
 
     @property
     def log_target(self) -> Path | str:

@@ -18,6 +18,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "pairs) on a private Redis")
     p.add_argument("--primers", action="store_true",
                    help="hostile primers up to 256 KB: read time against a normal primer's")
+    p.add_argument("--faults", action="store_true",
+                   help="the distributed mode under faults (workers, Redis, PostgreSQL and "
+                        "the bot killed or stopped), at 3 requests/s")
+    p.add_argument("--short", action="store_true",
+                   help="with --faults: 3 s and 2 s outages instead of 30 s and 20 s")
     p.add_argument("--repeats", type=int, default=30)
     p.add_argument("--no-keras", action="store_true", help="skip the Keras comparisons")
     p.set_defaults(func=run)
@@ -30,6 +35,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.primers:
         return _run_primers(args)
+    if args.faults:
+        from bench.faults import run_faults
+
+        result = run_faults(**({"redis_down_s": 3.0, "postgres_down_s": 2.0} if args.short
+                               else {}))
+        return _report_faults(result, args.json)
     if args.distributed:
         from bench.distributed import run_distributed
 
@@ -64,3 +75,17 @@ def _run_primers(args: argparse.Namespace) -> int:
     print_primers(result)
     save(result, args.json)
     return 0
+
+
+def _report_faults(result: dict, path: Path | None) -> int:
+    """Print one line per fault, save the figures; 0 when every fault was answered and
+    logged once, 1 otherwise."""
+    import json
+
+    for name, figures in result["faults"].items():
+        print(f"{name:24} " + " ".join(f"{key}={figures[key]}" for key in (
+            "sent", "answered", "logged", "doubled", "late", "longest_wait_s",
+            "workers_alive", "workers")))
+    if path is not None:
+        path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0 if result["all_answered_logged_once"] else 1

@@ -1,8 +1,9 @@
-"""`beatbot health`: exit 0 while the bot or worker beside it is alive (the image's healthcheck).
+"""`beatbot health`: exit 0 when the metrics endpoint of the bot or worker beside it says it is
+up (a container's healthcheck), 1 with one line otherwise.
 
-It reads the heartbeat file that `beatbot run` and `beatbot worker` touch (BEATBOT_HEALTH_FILE,
-set in the image) and imports neither the settings nor discord.py, so a check costs a Python
-start-up and one stat().
+The port is `--port`, else BEATBOT_METRICS_PORT from the environment, else from the settings
+file. Run as `python -m cli.health` (the image's HEALTHCHECK) it imports none of the other
+subcommands (numpy, discord.py), so a check costs a Python start-up and one HTTP request.
 """
 
 from __future__ import annotations
@@ -10,36 +11,40 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
+
+PORT_VARIABLE = "BEATBOT_METRICS_PORT"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Register `health`."""
-    from bot.health import STALE_S
-
-    p = subparsers.add_parser(
-        "health", help="exit 0 while the bot or worker here is alive (for healthchecks)",
-        description="Exit 0 when the heartbeat file of the `beatbot run` or `beatbot worker` "
-                    f"process is younger than {STALE_S:.0f} s, else 1 with one line.")
-    p.add_argument("--file", type=Path, default=None,
-                   help="heartbeat file (default: $BEATBOT_HEALTH_FILE)")
-    p.set_defaults(func=run)
+    """Register `health` on the `beatbot` command line."""
+    parser = subparsers.add_parser(
+        "health", help="exit 0 while the bot or worker here is up (for healthchecks)",
+        description="Read http://127.0.0.1:PORT/metrics (--port, else BEATBOT_METRICS_PORT) "
+                    "and exit 0 when it says beatbot_up 1, else 1 with one line.")
+    parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
+    parser.add_argument("--port", type=int, default=None, help="else BEATBOT_METRICS_PORT")
+    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """0 when the heartbeat is fresh; 1 with one line saying why not."""
-    from bot.health import STALE_S, heartbeat_age_s
+    """Check the endpoint; the exit code."""
+    from bot.metrics import healthy
 
-    path = args.file or (Path(os.environ["BEATBOT_HEALTH_FILE"])
-                         if os.environ.get("BEATBOT_HEALTH_FILE") else None)
-    if path is None:
-        return _fail("no heartbeat file: set BEATBOT_HEALTH_FILE (or --file)")
-    age_s = heartbeat_age_s(path)
-    if age_s is None:
-        return _fail(f"no heartbeat at {path}: the bot or worker is not running (yet)")
-    if age_s > STALE_S:
-        return _fail(f"the heartbeat at {path} is {age_s:.0f} s old (stale after {STALE_S:.0f} s)")
-    return 0
+    port = args.port or _port(args.env_file)
+    if port is None:
+        return _fail(f"no metrics port: set {PORT_VARIABLE} (or --port)")
+    ok, why = healthy(port)
+    return 0 if ok else _fail(why)
+
+
+def _port(env_file: str) -> int | None:
+    """BEATBOT_METRICS_PORT from the environment (cheap), else from the settings."""
+    if os.environ.get(PORT_VARIABLE, "").strip().isdigit():
+        return int(os.environ[PORT_VARIABLE])
+    from cli.common import read_settings
+
+    settings = read_settings(env_file, "beatbot health")
+    return settings.metrics_port if settings else None
 
 
 def _fail(line: str) -> int:
@@ -47,7 +52,7 @@ def _fail(line: str) -> int:
     return 1
 
 
-if __name__ == "__main__":  # the image's healthcheck: no other subcommand's imports (numpy)
+if __name__ == "__main__":  # the image's healthcheck
     parser = argparse.ArgumentParser(prog="beatbot health")
     add_parser(parser.add_subparsers(dest="command", required=True))
     sys.exit(run(parser.parse_args(["health", *sys.argv[1:]])))

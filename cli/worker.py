@@ -25,10 +25,10 @@ def run(args: argparse.Namespace) -> int:
     """Run a worker until it is stopped.
 
     Returns:
-        1 when the engine won't load or Redis can't be reached (a restart may help); 0
-        after a clean stop (SIGTERM, busy or idle), and also without a queue URL or with bad
-        settings, after one line: as for `beatbot run` (cli.common.UNCONFIGURED), a restart
-        can't help those.
+        1 when the engine won't load or Redis can't be reached at start-up (a restart may
+        help; later outages are waited out); 0 after a clean stop (SIGTERM, busy or idle),
+        and also without a queue URL or with bad settings, after one line: as for `beatbot
+        run` (cli.common.UNCONFIGURED), a restart can't help those.
     """
     from pydantic import SecretStr
 
@@ -47,7 +47,8 @@ def _work(settings, name: str | None) -> int:
     from redis.exceptions import RedisError
 
     from bot.app import load_maker
-    from bot.jobs.worker import build_worker
+    from bot.jobs.worker import build_worker, run_worker
+    from bot.metrics import Metrics
     from engine.errors import EngineError
 
     setup_logging(settings.log_level)
@@ -55,8 +56,13 @@ def _work(settings, name: str | None) -> int:
         maker = load_maker(settings)
     except (EngineError, OSError, ValueError) as error:
         return fail(f"could not load the engine: {error}", COMMAND)
+    metrics = Metrics()
     try:
-        build_worker(settings, maker, name).run()
+        metrics.serve(settings.metrics_port)
+    except OSError as error:
+        return fail(f"can't serve metrics on port {settings.metrics_port}: {error}", COMMAND)
+    try:
+        run_worker(build_worker(settings, maker, name, metrics))
     except (RedisError, OSError) as error:
         return fail(f"the job queue can't be reached: {error}", COMMAND)
     return 0

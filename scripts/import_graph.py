@@ -18,7 +18,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("cli", "bench", "bot", "engine")
 ROOMS = ("cli", "bench", "bot.app", "bot.exts", "bot.help", "bot.answers", "bot.jobs",
-         "bot.requestlog", "bot.errors", "bot.text", "bot.settings", "engine.beat",
+         "bot.requestlog", "bot.metrics", "bot.errors", "bot.text", "bot.settings", "engine.beat",
          "engine.training", "engine.sound", "engine.model", "engine.data", "engine.music",
          "engine.errors")
 """Our rooms, top down: each module belongs to the longest room its name starts with."""

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.jobs.base import BeatJobs, OnQueued, Ran, WorkerDied
+from bot.jobs.base import BeatJobs, Card, OnQueued, Ran, WorkerDied
 from bot.jobs.local import JobQueue, LocalJobs
 
 if TYPE_CHECKING:
     from bot.jobs.redis_queue import RedisJobs
 
-__all__ = ["BeatJobs", "JobQueue", "LocalJobs", "OnQueued", "Ran", "RedisJobs", "WorkerDied"]
+__all__ = ["BeatJobs", "Card", "JobQueue", "LocalJobs", "OnQueued", "Ran", "RedisJobs",
+           "WorkerDied"]
 
 
 def __getattr__(name: str) -> object:

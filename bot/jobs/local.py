@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, TypeVar
 from discord.ext import commands
 
 from bot.errors import AlreadyMaking, QueueFull
-from bot.jobs.base import FIRST_JOB_S, OnQueued, Ran, WorkerDied
+from bot.jobs.base import FIRST_JOB_S, Card, OnQueued, Ran, WorkerDied
 
 if TYPE_CHECKING:
+    from bot.metrics import Metrics
     from bot.settings import Settings
     from engine.beat.maker import Beat, BeatMaker
     from engine.beat.request import BeatRequest
@@ -47,6 +48,7 @@ class LocalJobs:
             self.cooldowns = commands.CooldownMapping.from_cooldown(
                 settings.cooldown_rate, settings.cooldown_s, _user_key)
         self.making: set[int] = set()
+        self.metrics: Metrics | None = None
 
     async def admit(self, user_id: int) -> None:
         """Refuse a second job, a full queue, or a user over their rate (see BeatJobs)."""
@@ -59,9 +61,20 @@ class LocalJobs:
             raise commands.CommandOnCooldown(bucket, retry_after, commands.BucketType.user)
         self.making.add(user_id)
 
-    async def make(self, request: BeatRequest, on_queued: OnQueued | None = None) -> Ran[Beat]:
-        """Make the beat on a worker thread (see JobQueue.run)."""
-        return await self.queue.run(partial(self.maker.make, request), on_queued)
+    async def make(self, request: BeatRequest, on_queued: OnQueued | None = None,
+                   card: Card | None = None) -> Ran[Beat]:
+        """Make the beat on a worker thread (see JobQueue.run); the card is not needed: the
+        job dies with this process."""
+        ran = await self.queue.run(partial(self.maker.make, request), on_queued)
+        if self.metrics is not None:
+            self.metrics.made(ran.result.timings_ms.get("total", 0.0))
+        return ran
+
+    def watch(self, metrics: Metrics) -> None:
+        """Count beats made into `metrics`, and show the thread pool's line and size."""
+        self.metrics = metrics
+        metrics.watch(metrics.queue_depth, lambda: self.queue.waiting + self.queue.running)
+        metrics.watch(metrics.workers_alive, lambda: self.queue.workers)
 
     async def release(self, user_id: int) -> None:
         """The user may ask again."""

@@ -18,3 +18,11 @@ KEEP_RESULT_S = 60
 """Longest a finished beat waits in Redis for the bot that asked (which drops it once read)."""
 DONE_PREFIX = "beatbot:done:"
 """Pub/sub channels on which a bot hears that its jobs ended (one channel per bot process)."""
+BOTS_KEY = "beatbot:bots"
+"""Sorted set of live bot processes: member the bot's id, score the Unix second (Redis's
+clock) it expires. A bot's in-flight marks and cards outlive it only until then."""
+BOT_TTL_S = 4
+"""A bot that has not said it is alive for this long is taken for dead (it says so every
+2 s): another bot then adopts its jobs, and its users' in-flight marks count for nothing."""
+CARDS_PREFIX = "beatbot:cards:"
+"""Hash per bot (`beatbot:cards:<bot id>`): job id -> the job's Card (msgpack)."""

@@ -16,7 +16,7 @@ from engine.music.midi_io import read_midi
 ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = {"beat": "cli.beat", "standardise": "cli.data", "augment": "cli.data",
             "train": "cli.train", "eval": "cli.evaluate", "bench": "cli.bench",
-            "run": "cli.run", "worker": "cli.worker"}
+            "run": "cli.run", "worker": "cli.worker", "health": "cli.health"}
 """Each subcommand and the module that runs it."""
 
 

@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.errors import LoggedFailure
 from bot.exts.beat._flags import BeatFlags
 from bot.exts.beat._origin import ContextOrigin
+from bot.exts.beat._orphans import OrphanAnswers
 from bot.exts.beat._service import BeatService
 from bot.exts.beat._view import BeatButton, PartMenu
 from engine.beat.request import ANY_STYLE, AUTO_KIT, check_primer_size
@@ -36,6 +37,8 @@ class BeatCog(commands.Cog, name="Beats"):
         """Let the buttons under any beat this bot ever posted be pressed."""
         self.bot.beats = self.service
         self.bot.add_dynamic_items(BeatButton, PartMenu)
+        if hasattr(self.bot.jobs, "on_orphan"):  # a queue: answer for dead bots' jobs too
+            self.bot.jobs.on_orphan = OrphanAnswers(self.bot)
 
     async def cog_unload(self) -> None:
         """Stop answering the buttons."""

@@ -23,7 +23,8 @@ from bot.exts.beat._origin import POSTING, REPLYING, InteractionOrigin, Origin, 
 from bot.exts.beat._press import pressed_request
 from bot.exts.beat._reply import Reply, build_reply, replay_line
 from bot.exts.beat._view import beat_view
-from bot.jobs import Ran
+from bot.jobs import Card, Ran
+from bot.jobs.base import card_for
 from bot.requestlog import Outcome, RequestRecord
 from engine.beat.maker import Beat
 from engine.beat.request import BeatRequest
@@ -129,6 +130,7 @@ class BeatService:
         """Write a request to the log; a failing log never costs the user their answer."""
         log.info("%s from user %s: %s seed=%s in %.0f ms", record.source, record.user_id,
                  record.outcome, record.seed, record.total_ms or 0.0)
+        self.bot.metrics.count(record.outcome, record.queue_ms)
         try:
             await self.database.log(record)
         except Exception:
@@ -161,9 +163,9 @@ class BeatService:
                              record: RequestRecord) -> None:
         try:
             async with origin.working():
-                ran = await self._make(request, origin)
+                ran = await self._make(request, origin, card_for(origin, record))
                 record.queue_ms = ran.wait_ms
-                self._note_timings(record, ran.result)
+                note_timings(record, ran.result)
                 await self._post(origin, ran.result, record)
         except BaseException:
             with contextlib.suppress(Exception):  # the error line matters more
@@ -177,14 +179,14 @@ class BeatService:
             return self.maker.check(request)
         return await asyncio.to_thread(self.maker.check, request)
 
-    async def _make(self, request: BeatRequest, origin: Origin) -> Ran[Beat]:
+    async def _make(self, request: BeatRequest, origin: Origin, card: Card) -> Ran[Beat]:
         """Run the engine on a worker; a failure the engine did not mean becomes JobFailed."""
         async def notice(position: int) -> None:
             with contextlib.suppress(discord.HTTPException):  # the notice is a courtesy
                 await origin.notice(position)
 
         try:
-            return await self.jobs.make(request, notice)
+            return await self.jobs.make(request, notice, card)
         except (EngineError, commands.CommandError):
             raise
         except Exception as error:
@@ -199,14 +201,6 @@ class BeatService:
         if lacking:
             raise MissingPermission(lacking)
 
-    @staticmethod
-    def _note_timings(record: RequestRecord, beat: Beat) -> None:
-        record.params = beat.request.params()  # with the kit `auto` chose
-        timings = beat.timings_ms
-        record.generate_ms, record.render_ms, record.encode_ms = (
-            timings.get(stage) for stage in STAGES)
-        if beat.audio_error:
-            record.error = beat.audio_error[:ERROR_TEXT_LIMIT]
 
     async def _post(self, origin: Origin, beat: Beat, record: RequestRecord) -> None:
         seconds = time.perf_counter() - origin.received
@@ -273,3 +267,13 @@ def _raise_if_forbidden(error: discord.HTTPException, origin: Origin) -> None:
 def _worth_retrying(error: discord.HTTPException) -> bool:
     """True for a refusal a smaller message might get past: too large, or a server error."""
     return error.status in RETRIED_STATUSES or error.code == TOO_LARGE_CODE
+
+
+def note_timings(record: RequestRecord, beat: Beat) -> None:
+    """Fill in a log row's parameters (with the kit `auto` chose) and stage times from a beat."""
+    record.params = beat.request.params()
+    timings = beat.timings_ms
+    record.generate_ms, record.render_ms, record.encode_ms = (
+        timings.get(stage) for stage in STAGES)
+    if beat.audio_error:
+        record.error = beat.audio_error[:ERROR_TEXT_LIMIT]

@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import pickle
 import shutil
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
@@ -22,7 +24,9 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 import simcord
-from arq.constants import in_progress_key_prefix, retry_key_prefix
+from arq.connections import ArqRedis
+from arq.constants import in_progress_key_prefix, result_key_prefix, retry_key_prefix
+from arq.jobs import DeserializationError
 from pydantic import SecretStr
 from simcord.backend.models.user import User
 from simcord.builders import UserHandle
@@ -30,10 +34,13 @@ from simcord.builders import UserHandle
 from bench.postgres import free_port
 from bench.servers import RedisServer, WorkerProcess
 from bot.app import create_bot
-from bot.jobs.names import QUEUE_NAME
+from bot.jobs import RedisJobs
+from bot.jobs.names import MAKE_JOB, QUEUE_NAME
+from bot.jobs.wire import loads
 from bot.jobs.worker import announce_end
 from engine.beat.request import BeatRequest
 from tests.bot.conftest import log_rows
+from tests.bot.jobs.test_wire import Planted
 
 QUEUE_DOWN = ("I can't reach my drummers right now (the job queue is down); please try again "
               "in a minute.")
@@ -172,6 +179,53 @@ def _two_bar_drums() -> bytes:
     return drum_midi(bars=2)
 
 
+# --- only data crosses Redis -------------------------------------------------------------
+
+
+async def test_a_pickled_job_in_the_queue_is_refused_and_runs_nothing(workers, queue,
+                                                                     redis_server, tmp_path):
+    worker = workers("w1")
+    canary = tmp_path / "ran"
+    planter = ArqRedis.from_url(redis_server.url)  # arq's default serializer: pickle
+    try:
+        await planter.enqueue_job(MAKE_JOB, Planted(canary), _job_id="planted",
+                                  _queue_name=QUEUE_NAME)
+    finally:
+        await planter.aclose()
+    async with asyncio.timeout(20):
+        while not await queue.exists(result_key_prefix + "planted"):
+            await asyncio.sleep(0.02)
+
+    result = loads(await queue.get(result_key_prefix + "planted"))
+    assert not canary.exists()
+    assert result["s"] is False and "function 'beatbot:refused' not found" in str(result["r"])
+    log = (tmp_path / "w1.log").read_text()
+    assert log.count("BeatBot did not write") == 1 and "Traceback" not in log
+    assert await asyncio.to_thread(worker.alive)
+
+
+async def test_a_pickled_result_is_refused_by_the_bot_and_runs_nothing(settings, workers, queue,
+                                                                      tmp_path, caplog):
+    workers("w1")
+    canary = tmp_path / "ran"
+    jobs = RedisJobs.connect(settings)
+    try:
+        job = await jobs.redis.enqueue_job(MAKE_JOB, BeatRequest(bars=1), _job_id="swapped",
+                                           _queue_name=QUEUE_NAME)
+        async with asyncio.timeout(20):
+            while not await queue.exists(result_key_prefix + "swapped"):
+                await asyncio.sleep(0.02)
+        await queue.set(result_key_prefix + "swapped", pickle.dumps({"r": Planted(canary)}))
+
+        with pytest.raises(DeserializationError):
+            await job.result(timeout=0)
+    finally:
+        await jobs.close()
+
+    assert not canary.exists()
+    assert [r.getMessage()[:40] for r in caplog.records if "did not write" in r.getMessage()]
+
+
 # --- workers that die --------------------------------------------------------------------
 
 
@@ -302,6 +356,60 @@ async def test_no_queue_or_no_worker_is_one_line(maker, settings, db_path, redis
     assert row["outcome"] == ("failed" if where == "no server" else "busy")
 
 
+# --- Redis restarts ----------------------------------------------------------------------
+
+
+async def _until(check: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Wait until a blocking `check()` is true (it runs on a thread)."""
+    async with asyncio.timeout(timeout):
+        while not await asyncio.to_thread(check):
+            await asyncio.sleep(0.05)
+
+
+async def test_idle_worker_rides_out_a_quick_redis_restart(simcord_env, channel, alice, db_path,
+                                                            workers, redis_server, tmp_path):
+    worker = workers("w1")
+    redis_server.kill()
+    await asyncio.sleep(0.07)  # a 70 ms restart; the new Redis is empty
+    redis_server.start()
+
+    await _until(worker.alive)  # raises if the worker exited
+    await alice.send(channel, "!beat bars=2")
+
+    assert channel.last_message.attachments
+    assert worker.process.poll() is None
+    assert "the job queue can't be reached" in (tmp_path / "w1.log").read_text()
+    assert [r["outcome"] for r in log_rows(db_path)] == ["ok"]
+
+
+@pytest.mark.simcord(settle_timeout=40)
+async def test_redis_restart_with_jobs_waiting_is_answered_at_the_next_look(
+        simcord_env, channel, alice, bob, db_path, workers, queue, redis_server):
+    workers("w1")
+    making = asyncio.create_task(alice.send(channel, LONG_BEAT))
+    await _started(queue)
+    simcord_env.backend.create_message(channel.id, bob.id, "!beat bars=2")  # no wait for it
+    async with asyncio.timeout(10):
+        while await queue.zcard(QUEUE_NAME) < 2:  # bob's job waits behind alice's
+            await asyncio.sleep(0.01)
+
+    redis_server.kill()
+    redis_server.start()  # empty: bob's job is gone; alice's is still on the worker
+    restarted = time.perf_counter()
+    await making
+
+    assert time.perf_counter() - restarted < 10  # the next look, not the 156 s timeout
+    answers = [m for m in channel.history() if m.author.bot and m.reference]
+    to_bob = [m.content for m in answers if m.reference.message_id != answers[-1].id
+              and not m.attachments]
+    assert QUEUE_DOWN in to_bob
+    assert len(_beats(channel)) <= 1  # alice: her beat (the worker kept it), or one line
+    rows = log_rows(db_path)
+    assert len(rows) == 2 and {"BeatTimedOut"}.isdisjoint(r["error"] or "" for r in rows)
+    assert [r["error"] for r in rows if r["user_id"] == bob.id] == [QUEUE_DOWN]
+    assert simcord_env.errors
+
+
 # --- limits across two bot instances ------------------------------------------------------
 
 
@@ -335,8 +443,18 @@ class OtherBot:
         self.env.backend.users[user.id] = user
         return self.env.guild.add_member(UserHandle(self.env, user))
 
+    def kill(self) -> None:
+        """Stop its event loop dead, as SIGKILL stops a process: no close, no cleanup, no
+        log row, no spill file; Redis stops hearing from it."""
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.dead = True
+
     def close(self) -> None:
         """Stop its simcord, close the bot, and end its loop."""
+        if getattr(self, "dead", False):
+            return
+
         async def stop(_: OtherBot) -> None:
             self.env.errors  # noqa: B018 - refusals are errors to simcord; acknowledged
             await self.env.shutdown()
@@ -429,6 +547,34 @@ async def test_queue_position_holds_across_bots(simcord_env, channel, alice, db_
     assert other_bot.channel.last_message.attachments
     assert [r["outcome"] for r in log_rows(other_bot.settings.database)] == ["ok"]
     assert row_queue_ms(other_bot.settings.database) > 0
+
+
+@pytest.mark.simcord(settle_timeout=40)
+async def test_a_dead_bots_job_is_answered_by_a_live_bot_and_its_mark_dies_with_it(
+        simcord_env, channel, alice, db_path, workers, queue, other_bot):
+    workers("w1")
+    assert other_bot.channel.id == channel.id  # both simcords hand out the same ids
+    asyncio.run_coroutine_threadsafe(other_bot.alice.send(other_bot.channel, LONG_BEAT),
+                                     other_bot.loop)
+    await _started(queue)
+    await asyncio.to_thread(other_bot.kill)  # with alice's beat on the worker
+    killed = time.perf_counter()
+
+    async with asyncio.timeout(30):  # this bot adopts the job, and posts the beat here
+        while not _beats(channel):
+            await asyncio.sleep(0.1)
+    adopted_after_s = time.perf_counter() - killed
+    await alice.send(channel, "!beat")  # the dead bot's in-flight mark counts for nothing
+
+    (orphan, fresh) = _beats(channel)
+    assert orphan.embeds[0].title.endswith("alice") and "seed=9" in orphan.embeds[0].description
+    assert fresh.attachments and not fresh.content
+    assert adopted_after_s < 15  # the dead bot's TTL, a look, and the rest of the beat
+    rows = log_rows(db_path)
+    assert [(r["outcome"], r["seed"]) for r in rows] == [("ok", 9), ("ok", rows[1]["seed"])]
+    assert rows[0]["source"] == "prefix" and rows[0]["render_ms"] > 0
+    assert not log_rows(other_bot.settings.database)  # the dead bot wrote nothing
+    assert not await queue.keys("beatbot:cards:*")  # every card answered
 
 
 def row_queue_ms(database: Path) -> float:
