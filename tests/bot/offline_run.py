@@ -1,9 +1,12 @@
-"""`beatbot run` with Discord's login and gateway replaced by a wait, for the SIGTERM test.
+"""`beatbot run` with Discord's login and gateway replaced by a wait, for the SIGTERM test and
+the container check (scripts/docker/compose.check.yaml).
 
     python -m tests.bot.offline_run [--env-file FILE]
 
 Everything else is the real entry point: the settings, the engine loaded before logging in,
-logging, the signal handlers and the shutdown. It prints `ready` when the bot would be online.
+logging, the metrics endpoint, the signal handlers and the shutdown. When the bot would be
+online it gets the gateway's `ready` event (so its metrics say `beatbot_up 1` and
+`beatbot health` passes, as with Discord) and prints `ready`.
 """
 
 from __future__ import annotations
@@ -17,8 +20,11 @@ from cli.main import main
 
 
 async def _offline_start(self: discord.Client, token: str, *, reconnect: bool = True) -> None:
-    """Stand-in for Client.start: run the setup hook as login would, then idle until closed."""
+    """Stand-in for Client.start: run the setup hook as login would, dispatch `ready` as the
+    gateway does once every shard is connected, then idle until closed."""
     await self.setup_hook()
+    self.dispatch("ready")
+    await asyncio.sleep(0)  # on_ready runs as a task of its own, as with the gateway
     print("ready", flush=True)
     while not self.is_closed():
         await asyncio.sleep(0.05)

@@ -17,12 +17,14 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import simcord
 
+from bench.postgres import free_port
 from bot.app import LOG_RETRY_S, create_bot
 from bot.requestlog import Database, RequestRecord
 from engine.beat.maker import SOUNDFONT_DIR, BeatMaker
@@ -343,21 +345,37 @@ def test_bad_model_file_stops_beatbot_run_with_one_line_before_connecting(tmp_pa
     assert not (tmp_path / "beatbot.db").exists()  # it stopped before opening the log
 
 
+def _health(port: int, within_s: float = 10.0) -> int:
+    """`beatbot health --port PORT` (as the image's healthcheck runs it) until it says 0."""
+    deadline = time.monotonic() + within_s
+    while True:
+        code = subprocess.run([sys.executable, "-m", "cli.health", "--port", str(port)],
+                              cwd=REPO, capture_output=True, timeout=30).returncode
+        if code == 0 or time.monotonic() > deadline:
+            return code
+        time.sleep(0.2)
+
+
 def test_sigterm_stops_beatbot_run_cleanly(tmp_path):
+    # With its metrics served, the offline bot (compose.check.yaml's) is healthy once ready,
+    # as a bot that reached Discord is.
+    port = free_port()
     child = subprocess.Popen(
         [sys.executable, "-m", "tests.bot.offline_run", "--env-file", str(tmp_path / "none.env")],
-        env=_run_env(tmp_path), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
+        env=_run_env(tmp_path, BEATBOT_METRICS_PORT=str(port)), cwd=REPO,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     watchdog = threading.Timer(120, child.kill)
     watchdog.start()
     try:
         ready = child.stdout.readline()
+        health = _health(port)
         child.send_signal(signal.SIGTERM)
         out, err = child.communicate(timeout=60)
     finally:
         watchdog.cancel()
 
     assert ready.strip() == "ready", err
+    assert health == 0, err  # beatbot_up 1, as on_ready sets it
     assert child.returncode == 0, err
     assert "SIGTERM: shutting down" in err and "stopped" in err
     assert log_rows(tmp_path / "beatbot.db") == []  # the log was created and closed
