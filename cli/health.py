@@ -12,6 +12,9 @@ import argparse
 import os
 import sys
 
+from cli.common import fail
+
+COMMAND = "beatbot health"
 PORT_VARIABLE = "BEATBOT_METRICS_PORT"
 
 
@@ -32,9 +35,9 @@ def run(args: argparse.Namespace) -> int:
 
     port = args.port or _port(args.env_file)
     if port is None:
-        return _fail(f"no metrics port: set {PORT_VARIABLE} (or --port)")
+        return fail(f"no metrics port: set {PORT_VARIABLE} (or --port)", COMMAND)
     ok, why = healthy(port)
-    return 0 if ok else _fail(why)
+    return 0 if ok else fail(why, COMMAND)
 
 
 def _port(env_file: str) -> int | None:
@@ -43,13 +46,8 @@ def _port(env_file: str) -> int | None:
         return int(os.environ[PORT_VARIABLE])
     from cli.common import read_settings
 
-    settings = read_settings(env_file, "beatbot health")
+    settings = read_settings(env_file, COMMAND)
     return settings.metrics_port if settings else None
-
-
-def _fail(line: str) -> int:
-    print(f"beatbot health: {line}", file=sys.stderr)
-    return 1
 
 
 if __name__ == "__main__":  # the image's healthcheck

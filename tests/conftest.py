@@ -45,3 +45,11 @@ def postgres_server():
         pytest.skip(reason)
     with PostgresServer() as server:
         yield server
+
+
+@pytest.fixture
+def no_token_env(monkeypatch, tmp_path):
+    """No Discord token in the environment, and a working folder with no stray `.env`."""
+    for name in ("DISCORD_TOKEN", "BEATBOT_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)

@@ -11,13 +11,6 @@ from bot.settings import Settings
 FAKE_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GfAkEt.this-is-not-a-real-token-1234567890"
 
 
-@pytest.fixture
-def no_token_env(monkeypatch, tmp_path):
-    for name in ("DISCORD_TOKEN", "BEATBOT_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)  # no stray .env
-
-
 def test_settings_read_env_file(tmp_path, no_token_env):
     env = tmp_path / "bot.env"
     env.write_text(f"DISCORD_TOKEN={FAKE_TOKEN}\nBEATBOT_WORKERS=3\nBEATBOT_COOLDOWN_S=5\n"

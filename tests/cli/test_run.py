@@ -8,21 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from bench.postgres import free_port
 from cli.common import UNCONFIGURED
 from cli.main import build_parser, main
 
 FAKE_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GfAkEt.this-is-not-a-real-token-1234567890"
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def no_token_env(monkeypatch, tmp_path):
-    for name in ("DISCORD_TOKEN", "BEATBOT_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)  # no stray .env
 
 
 def test_run_without_token_says_so_once_and_exits_0(no_token_env, capsys):
