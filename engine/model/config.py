@@ -35,6 +35,10 @@ class ModelConfig:
         weight_average: momentum of the running average of the weights (Polyak averaging,
             0 for none); validation, checkpoints and the export use the average.
         style_dropout: share of training windows whose style is replaced by "any".
+        knob_dropout: share of training windows whose busy (and, drawn apart, loud) input
+            is "as the style plays" rather than the window's own bucket.
+        tap_share: share of training windows that follow a tap input made from their own
+            onsets (half every onset, half the kick and snare alone); the rest follow none.
         velocity_weight: loss weight of the velocity head.
         roll_weight: loss weight of the roll head.
         offset_weight: loss weight of the timing-offset head.
@@ -64,6 +68,8 @@ class ModelConfig:
     patience: int = 4
     weight_average: float = 0.0
     style_dropout: float = 0.15
+    knob_dropout: float = 0.5
+    tap_share: float = 0.3
     velocity_weight: float = 0.3
     roll_weight: float = 0.1
     offset_weight: float = 0.3
