@@ -39,7 +39,7 @@ from engine.model.features import (
 )
 from engine.model.lstm import DrumLSTM
 from engine.music.drums import DEFAULT_BPM, N_CLASSES, N_EVENTS, STEPS_PER_BAR
-from engine.music.pattern import Pattern
+from engine.music.pattern import Pattern, Rhythm
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "weights" / "default.npz"
 EMPTY_BAR_LIMIT = 4
@@ -66,40 +66,16 @@ kick and snare steps, with the rest of the kit free (a bass line, a clap track).
 have 12 onset steps a bar, their kick and snare 6 (Groove training split)."""
 
 
-@dataclass(frozen=True, eq=False)
-class Rhythm:
-    """Material a beat follows (`follow`): where its onsets are, and their timing.
-
-    Attributes:
-        onsets: (steps,) bool, a step with at least one note starting on it.
-        offsets: (steps,) float, how far the step's first note sits from the step (-0.5
-            early to 0.5 late), where it has one.
-        mode: how the drums follow it (engine.model.features.TAP_MODES), or "" to choose by
-            its density (ALL_ONSETS_FROM).
-    """
-
-    onsets: np.ndarray
-    offsets: np.ndarray
-    mode: str = ""
-
-    @property
-    def steps(self) -> int:
-        """Length in 16th steps."""
-        return len(self.onsets)
-
-    def follow_mode(self) -> str:
-        """The tap mode: as given, else by the onset steps a bar where it plays."""
-        if self.mode:
-            return self.mode
-        bars = self.onsets[: self.steps // STEPS_PER_BAR * STEPS_PER_BAR].reshape(
-            -1, STEPS_PER_BAR).sum(axis=1) if self.steps >= STEPS_PER_BAR else self.onsets[None]
-        playing = bars[bars > 0]
-        dense = playing.size and playing.mean() >= ALL_ONSETS_FROM
-        return TAP_MODES[0] if dense else TAP_MODES[1]
-
-    def tokens(self) -> np.ndarray:
-        """The model's tap input of each step."""
-        return tap_tokens(self.onsets, self.offsets, self.follow_mode())
+def follow_mode(rhythm: Rhythm) -> str:
+    """How a rhythm is followed when the spec does not say: onset for onset when it plays
+    at least ALL_ONSETS_FROM onset steps a bar (over the bars it plays in), else as the kick
+    and snare steps."""
+    bars = rhythm.onsets[: rhythm.bars * STEPS_PER_BAR]
+    bars = np.pad(bars, (0, rhythm.bars * STEPS_PER_BAR - len(bars))).reshape(-1, STEPS_PER_BAR)
+    playing = bars.sum(axis=1)
+    playing = playing[playing > 0]
+    dense = playing.size > 0 and playing.mean() >= ALL_ONSETS_FROM
+    return TAP_MODES[0] if dense else TAP_MODES[1]
 
 
 @dataclass(frozen=True)
@@ -127,6 +103,9 @@ class GenerationSpec:
         loud: how hard, 0 (the style's softest) to 1 (its hardest); None as the style does.
         follow: a rhythm the drums follow (Tap2Drum), from step 0 for its length; steps
             past it follow none.
+        follow_mode: how (engine.model.features.TAP_MODES): "all" plays on its onset steps
+            and only there, "kick_snare" puts the kick and snare on them and lets the rest of
+            the kit play; "" chooses by its density (follow_mode).
     """
 
     steps: int
@@ -142,6 +121,7 @@ class GenerationSpec:
     busy: float | None = None
     loud: float | None = None
     follow: Rhythm | None = None
+    follow_mode: str = ""
 
     def __post_init__(self) -> None:
         if self.keep is not None and self.guide is not None:
@@ -232,7 +212,8 @@ class _Batch:
         for row, spec in enumerate(specs):
             if spec.follow is not None:
                 n = min(spec.follow.steps, steps)
-                self.tap[row, :n] = spec.follow.tokens()[:n]
+                mode = spec.follow_mode or follow_mode(spec.follow)
+                self.tap[row, :n] = tap_tokens(spec.follow.onsets, spec.follow.offsets, mode)[:n]
         # Style guidance runs a second lane per row with style "any": the event logits become
         # styled + guidance * (styled - any). The prior goes on the styled lane, scaled so
         # that it adds once to the combination.

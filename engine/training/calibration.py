@@ -149,14 +149,23 @@ def _targets(beats: list[Performance], styles: tuple[str, ...]
         cells = [_cell_sums([p.pattern for p in own if tempo_group(p.bpm) == g], overall[g])
                  for g in range(TEMPO_GROUPS)]
         for mine, everyone in zip(cells, overall, strict=True):
-            mine.rate = _expit(_logit(mine.rate)
-                               + SHARPEN * (_logit(mine.rate) - _logit(everyone.rate)))
+            mine.rate = _sharpened(mine.rate, everyone.rate)
         rows.append(cells)
         tempos.append([[p.bpm for p in own if tempo_group(p.bpm) == g] or group_tempos[g]
                        for g in range(TEMPO_GROUPS)])
     rows.append(overall)
     tempos.append(group_tempos)
     return _stack(rows), tempos
+
+
+def _sharpened(rate: np.ndarray, everyone: np.ndarray) -> np.ndarray:
+    """A style's onset rates (16, 9) pushed SHARPEN past its own, away from all beats', in
+    log-odds, then scaled back per class to the style's own hits per bar: the push moves
+    where a drum plays, not how much. (Pushed alone, a rare drum's cells gain more than they
+    lose: crash and open hat came out at 1.6 and 1.3 times their training rates.)"""
+    pushed = _expit(_logit(rate) + SHARPEN * (_logit(rate) - _logit(everyone)))
+    scale = rate.sum(axis=0) / np.maximum(pushed.sum(axis=0), 1e-9)
+    return np.clip(pushed * scale, 1e-4, 1 - 1e-4)
 
 
 def _cell_sums(patterns: list[Pattern], toward: _Cells | None = None) -> _Cells:
