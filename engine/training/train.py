@@ -135,7 +135,7 @@ def train(plan: TrainPlan, argv: list[str] | None = None) -> dict:
     conditioning = fit_conditioning(fit_items, len(styles), config.window, config.stride)
     data = {"train": windows(fit_items, config.window, config.stride, conditioning),
             "validation": windows(examples(corpus.split(stopping_split(corpus)), styles),
-                                  config.window, config.stride)}
+                                  config.window, config.stride, conditioning)}
     _check_data(plan, corpus, data)
     model = _build(config, len(styles))
     compile_model(model, config)
