@@ -318,8 +318,9 @@ class _Batch:
                                         self.tap[row, step])
         # Every drift the cell may follow: (cells, drift, 16), each drawn with the cell's
         # own uniform number; _drift then walks the beat and takes the one it follows.
-        logits = self._tempered(logits[:, None] + self.lstm.drift_table[:, cls].swapaxes(0, 1),
-                                row)
+        logits = logits[:, None] + self.lstm.drift_table[:, cls].swapaxes(0, 1)
+        logits *= self.lstm.offset_sharpness[self.style[row], self.groups[row]][:, None, None]
+        logits = self._tempered(logits, row)
         offset_bucket, offset_place = inverse_cdf(logits, draws[:, 2, None])
         offset = bucket_offset(offset_bucket, offset_place) + self.lstm.offset_shift[cell][:, None]
         offset = np.clip(offset, -OFFSET_LIMIT, OFFSET_LIMIT)

@@ -31,7 +31,7 @@ WEIGHT_NAMES = (
     "velocity_dense_b", "roll_dense_w", "roll_dense_b", "offset_dense_w", "offset_dense_b",
     "velocity_table",
 )
-SAMPLER_TABLES = ("style_prior", "velocity_shift", "offset_shift")
+SAMPLER_TABLES = ("style_prior", "velocity_shift", "offset_shift", "offset_sharpness")
 """Optional tables the sampler adds to the heads' draws (engine.training.calibration)."""
 LISTENING = {"busy_embed": KNOB_TOKENS, "loud_embed": KNOB_TOKENS, "tap_embed": TAP_TOKENS,
              "tap_table": TAP_TOKENS, "drift_table": DRIFT_TOKENS}
@@ -132,6 +132,9 @@ class DrumLSTM:
         no_shift = np.zeros((*no_prior.shape[:3], N_CLASSES), np.float32)
         self.velocity_shift = weights.get("velocity_shift", no_shift)
         self.offset_shift = weights.get("offset_shift", no_shift)
+        # (styles + 1, tempo group): a factor on the timing head's logits (calibration).
+        self.offset_sharpness = weights.get("offset_sharpness",
+                                            np.ones(no_prior.shape[:2], np.float32))
 
     @classmethod
     def load(cls, path: Path) -> DrumLSTM:

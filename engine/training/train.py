@@ -171,7 +171,8 @@ def train(plan: TrainPlan, argv: list[str] | None = None) -> dict:
             found = calibrate(DrumLSTM(weights, meta), corpus.split("train"), prior,
                               plan.seed, config.calibration_rounds)
             weights.update(style_prior=found.event_bias, velocity_shift=found.velocity_shift,
-                           offset_shift=found.offset_shift)
+                           offset_shift=found.offset_shift,
+                           offset_sharpness=found.offset_sharpness)
             meta["calibration"] = found.report
         DrumLSTM.save(plan.out, weights, meta)
     plot_losses(state["history"], plan.run_dir / "loss.png")
