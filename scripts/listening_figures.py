@@ -28,6 +28,8 @@ from engine.training.train import TUNE_SHARE, hold_tuning_slice, trap_performanc
 KNOB_STYLES = ("rock", "funk", "hiphop", "trap")
 RECOGNITION_BEATS = 50
 PLAIN_BEATS = 600
+MIN_STYLE_WINDOWS = 40
+"""Styles with this many 2-bar windows of training beats are scored for recognition."""
 
 
 def main() -> None:
@@ -119,31 +121,57 @@ def realism_figures(plain, requests, real, train, corpus, seed: int) -> dict:
 
 
 def styles(generator: DrumGenerator, corpus, args) -> dict:
-    """Every scored style, generated at its median training tempo, recognised by a
-    classifier of each family (k nearest neighbours: never used for a choice; logistic:
-    the one calibration was looked at with), beside the split's real beats of the style."""
+    """Every style with MIN_STYLE_WINDOWS training windows, generated at its median training tempo,
+    recognised by a classifier of each family (k nearest neighbours: never used for a
+    choice; logistic: the one calibration was looked at with), beside real beats of the
+    style: the split's, where it has 20 windows of it, and for every style the training
+    beats of each session recognised by a k-NN trained on the other sessions."""
     from engine.model.generator import GenerationSpec
 
-    names = [s for s in generator.styles if s != "trap"
-             and len(listening.beats_of(corpus, "train", s)) >= 20]
-    train = {s: [p.pattern for p in listening.beats_of(corpus, "train", s)] for s in names}
-    out: dict = {}
+    names = [s for s in generator.styles if s != "trap" and len(realism.windows(
+        [p.pattern for p in listening.beats_of(corpus, "train", s)])) >= MIN_STYLE_WINDOWS]
+    beats = listening.beats_of(corpus, "train")
+    train = {s: [p.pattern for p in beats if p.style == s] for s in names}
+    made = {}
+    for k, style in enumerate(names):
+        bpm = float(np.median([p.bpm for p in beats if p.style == style]))
+        specs = [GenerationSpec(listening.STEPS, style, 1.0, 900_000 + 1000 * k + i, bpm=bpm)
+                 for i in range(RECOGNITION_BEATS)]
+        made[style] = (bpm, listening.write(generator, specs))
+    out: dict = {"real_other_sessions_knn": _leave_session_out(beats, names)}
     for family in ("knn", "logistic"):
         classifier = listening.StyleClassifier(train, family)
         rows = {}
-        for k, style in enumerate(names):
+        for style, (bpm, generated) in made.items():
             real = [p.pattern for p in listening.beats_of(corpus, args.split, style)]
-            if len(realism.windows(real)) < 20:
-                continue
-            bpm = float(np.median([p.bpm for p in listening.beats_of(corpus, "train", style)]))
-            specs = [GenerationSpec(listening.STEPS, style, 1.0, 900_000 + 1000 * k + i,
-                                    bpm=bpm) for i in range(RECOGNITION_BEATS)]
-            made = listening.write(generator, specs)
-            rows[style] = {"generated": classifier.recognised(made, style),
-                           "real": classifier.recognised(real, style), "bpm": bpm,
-                           "generated_called": classifier.confusions(made)}
+            rows[style] = {"generated": classifier.recognised(generated, style), "bpm": bpm,
+                           "real": (classifier.recognised(real, style)
+                                    if len(realism.windows(real)) >= 20 else None),
+                           "generated_called": classifier.confusions(generated)}
         out[family] = rows
     return out
+
+
+def _leave_session_out(beats, names: list[str]) -> dict[str, float]:
+    """Per style: the share of its real training windows a k-NN recognises when trained on
+    every other session's beats (how recognisable real held-out drumming of it is)."""
+    right = dict.fromkeys(names, 0)
+    total = dict.fromkeys(names, 0)
+    for session in sorted({p.group for p in beats}):
+        held = [p for p in beats if p.group == session and p.style in names]
+        if not held:
+            continue
+        rest = {s: [p.pattern for p in beats if p.group != session and p.style == s]
+                for s in names}
+        classifier = listening.StyleClassifier({s: b for s, b in rest.items() if b}, "knn")
+        for style in {p.style for p in held}:
+            windows = realism.windows([p.pattern for p in held if p.style == style])
+            if windows:
+                share = classifier.recognised([p.pattern for p in held if p.style == style],
+                                              style)
+                right[style] += (0 if np.isnan(share) else share) * len(windows)
+                total[style] += len(windows)
+    return {s: right[s] / total[s] for s in names if total[s]}
 
 
 def plot_knobs(curves: dict, path: Path) -> Path:

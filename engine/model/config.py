@@ -32,6 +32,8 @@ class ModelConfig:
             fitting (the best epoch so far is kept), so one command fits the time limit.
         epochs: most epochs to train.
         patience: epochs without validation gain before stopping.
+        stop_on: the validation figure early stopping and the kept epoch go by: "val_loss"
+            (all heads) or "val_event_loss" (the events alone).
         weight_average: momentum of the running average of the weights (Polyak averaging,
             0 for none); validation, checkpoints and the export use the average.
         style_dropout: share of training windows whose style is replaced by "any".
@@ -66,6 +68,7 @@ class ModelConfig:
     time_budget_s: float = float("inf")
     epochs: int = 30
     patience: int = 4
+    stop_on: str = "val_loss"
     weight_average: float = 0.0
     style_dropout: float = 0.15
     knob_dropout: float = 0.5
@@ -99,7 +102,7 @@ CONFIGS: dict[str, ModelConfig] = {
                            window=128, stride=64,
                            batch=32, dropout=0.35, epochs=40, lr_decay=0.95,
                            weight_average=0.995, time_budget_s=34 * 60, style_guidance=2.0,
-                           calibration_rounds=12),
+                           calibration_rounds=12, stop_on="val_event_loss", tap_share=0.2),
     "small": ModelConfig("small", event_embed=32, hidden=128, epochs=20),
     "wavenet": ModelConfig("wavenet", arch="wavenet", hidden=96, window=128, stride=64,
                            batch=32, dropout=0.1, epochs=12, lr_decay=0.9,

@@ -40,9 +40,9 @@ KNOB_SETTINGS = 5
 KNOB_UNSET = KNOB_SETTINGS
 """The knob input for "as the style plays": no density or loudness asked for."""
 KNOB_TOKENS = KNOB_SETTINGS + 1
-KNOB_QUANTILES = (0.1, 0.3, 0.7, 0.9)
+KNOB_QUANTILES = (0.05, 0.25, 0.75, 0.95)
 """Edges of the knob buckets as quantiles of a style's training windows: the lowest and
-highest settings are the style's sparsest (softest) and busiest (loudest) tenth."""
+highest settings are the style's sparsest (softest) and busiest (loudest) twentieth."""
 TAP_NONE = 0
 """The tap input when a beat follows no material."""
 TAP_OFFSETS = 4
@@ -52,9 +52,11 @@ TAP_MODES = ("all", "kick_snare")
 kick and snare steps (a bass line locked to them; the rest of the kit plays freely)."""
 TAP_TOKENS = 1 + len(TAP_MODES) * (1 + TAP_OFFSETS)
 """Tap inputs: none; per mode, no onset at the step, or an onset in one of 4 offset buckets."""
-DRIFT_EDGES = (-0.15, -0.1, -0.05, 0.0, 0.05, 0.1, 0.15)
-"""Buckets of the timing just played: the mean offset of the last step's hits from their
-cells' mean (steps), in 8 buckets."""
+DRIFT_EDGES = (-0.12, -0.08, -0.05, -0.025, 0.0, 0.025, 0.05, 0.08, 0.12)
+"""Buckets of the timing just played (steps from the cells' means), 10 buckets."""
+DRIFT_SMOOTHING = 0.5
+"""The drift is a running mean over the steps with hits: each step's mean offset from its
+cells' means counts this much, what came before the rest (a late stretch stays late)."""
 DRIFT_NONE = len(DRIFT_EDGES) + 1
 """The drift input before any hit."""
 DRIFT_TOKENS = DRIFT_NONE + 1
@@ -139,9 +141,16 @@ def drift_bucket(residual: np.ndarray) -> np.ndarray:
     return np.searchsorted(DRIFT_EDGES, residual, side="right").astype(np.int64)
 
 
+def next_drift(drift: float | None, step_mean: float) -> float:
+    """The running drift after a step whose hits sat `step_mean` from their cells' means."""
+    if drift is None:
+        return step_mean
+    return (1 - DRIFT_SMOOTHING) * drift + DRIFT_SMOOTHING * step_mean
+
+
 def drift_inputs(pattern: Pattern, offset_mean: np.ndarray) -> np.ndarray:
-    """The drift input of each step: the bucket of how far the hits of the last step with
-    hits sat from their cells' mean offsets (DRIFT_NONE before the first hit).
+    """The drift input of each step: the bucket of the running drift (next_drift) over the
+    steps with hits before it (DRIFT_NONE before the first hit).
 
     Args:
         pattern: the beat.
@@ -151,13 +160,13 @@ def drift_inputs(pattern: Pattern, offset_mean: np.ndarray) -> np.ndarray:
     residual = pattern.offset - offset_mean[np.arange(pattern.steps) % STEPS_PER_BAR]
     count = hits.sum(axis=1)
     mean = np.where(hits, residual, 0).sum(axis=1) / np.maximum(count, 1)
-    token = np.where(count > 0, drift_bucket(mean), -1)
     out = np.full(pattern.steps, DRIFT_NONE, np.int64)
-    last = DRIFT_NONE
+    drift = None
     for t in range(pattern.steps):
-        out[t] = last
-        if token[t] >= 0:
-            last = token[t]
+        if drift is not None:
+            out[t] = drift_bucket(drift)
+        if count[t]:
+            drift = next_drift(drift, float(mean[t]))
     return out
 
 

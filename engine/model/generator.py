@@ -19,9 +19,9 @@ import numpy as np
 
 from engine.model.features import (
     BUCKET_WIDTH,
-    DRIFT_EDGES,
     DRIFT_NONE,
     EVENT_HITS,
+    KNOB_UNSET,
     LAG_STEPS,
     MAX_LAG,
     NO_EVENT,
@@ -31,8 +31,10 @@ from engine.model.features import (
     VELOCITY_BUCKETS,
     bucket_offset,
     bucket_velocity,
+    drift_bucket,
     fill_flags,
     knob_bucket,
+    next_drift,
     tap_tokens,
     tempo_bucket,
     tempo_group,
@@ -221,10 +223,13 @@ class _Batch:
         if self.guidance:
             self.lanes: slice | np.ndarray = np.concatenate([np.arange(batch)] * 2)
             any_style = np.full(batch, len(lstm.styles))
+            # The plain lane plays "as the style plays": the guidance that holds a beat to
+            # its style holds it to its busy and loud settings too.
+            unset = np.full(batch, KNOB_UNSET)
             self.context = lstm.context(np.concatenate([self.style, any_style]),
                                         np.concatenate([tempo, tempo]),
-                                        np.concatenate([busy, busy]),
-                                        np.concatenate([loud, loud]))
+                                        np.concatenate([busy, unset]),
+                                        np.concatenate([loud, unset]))
             prior = self.event_bias - lstm.event_b
             self.event_bias = np.concatenate(
                 [lstm.event_b + prior / (1 + self.guidance),
@@ -355,12 +360,12 @@ class _Batch:
         for i, key in enumerate(zip(f_row.tolist(), f_step.tolist(), strict=True)):
             by_step.setdefault(key, [[], []])[1].append(f_res[i])
         chosen = np.zeros(len(cls), np.int64)
-        last: dict[int, int] = {}
+        drift: dict[int, float] = {}
         for (r, _), (cells, known) in sorted(by_step.items()):
-            token = last.get(r, DRIFT_NONE)
+            token = int(drift_bucket(drift[r])) if r in drift else DRIFT_NONE
             values = known + [residual[i][token] for i in cells]
             chosen[cells] = token
-            last[r] = int(np.searchsorted(DRIFT_EDGES, sum(values) / len(values), "right"))
+            drift[r] = next_drift(drift.get(r), sum(values) / len(values))
         return chosen
 
     def _tempered(self, logits: np.ndarray, row: np.ndarray) -> np.ndarray:

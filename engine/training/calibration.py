@@ -50,6 +50,9 @@ FALLBACK_BPM = (SLOW_BELOW_BPM - 20, SLOW_BELOW_BPM + 20)
 """Tempo to write a tempo group at when no training beat is played there."""
 LIMIT = 4.0
 """Largest onset correction of one cell, in log-odds."""
+OWN_RATE_BARS = 64
+"""A style plays each drum as often as it does in its own beats at a tempo group once they
+hold this many bars (fewer lean on all beats' rates, as the cells do)."""
 SPREAD_STEP = 1.5
 """Power of the spread ratio (written / target) by which the timing sharpness moves each
 round: a sharper head narrows the offsets less than in proportion."""
@@ -174,8 +177,9 @@ def _targets(beats: list[Performance], styles: tuple[str, ...]
         own = [p for p in beats if p.style == style]
         cells = [_cell_sums([p.pattern for p in own if tempo_group(p.bpm) == g], overall[g])
                  for g in range(TEMPO_GROUPS)]
-        for mine, everyone in zip(cells, overall, strict=True):
-            mine.rate = _sharpened(mine.rate, everyone.rate)
+        for g, (mine, everyone) in enumerate(zip(cells, overall, strict=True)):
+            mine.rate = _sharpened(mine.rate, everyone.rate, _class_rates(
+                [p.pattern for p in own if tempo_group(p.bpm) == g], mine.rate))
         rows.append(cells)
         tempos.append([[p.bpm for p in own if tempo_group(p.bpm) == g] or group_tempos[g]
                        for g in range(TEMPO_GROUPS)])
@@ -184,13 +188,20 @@ def _targets(beats: list[Performance], styles: tuple[str, ...]
     return _stack(rows), tempos
 
 
-def _sharpened(rate: np.ndarray, everyone: np.ndarray) -> np.ndarray:
+def _class_rates(patterns: list[Pattern], leaning: np.ndarray) -> np.ndarray:
+    """Hits per bar of each class in the patterns, as played (not leaning on other styles)
+    when they hold OWN_RATE_BARS bars, else the leaning cells' (16, 9) sums."""
+    hits, _, _, _, bars = _sums(patterns)
+    return hits.sum(axis=0) / bars if bars >= OWN_RATE_BARS else leaning.sum(axis=0)
+
+
+def _sharpened(rate: np.ndarray, everyone: np.ndarray, per_class: np.ndarray) -> np.ndarray:
     """A style's onset rates (16, 9) pushed SHARPEN past its own, away from all beats', in
-    log-odds, then scaled back per class to the style's own hits per bar: the push moves
-    where a drum plays, not how much. (Pushed alone, a rare drum's cells gain more than they
-    lose: crash and open hat came out at 1.6 and 1.3 times their training rates.)"""
+    log-odds, then scaled per class to `per_class`, the style's own hits per bar: the push
+    moves where a drum plays, not how much. (Pushed alone, a rare drum's cells gain more
+    than they lose: crash and open hat came out at 1.6 and 1.3 times their training rates.)"""
     pushed = _expit(_logit(rate) + SHARPEN * (_logit(rate) - _logit(everyone)))
-    scale = rate.sum(axis=0) / np.maximum(pushed.sum(axis=0), 1e-9)
+    scale = per_class / np.maximum(pushed.sum(axis=0), 1e-9)
     return np.clip(pushed * scale, 1e-4, 1 - 1e-4)
 
 

@@ -95,8 +95,9 @@ class Checkpoint(keras.callbacks.Callback):
         state = self.state
         state["history"].append({"epoch": epoch + 1, **logs})
         state["epoch"] = epoch + 1
-        if logs["val_loss"] < state["best"]:
-            state.update(best=logs["val_loss"], best_epoch=epoch + 1, wait=0)
+        watched = logs[self.config.stop_on]
+        if watched < state["best"]:
+            state.update(best=watched, best_epoch=epoch + 1, wait=0)
             self.model.save_weights(self.run_dir / "best.weights.h5")
         else:
             state["wait"] += 1

@@ -53,15 +53,15 @@ def test_kick_and_snare_taps_leave_out_the_hats():
     assert (kick_snare != kick_snare.min()).sum() == 2
 
 
-def test_drift_is_the_last_hit_steps_mean_offset_from_their_cells():
+def test_drift_is_a_running_mean_of_how_far_off_the_hits_sat():
     beat = _beat(4, 90, bars=2, late=0.12)
     drift = drift_inputs(beat, np.zeros((16, 9), np.float32))
     assert drift[0] == DRIFT_NONE
     hats = [0, 5, 10, 15]  # with the kick on 0 and the snare alone on 4
     assert hats == np.linspace(0, 15, 4).astype(int).tolist()
     assert drift[1] == drift_bucket(np.array([0.12 / 2]))[0]  # step 0: kick 0, hat 0.12
-    assert drift[5] == drift_bucket(np.array([0.0]))[0]  # the snare alone, on the grid
-    assert drift[6] == drift[9] == drift_bucket(np.array([0.12]))[0]
+    assert drift[5] == drift_bucket(np.array([0.03]))[0]  # then the snare alone, on the grid
+    assert drift[6] == drift[9] == drift_bucket(np.array([0.075]))[0]  # then a hat, late
 
 
 def _example(pattern: Pattern, style: int = 0) -> Example:
