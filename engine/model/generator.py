@@ -220,6 +220,8 @@ class _Batch:
         # styled + guidance * (styled - any). The prior goes on the styled lane, scaled so
         # that it adds once to the combination.
         self.guidance = float(lstm.meta.get("style_guidance", 0.0))
+        own = lstm.meta.get("style_guidance_by_style", {})
+        strength = np.array([own.get(s.style, self.guidance) for s in specs], np.float32)
         if self.guidance:
             self.lanes: slice | np.ndarray = np.concatenate([np.arange(batch)] * 2)
             any_style = np.full(batch, len(lstm.styles))
@@ -232,11 +234,12 @@ class _Batch:
                                         np.concatenate([loud, unset]))
             prior = self.event_bias - lstm.event_b
             self.event_bias = np.concatenate(
-                [lstm.event_b + prior / (1 + self.guidance),
+                [lstm.event_b + prior / (1 + strength[:, None, None]),
                  np.broadcast_to(lstm.event_b, prior.shape)])
         else:
             self.lanes = slice(None)
             self.context = lstm.context(self.style, tempo, busy, loud)
+        self.strength = strength[:, None]
 
     def run(self) -> list[Pattern]:
         batch = len(self.specs)
@@ -257,8 +260,8 @@ class _Batch:
             if self.guidance:
                 self.hidden[:, t] = state[0][:batch]
                 styled = logits[:batch]
-                styled *= 1 + self.guidance
-                styled -= self.guidance * logits[batch:]
+                styled *= 1 + self.strength
+                styled -= self.strength * logits[batch:]
                 logits = styled
             if any_free[t]:
                 if self.inverse_t is not None:
@@ -323,8 +326,10 @@ class _Batch:
                                         self.tap[row, step])
         # Every drift the cell may follow: (cells, drift, 16), each drawn with the cell's
         # own uniform number; _drift then walks the beat and takes the one it follows.
+        # The calibration's sharpness narrows the head's own spread; the drift it follows
+        # stays as learned (sharpened too, a late stretch would run away).
+        logits *= self.lstm.offset_sharpness[self.style[row], self.groups[row]][:, None]
         logits = logits[:, None] + self.lstm.drift_table[:, cls].swapaxes(0, 1)
-        logits *= self.lstm.offset_sharpness[self.style[row], self.groups[row]][:, None, None]
         logits = self._tempered(logits, row)
         offset_bucket, offset_place = inverse_cdf(logits, draws[:, 2, None])
         offset = bucket_offset(offset_bucket, offset_place) + self.lstm.offset_shift[cell][:, None]

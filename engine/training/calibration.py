@@ -56,7 +56,7 @@ hold this many bars (fewer lean on all beats' rates, as the cells do)."""
 SPREAD_STEP = 1.5
 """Power of the spread ratio (written / target) by which the timing sharpness moves each
 round: a sharper head narrows the offsets less than in proportion."""
-SHARPNESS_RANGE = (0.5, 3.0)
+SHARPNESS_RANGE = (0.7, 2.0)
 """Limits of the timing sharpness."""
 
 
@@ -99,6 +99,12 @@ class _Cells:
         hits = self.hits.sum(axis=(-2, -1))
         return np.sqrt((self.hits * within).sum(axis=(-2, -1)) / np.maximum(hits, 1))
 
+    def spread_target(self) -> np.ndarray:
+        """spread(), with the row "any" (the last: all beats) standing in for a style and
+        tempo group with no hits of its own."""
+        spread = self.spread()
+        return np.where(self.hits.sum(axis=(-2, -1)) > 0, spread, spread[-1:])
+
     def errors(self, target: _Cells) -> dict:
         """Mean absolute differences from `target`; the means weighted by hits."""
         weight = self.hits / max(self.hits.sum(), 1)
@@ -106,7 +112,7 @@ class _Cells:
                 "velocity": float((weight * np.abs(self.velocity - target.velocity)).sum()),
                 "offset": float((weight * np.abs(self.offset - target.offset)).sum()),
                 "hits_per_bar": float(self.rate.sum(axis=(2, 3)).mean()),
-                "spread": float(np.abs(self.spread() / target.spread() - 1).mean())}
+                "spread": float(np.abs(self.spread() / target.spread_target() - 1).mean())}
 
 
 def calibrate(lstm: DrumLSTM, performances: list[Performance], prior: np.ndarray,
@@ -145,7 +151,7 @@ def calibrate(lstm: DrumLSTM, performances: list[Performance], prior: np.ndarray
             trust = written.hits / (written.hits + PSEUDO_HITS)
             velocity = velocity + (trust * (target.velocity - written.velocity)).astype(np.float32)
             offset = offset + (trust * (target.offset - written.offset)).astype(np.float32)
-            ratio = written.spread() / np.maximum(target.spread(), 1e-3)
+            ratio = written.spread() / np.maximum(target.spread_target(), 1e-3)
             sharpness = np.clip(sharpness * ratio**SPREAD_STEP, *SHARPNESS_RANGE).astype(
                 np.float32)
     finally:

@@ -95,7 +95,8 @@ class Checkpoint(keras.callbacks.Callback):
         state = self.state
         state["history"].append({"epoch": epoch + 1, **logs})
         state["epoch"] = epoch + 1
-        watched = logs[self.config.stop_on]
+        # A refit keeps its last epoch: its epochs were chosen on the tuning slice before.
+        watched = -epoch if self.config.refit_epochs else logs[self.config.stop_on]
         if watched < state["best"]:
             state.update(best=watched, best_epoch=epoch + 1, wait=0)
             self.model.save_weights(self.run_dir / "best.weights.h5")

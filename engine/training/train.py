@@ -128,6 +128,8 @@ def train(plan: TrainPlan, argv: list[str] | None = None) -> dict:
     from engine.training.keras_model import compile_model, export_weights
 
     keras.utils.set_random_seed(plan.seed)
+    if plan.config.refit_epochs:  # the tuning slice is fitted too; nothing is held out
+        plan = replace(plan, tune_share=0.0, max_epochs=plan.config.refit_epochs)
     corpus = load_corpus(plan)
     styles = style_vocabulary(corpus, ("trap",) if plan.trap else ())
     config = plan.config
@@ -147,7 +149,8 @@ def train(plan: TrainPlan, argv: list[str] | None = None) -> dict:
         started = time.perf_counter()
         model.fit(
             Batches(data["train"], config, len(styles), plan.seed),
-            validation_data=Batches(data["validation"], config, len(styles), None),
+            validation_data=(None if config.refit_epochs else
+                             Batches(data["validation"], config, len(styles), None)),
             epochs=epochs, initial_epoch=state["epoch"], verbose=1 if sys.stdout.isatty() else 2,
             callbacks=[*_averaging(config), Checkpoint(plan.run_dir, state, config, started),
                        _learning_rate(config)],
@@ -222,7 +225,8 @@ def _meta(plan: TrainPlan, styles, corpus: Corpus, data, state: dict, argv) -> d
         "seed": plan.seed,
         "style_prior_weight": plan.config.style_prior_weight,
         "style_guidance": plan.config.style_guidance,
-        "stopping_split": stopping_split(corpus),
+        "style_guidance_by_style": dict(plan.config.style_guidance_by_style),
+        "stopping_split": "none: refit" if plan.config.refit_epochs else stopping_split(corpus),
         "tune_sessions": sorted({p.group for p in corpus.split(TUNE)}),
         "tune_files": len(corpus.split(TUNE)),
     }
