@@ -5,8 +5,8 @@ class and style recognition on a second classifier family.
         [--model FILE] [--split validation|tune] [--json out.json] [--plots folder]
 
 `--split tune` scores against the tuning slice (whole training sessions held out of
-fitting, engine.training.train.TUNE_SHARE): choices are made there; `validation` gives the
-final figures. Real "train" beats are always the fitting data (the slice left out).
+fitting, engine.training.train.TUNE_SHARE; real "train" beats are then the rest): choices
+are made there; `validation` gives the final figures.
 """
 
 from __future__ import annotations
@@ -45,9 +45,9 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     corpus = load_folder(args.data)
-    hold_tuning_slice(corpus, TUNE_SHARE)
-    lstm = DrumLSTM.load(args.model)
-    generator = DrumGenerator(lstm)
+    if args.split == "tune":  # the slice's sessions leave the real training beats
+        hold_tuning_slice(corpus, TUNE_SHARE)
+    generator = DrumGenerator(DrumLSTM.load(args.model))
     parts = set(args.only.split(","))
     out: dict = {"model": str(args.model), "split": args.split, "seed": args.seed}
     train = [p.pattern for p in listening.beats_of(corpus, "train")]
@@ -57,13 +57,7 @@ def main() -> None:
     if "follow" in parts:
         out["follow"] = follow(generator, corpus, real, args)
     if parts & {"timing", "realism"}:
-        plan = EvalPlan(args.split, PLAIN_BEATS, args.seed)
-        requests = _request_draw(corpus, plan, lstm.styles)
-        plain = _generate(generator, requests, plan)
-        if "timing" in parts:
-            out["timing"] = listening.timing_scores(real, train, plain)
-        if "realism" in parts:
-            out["realism"] = realism_figures(plain, requests, real, train, corpus, args.seed)
+        out.update(plain_figures(generator, corpus, parts, real, train, args))
     if "styles" in parts:
         out["styles"] = styles(generator, corpus, args)
     out["seconds"] = round(time.perf_counter() - started, 1)
@@ -74,6 +68,20 @@ def main() -> None:
     if args.plots and "knobs" in out:
         args.plots.mkdir(parents=True, exist_ok=True)
         print(f"wrote {plot_knobs(out['knobs']['curves'], args.plots / 'knobs.png')}")
+
+
+def plain_figures(generator: DrumGenerator, corpus, parts: set[str], real, train, args
+                  ) -> dict:
+    """Timing and realism of plain beats drawn as `beatbot eval` draws them."""
+    plan = EvalPlan(args.split, PLAIN_BEATS, args.seed)
+    requests = _request_draw(corpus, plan, generator.styles)
+    plain = _generate(generator, requests, plan)
+    out = {}
+    if "timing" in parts:
+        out["timing"] = listening.timing_scores(real, train, plain)
+    if "realism" in parts:
+        out["realism"] = realism_figures(plain, requests, real, train, corpus, args.seed)
+    return out
 
 
 def knobs(generator: DrumGenerator, corpus, args) -> dict:

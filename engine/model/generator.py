@@ -352,7 +352,9 @@ class _Batch:
         the drift with their own timing.
 
         Args:
-            row, step, cls: the drawn cells, in row, then step order (np.nonzero's).
+            row: the row of each drawn cell (cells in row, then step order: np.nonzero's).
+            step: the step of each drawn cell.
+            cls: the drum class of each drawn cell.
             offset: (cells, drift tokens) the offset each cell drew under each drift.
             drawn: (batch, steps, 9) which cells were drawn.
 

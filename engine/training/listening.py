@@ -94,9 +94,10 @@ def knob_checks(curves: dict, real_recognised: dict[str, float]) -> dict:
         floor = real_recognised.get(style)
         lowest = min(s["recognised"] for s in (*c["busy"], *c["loud"]))
         out[style] = {
-            "hits_ratio": hits[-1] / hits[0], "hits_rise_every_step": bool(np.all(np.diff(hits) > 0)),
-            "velocity_rise": vel[-1] - vel[0], "velocity_rise_every_step": bool(
-                np.all(np.diff(vel) > 0)),
+            "hits_ratio": hits[-1] / hits[0],
+            "hits_rise_every_step": bool(np.all(np.diff(hits) > 0)),
+            "velocity_rise": vel[-1] - vel[0],
+            "velocity_rise_every_step": bool(np.all(np.diff(vel) > 0)),
             "lowest_recognised": lowest, "real_recognised": floor,
             "recognised_ok": None if floor is None else bool(lowest >= floor)}
     return out

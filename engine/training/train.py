@@ -220,7 +220,7 @@ def _meta(plan: TrainPlan, styles, corpus: Corpus, data, state: dict, argv) -> d
         "skipped": dict(corpus.skipped),
         "epochs": state["epoch"],
         "best_epoch": state["best_epoch"],
-        "best_val_loss": state["best"],
+        "best_val_loss": None if plan.config.refit_epochs else state["best"],
         "train_seconds": round(state.get("seconds", 0.0), 1),
         "seed": plan.seed,
         "style_prior_weight": plan.config.style_prior_weight,
