@@ -112,7 +112,8 @@ class _Cells:
                 "velocity": float((weight * np.abs(self.velocity - target.velocity)).sum()),
                 "offset": float((weight * np.abs(self.offset - target.offset)).sum()),
                 "hits_per_bar": float(self.rate.sum(axis=(2, 3)).mean()),
-                "spread": float(np.abs(self.spread() / target.spread_target() - 1).mean())}
+                "spread": float(np.abs(self.spread() / np.maximum(target.spread_target(), 1e-3)
+                                              - 1).mean())}
 
 
 def calibrate(lstm: DrumLSTM, performances: list[Performance], prior: np.ndarray,

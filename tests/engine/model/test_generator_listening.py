@@ -12,6 +12,10 @@ from engine.training.listening import KNOB_SETTINGS, lag1_autocorrelation
 SEEDS = range(40)
 STEPS = 64
 STYLES = ("rock", "funk", "hiphop", "trap")
+LOUD_RISE = {"rock": 25, "funk": 25, "hiphop": 20, "trap": 10}
+"""Least rise in mean velocity from loud=0 to loud=1 (40 beats of 4 bars; the card's 50 of 8
+bars rise 39, 36, 29 and 15): our trap loops span only 17 from their softest twentieth to
+their hardest."""
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +41,7 @@ def test_loud_raises_mean_velocity_at_every_step(generator, style):
     velocity = [np.concatenate([b.velocity[b.onsets] for b in _at(generator, style, loud=v)])
                 .mean() for v in KNOB_SETTINGS]
     assert np.all(np.diff(velocity) > 0), velocity
-    assert velocity[-1] - velocity[0] >= 20, velocity
+    assert velocity[-1] - velocity[0] >= LOUD_RISE[style], velocity
 
 
 def test_the_knobs_are_deterministic_per_seed(generator):
