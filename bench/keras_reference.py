@@ -8,13 +8,16 @@ import numpy as np
 
 from engine.model.features import (
     CONTEXT_NAMES,
+    DRIFT_NONE,
+    KNOB_UNSET,
     LAG_STEPS,
     NO_EVENT,
+    TAP_NONE,
     model_inputs,
     sequence_inputs,
     tempo_bucket,
 )
-from engine.model.lstm import WEIGHT_NAMES, DrumLSTM
+from engine.model.lstm import LISTENING, WEIGHT_NAMES, DrumLSTM
 from engine.music.drums import DEFAULT_BPM, N_CLASSES
 
 
@@ -32,7 +35,7 @@ class KerasReference:
         self.styles = lstm.styles
         self.sequence = build_model(config, len(lstm.styles))
         with np.load(model_path) as data:
-            weights = {name: data[name] for name in WEIGHT_NAMES}
+            weights = {name: data[name] for name in (*WEIGHT_NAMES, *LISTENING)}
         assign_weights(self.sequence, weights)
         self.hidden = config.hidden
         self.lags = tuple(config.event_lags)
@@ -58,7 +61,8 @@ class KerasReference:
         for _ in range(steps):
             x = sequence_inputs(np.array(events[-window:]), len(self.styles), fill)
             x.update(now=np.zeros(window, np.int64),
-                     now_velocity=np.zeros((window, N_CLASSES), np.int64))
+                     now_velocity=np.zeros((window, N_CLASSES), np.int64),
+                     drift=np.full(window, DRIFT_NONE))
             names = model_inputs(self.lags)
             out = self.sequence.predict({k: x[k][None].astype("int32") for k in names},
                                         verbose=0)
@@ -75,7 +79,7 @@ def _one_step(events: np.ndarray, t: int, style: int, lags: tuple[str, ...]
     def at(i: int) -> int:
         return int(events[i]) if i >= 0 else NO_EVENT
     values = [at(t - LAG_STEPS[k]) for k in lags]
-    values += [t % 16, style, 0, tempo_bucket(DEFAULT_BPM)]
+    values += [t % 16, style, 0, tempo_bucket(DEFAULT_BPM), KNOB_UNSET, KNOB_UNSET, TAP_NONE]
     return [np.array([[v]], np.int32) for v in values]
 
 
@@ -87,8 +91,8 @@ def _step_model(sequence, lags: tuple[str, ...], keras):
     events = sequence.get_layer("event_embed")
     parts = [events(x) for x in inputs[: len(lags)]]
     parts += [sequence.get_layer(n)(x) for n, x in
-              zip(("pos_embed", "style_embed", "fill_embed", "tempo_embed"),
-                  inputs[len(lags) :], strict=True)]
+              zip(("pos_embed", "style_embed", "fill_embed", "tempo_embed", "busy_embed",
+                   "loud_embed", "tap_embed"), inputs[len(lags) :], strict=True)]
     x = keras.layers.Concatenate()(parts)
     stepper = keras.layers.LSTM(hidden, return_sequences=True, return_state=True)
     cell_out, h, c = stepper(x, initial_state=[h_in, c_in])

@@ -19,6 +19,12 @@ Figures, all for 8 bars at 85 bpm:
 - stems_e2e_ms_p50 and stems_e2e_vs_plain: a `stems=yes` request end to end (a stem per drum
   rendered and encoded, the MIDI stems, the zip) against the same request without stems,
   interleaved likewise;
+- busy_gen_ms_p50, loud_gen_ms_p50, follow_gen_ms_p50 and each `_vs_plain`: generation of 8
+  bars with `busy=0.8`, with `loud=0.3`, and following 8 bars of material (a real beat's
+  kick and snare steps, as a bass line would give them), against plain generation,
+  interleaved in one loop;
+- model_mb, model_train_command and model_train_s: the served model file's size and the
+  training command and fitting time it keeps in its metadata;
 - ready_s and rss_mb: a fresh process importing and loading the engine until it has made one
   beat, and its resident memory then; python_start_s is the bare interpreter's start-up.
 """
@@ -124,6 +130,53 @@ def direct_figures(maker: BeatMaker, repeats: int) -> dict[str, float]:
     return figures
 
 
+LISTEN_BUSY, LISTEN_LOUD = 0.8, 0.3
+"""Knob values the bench times (any value costs the same: a row of a table)."""
+
+
+def listening_figures(maker: BeatMaker, repeats: int) -> dict[str, float]:
+    """Generation with busy, loud and follow against plain generation, each timed in turn in
+    one loop (median ms and their ratios)."""
+    follow = _material()
+    times: dict[str, list[float]] = {"plain": [], "busy": [], "loud": [], "follow": []}
+    for seed in range(repeats + 1):
+        spec = GenerationSpec(STEPS, "any", 1.0, seed, bpm=BPM)
+        for name, changed in (("plain", spec), ("busy", replace(spec, busy=LISTEN_BUSY)),
+                              ("loud", replace(spec, loud=LISTEN_LOUD)),
+                              ("follow", replace(spec, follow=follow))):
+            times[name].append(_timed(lambda s=changed: maker.generator.generate([s])))
+    figures = {f"{name}_gen_ms_p50_listening": statistics.median(t[1:])
+               for name, t in times.items()}
+    plain = figures["plain_gen_ms_p50_listening"]
+    for name in ("busy", "loud", "follow"):
+        figures[f"{name}_gen_vs_plain"] = figures[f"{name}_gen_ms_p50_listening"] / plain
+    return figures
+
+
+def _material():
+    """8 bars of a bass line's rhythm: a rock beat's kick and snare steps, played a little
+    late."""
+    import numpy as np
+
+    from engine.music.pattern import Rhythm
+
+    bar = np.zeros(STEPS_PER_BAR, bool)
+    bar[[0, 4, 7, 8, 10, 12]] = True
+    onsets = np.tile(bar, BARS)
+    return Rhythm(onsets, np.where(onsets, 0.05, 0.0).astype(np.float32))
+
+
+def model_figures() -> dict:
+    """The served model file's size (MB) and the training it records."""
+    from engine.model.generator import DEFAULT_MODEL
+    from engine.model.lstm import DrumLSTM
+
+    meta = DrumLSTM.load(DEFAULT_MODEL).meta
+    return {"model_mb": DEFAULT_MODEL.stat().st_size / 2**20,
+            "model_train_command": meta.get("command", ""),
+            "model_train_s": meta.get("train_seconds")}
+
+
 def cpu_seconds() -> float:
     """User + system CPU of this process (all threads) and its waited-for children, s."""
     own, children = (resource.getrusage(who)
@@ -190,6 +243,8 @@ def run_bench(repeats: int = 30, keras: bool = True, soundfonts: Path = SOUNDFON
     result["cpu_p50_vs_render"] = result["cpu_ms_per_beat_p50"] / render
     result["gen_ms_p50"] = generation(maker, repeats)
     result.update(direct_figures(maker, repeats))
+    result.update(listening_figures(maker, repeats))
+    result.update(model_figures())
     if keras:
         from engine.model.generator import DEFAULT_MODEL
 

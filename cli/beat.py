@@ -25,6 +25,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--count", type=int, default=1, help="how many beats (seeds follow on)")
     p.add_argument("--model", type=Path, default=None, help="model file (.npz)")
     p.add_argument("--primer", type=Path, default=None, help="a MIDI file to continue")
+    p.add_argument("--follow", type=Path, default=None,
+                   help="a MIDI file of any instrument (a bass line, a riff, a clap track) "
+                        "whose rhythm the drums follow, for its length (as follow=yes)")
     p.add_argument("--stems", action="store_true",
                    help="also write BEAT_stems.zip: an audio file per drum and a MIDI track "
                         "per drum (as stems=yes)")
@@ -42,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
         request = parse_request(" ".join(args.settings))
         if args.primer:
             request = replace(request, primer=_read(args.primer))
+        if args.follow:
+            request = replace(request, follow=_read(args.follow, "follow"))
         if args.stems:
             request = replace(request, stems=True)
         if not 1 <= args.count <= 100:
@@ -64,9 +69,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read(path: Path) -> bytes:
-    """A primer's bytes, its size checked before any is read: at most one byte past the limit
-    is ever read (a device or pipe says it has 0 bytes).
+def _read(path: Path, key: str = "primer") -> bytes:
+    """A primer's (or material's, `key`) bytes, its size checked before any is read: at most
+    one byte past the limit is ever read (a device or pipe says it has 0 bytes).
 
     Raises:
         BadValue: the file is larger than PRIMER_MAX_BYTES (the bot's one-line size error).
@@ -75,7 +80,7 @@ def _read(path: Path) -> bytes:
     from engine.beat.request import PRIMER_MAX_BYTES, check_primer_size
     from engine.music.midi_io import read_at_most
 
-    return read_at_most(path, PRIMER_MAX_BYTES, check_primer_size)
+    return read_at_most(path, PRIMER_MAX_BYTES, lambda size: check_primer_size(size, key))
 
 
 def soundfont_dir(given: Path | None) -> Path:

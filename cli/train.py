@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     except EngineError as error:
         print(f"beatbot: {error}", file=sys.stderr)
         return 2
-    print(f"model written to {out}: {meta['epochs']} epochs, best val loss "
-          f"{meta['best_val_loss']:.4f} at epoch {meta['best_epoch']}, "
+    kept = ("the last (a refit)" if meta["best_val_loss"] is None else
+            f"best val loss {meta['best_val_loss']:.4f} at epoch {meta['best_epoch']}")
+    print(f"model written to {out}: {meta['epochs']} epochs, {kept}, "
           f"{meta['train_seconds'] / 60:.1f} min")
     return 0

@@ -78,6 +78,12 @@ class BadPrimer(EngineError):
     """The primer MIDI could not be used (not MIDI, no drums, too large, ...)."""
 
 
+class BadMaterial(BadPrimer):
+    """The MIDI file to follow (`follow`) could not be used (not MIDI, no notes, too long,
+    ...). A BadPrimer, so a front end that words only primers still answers in one line;
+    its own wording is "can't be followed"."""
+
+
 class TooLong(EngineError):
     """Extending a beat would pass the longest a beat may be.
 

@@ -11,11 +11,11 @@ from engine.beat.picture import draw_grid
 from engine.beat.request import BARS_RANGE, EXTEND_BARS, BeatRequest, Edit, check_edits
 from engine.beat.stems import Stems, pack_stems, stem_notes, stems_midi
 from engine.errors import BadValue, RenderError, TooLong
-from engine.model.generator import GenerationSpec, Generator
+from engine.model.generator import GenerationSpec, Generator, follow_mode
 from engine.music.drums import DRUM_PARTS, N_CLASSES, STEPS_PER_BAR, part_classes
-from engine.music.midi_io import MidiBeat, read_midi, write_midi
+from engine.music.midi_io import MidiBeat, read_midi, read_rhythm, write_midi
 from engine.music.notes import Note, perform
-from engine.music.pattern import Pattern
+from engine.music.pattern import Pattern, Rhythm
 from engine.sound.encode import EncodedAudio, encode
 from engine.sound.kits import Kit, load_kits, resolve_kit
 from engine.sound.render import Renderer
@@ -114,6 +114,7 @@ class BeatMaker:
         Raises:
             BadValue: a field is out of range.
             BadPrimer: the primer is not usable MIDI with drums.
+            BadMaterial: the material to follow is not usable MIDI with notes.
             TooLong: the edits extend the beat past the longest there is.
         """
         return self.make_many([request])[0]
@@ -142,12 +143,13 @@ class BeatMaker:
         for depth in range(max(len(r.then) for r in requests)):
             rows = [i for i, r in enumerate(requests) if len(r.then) > depth]
             specs = [_edit_spec(requests[i], requests[i].then[depth], patterns[i],
-                                _primer_steps(firsts[i][0])) for i in rows]
+                                _primer_steps(firsts[i][0]), firsts[i][0].follow)
+                     for i in rows]
             for row, pattern in zip(rows, self.generator.generate(specs), strict=True):
                 patterns[row] = pattern
         gen_ms = (time.perf_counter() - start) * 1000 / len(requests)
-        return [self._finish(r, p, gen_ms, _remarks(primer))
-                for r, p, (_, primer) in zip(requests, patterns, firsts, strict=True)]
+        return [self._finish(r, p, gen_ms, _remarks(primer, spec))
+                for r, p, (spec, primer) in zip(requests, patterns, firsts, strict=True)]
 
     def _first_spec(self, request: BeatRequest) -> tuple[GenerationSpec, MidiBeat | None]:
         """The first generation of a recipe (before its edits), and its primer as read. With
@@ -158,7 +160,12 @@ class BeatMaker:
             _check_primer_room(request, primer.pattern.bars)
         spec = GenerationSpec(request.bars * STEPS_PER_BAR, request.style, request.temperature,
                               request.seed, request.fills,
-                              primer.pattern if primer else None, bpm=request.bpm)
+                              primer.pattern if primer else None, bpm=request.bpm,
+                              busy=request.busy, loud=request.loud)
+        if request.follow is not None:
+            rhythm, _ = read_rhythm(request.follow, BARS_RANGE[1] * STEPS_PER_BAR)
+            check_edits(request.then, rhythm.bars)
+            spec = replace(spec, steps=rhythm.bars * STEPS_PER_BAR, follow=rhythm)
         if primer is not None and request.keep:
             spec = replace(spec, steps=primer.pattern.steps + spec.steps, primer=None,
                            keep=primer.pattern, keep_classes=part_classes(request.keep))
@@ -245,23 +252,26 @@ def _check_primer_room(request: BeatRequest, primer_bars: int) -> None:
     check_edits(request.then, request.bars, primer_bars)
 
 
-def _edit_spec(request: BeatRequest, edit: Edit, pattern: Pattern, primer_steps: int
-               ) -> GenerationSpec:
+def _edit_spec(request: BeatRequest, edit: Edit, pattern: Pattern, primer_steps: int,
+               follow: Rhythm | None = None) -> GenerationSpec:
     """One edit of a recipe: vary `pattern` (same length; the user's primer steps stay as
     they are), write one part of it new around the parts it keeps (same length; the primer
-    steps stay whole), or continue it by EXTEND_BARS."""
+    steps stay whole), or continue it by EXTEND_BARS (past the material it follows, if
+    any). Every edit keeps the request's knobs and material."""
     primer = pattern.slice(0, primer_steps) if primer_steps else None
+    listening = {"busy": request.busy, "loud": request.loud, "follow": follow}
     if edit.action == "vary":
         return GenerationSpec(pattern.steps - primer_steps, request.style,
                               request.temperature, edit.seed, request.fills, primer,
-                              guide=pattern, bpm=request.bpm)
+                              guide=pattern, bpm=request.bpm, **listening)
     if edit.action == "new":
         kept = tuple(c for c in range(N_CLASSES) if c not in DRUM_PARTS[edit.part])
         return GenerationSpec(pattern.steps - primer_steps, request.style,
                               request.temperature, edit.seed, request.fills, primer,
-                              bpm=request.bpm, keep=pattern, keep_classes=kept)
+                              bpm=request.bpm, keep=pattern, keep_classes=kept, **listening)
     return GenerationSpec(EXTEND_BARS * STEPS_PER_BAR, request.style, request.temperature,
-                          edit.seed, request.fills, primer=pattern, bpm=request.bpm)
+                          edit.seed, request.fills, primer=pattern, bpm=request.bpm,
+                          **listening)
 
 
 def _primer_steps(spec: GenerationSpec) -> int:
@@ -269,8 +279,12 @@ def _primer_steps(spec: GenerationSpec) -> int:
     return spec.primer.steps if spec.primer is not None else 0
 
 
-def _remarks(primer: MidiBeat | None) -> tuple[str, ...]:
-    """What to tell the user about how their primer was read."""
+def _remarks(primer: MidiBeat | None, spec: GenerationSpec) -> tuple[str, ...]:
+    """What to tell the user about how their primer or material was read."""
+    if spec.follow is not None:
+        how = ("a hit on each of its notes" if follow_mode(spec.follow) == "all" else
+               "kick and snare on its notes, the rest of the kit around them")
+        return (f"The drums follow your file's rhythm for its {spec.follow.bars} bars: {how}.",)
     if primer is None or primer.guessed_channel is None:
         return ()
     return (f"No channel-10 or drum track in your MIDI file, so channel "

@@ -18,6 +18,8 @@ TEMPERATURE_RANGE = (0.1, 2.0)
 SWING_RANGE = (0.0, 75.0)
 GROOVE_RANGE = (0.0, 1.0)
 HUMANIZE_RANGE = (0.0, 1.0)
+KNOB_RANGE = (0.0, 1.0)
+"""`busy` and `loud`: 0 the style's sparsest (softest) playing, 1 its busiest (hardest)."""
 SEED_RANGE = (0, 2**32 - 1)
 FILL_EVERY = (0, 2, 4, 8)
 AUDIO_FORMATS = ("mp3", "ogg", "wav")
@@ -129,6 +131,15 @@ FIELDS: tuple[Field, ...] = (
           "keep=kick,snare"),
     Field("stems", "stems", False, YesNo(),
           "also a zip: one audio file per drum and a MIDI track per drum", "stems=yes"),
+    Field("busy", "busy", None, Number(*KNOB_RANGE),
+          "how busy: 0 the style's sparsest, 1 its busiest (unset: as the style plays)",
+          "busy=0.8", ("complexity",)),
+    Field("loud", "loud", None, Number(*KNOB_RANGE),
+          "how hard: 0 the style's softest, 1 its hardest (unset: as the style plays)",
+          "loud=0.3", ("loudness",)),
+    Field("follow", "follow_attached", False, YesNo(),
+          "drums for your material: follow the rhythm of the attached MIDI file (any "
+          "instrument), for its length", "follow=yes"),
 )
 """Every key a user can type, in the order help lists them: the one declaration of each."""
 FIELD: dict[str, Field] = {field.key: field for field in FIELDS}
@@ -163,6 +174,12 @@ class BeatRequest:
             the other drums around them (needs a primer).
         stems: also make the stems: one audio file per drum that plays and a MIDI file with
             a track per drum, zipped.
+        busy: 0 (the style's sparsest playing) to 1 (its busiest); None as the style plays.
+        loud: 0 (the style's softest playing) to 1 (its hardest); None as the style plays.
+        follow_attached: `follow=yes`: the attached file (given as `primer`) is the
+            material to follow, not a primer; `validated` moves it to `follow`.
+        follow: MIDI file bytes of any instrument whose rhythm the drums follow, for the
+            file's length (Tap2Drum), or None. Not with a primer.
     """
 
     bpm: float = DEFAULTS["bpm"]
@@ -181,6 +198,10 @@ class BeatRequest:
     mute: tuple[str, ...] = DEFAULTS["mute"]
     keep: tuple[str, ...] = DEFAULTS["keep"]
     stems: bool = DEFAULTS["stems"]
+    busy: float | None = DEFAULTS["busy"]
+    loud: float | None = DEFAULTS["loud"]
+    follow_attached: bool = DEFAULTS["follow_attached"]
+    follow: bytes | None = None
     valid: bool = field(default=False, init=False, compare=False, repr=False)
     """True on the copy `validated` returns; any `replace` makes a copy that is not."""
 
@@ -197,20 +218,23 @@ class BeatRequest:
         Raises:
             BadValue: naming the first field that is out of range.
             TooLong: the edits extend the beat past BARS_RANGE[1] bars.
-            BadInput: every part muted, or `keep` without a primer or of every part.
+            BadInput: every part muted, or `keep` without a primer or of every part;
+                `follow=yes` without a file, or a primer and material to follow together.
         """
         known = {"style": styles, "kit": kits}
-        values = {field.attr: field.kind.check(field.key, getattr(self, field.attr),
-                                               known.get(field.key, ()))
+        values = {field.attr: _checked(field, getattr(self, field.attr), known)
                   for field in FIELDS if field.attr != "seed"}
         seed = self.seed
         if seed is None:
             seed = secrets.randbelow(SEED_RANGE[1] + 1)
         values["seed"] = FIELD["seed"].kind.check("seed", seed)
-        if self.primer is not None:
-            check_primer_size(len(self.primer))
+        values.update(_material(self.primer, self.follow, values["follow_attached"]))
+        if values["primer"] is not None:
+            check_primer_size(len(values["primer"]))
+        if values["follow"] is not None:
+            check_primer_size(len(values["follow"]), "follow")
         check_edits(self.then, values["bars"])
-        check_parts(values["mute"], values["keep"], self.primer is not None)
+        check_parts(values["mute"], values["keep"], values["primer"] is not None)
         checked = replace(self, **values)
         object.__setattr__(checked, "valid", True)
         return checked
@@ -227,8 +251,35 @@ class BeatRequest:
         out["then"] = ",".join(edit.text() for edit in self.then)
         for key in ("mute", "keep", "stems"):
             out[key] = FIELD[key].kind.text(out[key])
+        out["follow"] = YesNo.text(self.follow is not None or self.follow_attached)
         out["primer_bytes"] = len(self.primer) if self.primer else 0
+        out["follow_bytes"] = len(self.follow) if self.follow else 0
         return out
+
+
+def _checked(field: Field, value: object, known: dict[str, tuple[str, ...]]) -> object:
+    """One field's value checked; a field whose default is None may stay None (unset)."""
+    if value is None and field.default is None:
+        return None
+    return field.kind.check(field.key, value, known.get(field.key, ()))
+
+
+def _material(primer: bytes | None, follow: bytes | None, attached: bool) -> dict:
+    """Which file is the primer and which the material to follow: with `follow=yes`, the
+    attached file (given as the primer) is the material.
+
+    Raises:
+        BadInput: `follow=yes` with no file, or a primer and material together.
+    """
+    if attached and follow is None:
+        if primer is None:
+            raise BadInput("{} follows the rhythm of an attached MIDI file: attach one (a "
+                           "bass line, a riff, a clap track).", "follow=yes")
+        primer, follow = None, primer
+    if primer is not None and follow is not None:
+        raise BadInput("A beat follows material from its first bar, so it can't continue a "
+                       "primer too: attach one file, with {} to follow it.", "follow=yes")
+    return {"primer": primer, "follow": follow, "follow_attached": follow is not None}
 
 
 def check_edits(edits: tuple[Edit, ...], bars: int, primer_bars: int = 0) -> None:
@@ -291,14 +342,14 @@ def check_parts(mute: tuple[str, ...], keep: tuple[str, ...], has_primer: bool) 
                        "or send the primer without {} to continue it.", PARTS_TEXT, "keep")
 
 
-def check_primer_size(size: int) -> None:
-    """Refuse a primer larger than PRIMER_MAX_BYTES.
+def check_primer_size(size: int, key: str = "primer") -> None:
+    """Refuse a primer (or material to follow, `key`) larger than PRIMER_MAX_BYTES.
 
     Raises:
         BadValue: naming its size and the limit, in KB.
     """
     if size > PRIMER_MAX_BYTES:
-        raise BadValue("primer", f"{math.ceil(size / 1024)} KB",
+        raise BadValue(key, f"{math.ceil(size / 1024)} KB",
                        f"a MIDI file of at most {PRIMER_MAX_BYTES // 1024} KB")
 
 

@@ -32,15 +32,26 @@ class ModelConfig:
             fitting (the best epoch so far is kept), so one command fits the time limit.
         epochs: most epochs to train.
         patience: epochs without validation gain before stopping.
+        refit_epochs: 0, or fit on the whole training split (the tuning slice too) for
+            this many epochs and keep the last, looking at no held-out data: the epochs a
+            run that held the tuning slice out kept.
+        stop_on: the validation figure early stopping and the kept epoch go by: "val_loss"
+            (all heads) or "val_event_loss" (the events alone).
         weight_average: momentum of the running average of the weights (Polyak averaging,
             0 for none); validation, checkpoints and the export use the average.
         style_dropout: share of training windows whose style is replaced by "any".
+        knob_dropout: share of training windows whose busy (and, drawn apart, loud) input
+            is "as the style plays" rather than the window's own bucket.
+        tap_share: share of training windows that follow a tap input made from their own
+            onsets (half every onset, half the kick and snare alone); the rest follow none.
         velocity_weight: loss weight of the velocity head.
         roll_weight: loss weight of the roll head.
         offset_weight: loss weight of the timing-offset head.
         style_prior_weight: weight of the style prior at sampling (engine.training.style_prior).
         style_guidance: strength of style guidance at sampling (engine.model.generator): the
             event logits move this far past the style's own, away from style "any"'s.
+        style_guidance_by_style: (style, strength) pairs for styles guided more (or less)
+            than style_guidance.
         calibration_rounds: rounds of calibrating the sampler after training
             (engine.training.calibration); 0 for none.
     """
@@ -62,13 +73,18 @@ class ModelConfig:
     time_budget_s: float = float("inf")
     epochs: int = 30
     patience: int = 4
+    stop_on: str = "val_loss"
+    refit_epochs: int = 0
     weight_average: float = 0.0
     style_dropout: float = 0.15
+    knob_dropout: float = 0.5
+    tap_share: float = 0.3
     velocity_weight: float = 0.3
     roll_weight: float = 0.1
     offset_weight: float = 0.3
     style_prior_weight: float = 1.0
     style_guidance: float = 0.0
+    style_guidance_by_style: tuple[tuple[str, float], ...] = ()
     calibration_rounds: int = 0
 
     def as_dict(self) -> dict:
@@ -93,7 +109,9 @@ CONFIGS: dict[str, ModelConfig] = {
                            window=128, stride=64,
                            batch=32, dropout=0.35, epochs=40, lr_decay=0.95,
                            weight_average=0.995, time_budget_s=34 * 60, style_guidance=2.0,
-                           calibration_rounds=12),
+                           calibration_rounds=12, stop_on="val_event_loss", tap_share=0.2,
+                           refit_epochs=13,
+                           style_guidance_by_style=(("country", 4.0), ("soul", 4.0))),
     "small": ModelConfig("small", event_embed=32, hidden=128, epochs=20),
     "wavenet": ModelConfig("wavenet", arch="wavenet", hidden=96, window=128, stride=64,
                            batch=32, dropout=0.1, epochs=12, lr_decay=0.9,

@@ -19,21 +19,29 @@ import numpy as np
 
 from engine.model.features import (
     BUCKET_WIDTH,
+    DRIFT_NONE,
     EVENT_HITS,
+    KNOB_UNSET,
     LAG_STEPS,
     MAX_LAG,
     NO_EVENT,
     OFFSET_BUCKETS,
+    TAP_MODES,
+    TAP_NONE,
     VELOCITY_BUCKETS,
     bucket_offset,
     bucket_velocity,
+    drift_bucket,
     fill_flags,
+    knob_bucket,
+    next_drift,
+    tap_tokens,
     tempo_bucket,
     tempo_group,
 )
 from engine.model.lstm import DrumLSTM
 from engine.music.drums import DEFAULT_BPM, N_CLASSES, N_EVENTS, STEPS_PER_BAR
-from engine.music.pattern import Pattern
+from engine.music.pattern import Pattern, Rhythm
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "weights" / "default.npz"
 EMPTY_BAR_LIMIT = 4
@@ -53,6 +61,29 @@ CLASS_BITS = 1 << np.arange(N_CLASSES)
 DRAWS = 2 + 3 * N_CLASSES
 """Uniform numbers per step: the event, a variation's keep, and per class the velocity, the
 roll and the timing offset."""
+KNOB_PLAIN_LANE = (1, 1, 2, 3, 3, KNOB_UNSET)
+"""The knob bucket the guidance's plain lane plays for each knob bucket (and unset): the
+extreme settings one step nearer the middle, so guidance adds their last step again; the
+others the same. Chosen on the tuning slice among three: the plain lane "as the style plays"
+overshot (rock 7 to 31 hits a bar), the same buckets as the styled lane fell short of
+doubling (rock 12.8 to 22.2)."""
+ALL_ONSETS_FROM = 9.0
+"""Material with at least this many onset steps a bar (of the bars it plays in) is followed
+onset for onset (a riff, a hat-like line: tap mode "all"); sparser material is taken as the
+kick and snare steps, with the rest of the kit free (a bass line, a clap track). Real beats
+have 12 onset steps a bar, their kick and snare 6 (Groove training split)."""
+
+
+def follow_mode(rhythm: Rhythm) -> str:
+    """How a rhythm is followed when the spec does not say: onset for onset when it plays
+    at least ALL_ONSETS_FROM onset steps a bar (over the bars it plays in), else as the kick
+    and snare steps."""
+    bars = rhythm.onsets[: rhythm.bars * STEPS_PER_BAR]
+    bars = np.pad(bars, (0, rhythm.bars * STEPS_PER_BAR - len(bars))).reshape(-1, STEPS_PER_BAR)
+    playing = bars.sum(axis=1)
+    playing = playing[playing > 0]
+    dense = playing.size > 0 and playing.mean() >= ALL_ONSETS_FROM
+    return TAP_MODES[0] if dense else TAP_MODES[1]
 
 
 @dataclass(frozen=True)
@@ -75,6 +106,14 @@ class GenerationSpec:
             and timing come from the model. With a primer, `keep` counts from the primer's
             first step (the primer's own steps stay whole). Not with a guide.
         keep_classes: the drum classes of `keep` that are kept.
+        busy: how busy, 0 (the style's sparsest playing) to 1 (its busiest); None plays as
+            the style does.
+        loud: how hard, 0 (the style's softest) to 1 (its hardest); None as the style does.
+        follow: a rhythm the drums follow (Tap2Drum), from step 0 for its length; steps
+            past it follow none.
+        follow_mode: how (engine.model.features.TAP_MODES): "all" plays on its onset steps
+            and only there, "kick_snare" puts the kick and snare on them and lets the rest of
+            the kit play; "" chooses by its density (follow_mode).
     """
 
     steps: int
@@ -87,6 +126,10 @@ class GenerationSpec:
     bpm: float = DEFAULT_BPM
     keep: Pattern | None = None
     keep_classes: tuple[int, ...] = ()
+    busy: float | None = None
+    loud: float | None = None
+    follow: Rhythm | None = None
+    follow_mode: str = ""
 
     def __post_init__(self) -> None:
         if self.keep is not None and self.guide is not None:
@@ -171,22 +214,39 @@ class _Batch:
         self.held_events = (self.velocity > 0).astype(np.int64) @ CLASS_BITS & self.held_bits
         self.bar_busy = np.zeros(batch, bool)
         tempo = np.array([tempo_bucket(s.bpm) for s in specs])
+        busy = np.array([knob_bucket(s.busy) for s in specs])
+        loud = np.array([knob_bucket(s.loud) for s in specs])
+        self.tap = np.full((batch, steps), TAP_NONE, np.int64)
+        for row, spec in enumerate(specs):
+            if spec.follow is not None:
+                n = min(spec.follow.steps, steps)
+                mode = spec.follow_mode or follow_mode(spec.follow)
+                self.tap[row, :n] = tap_tokens(spec.follow.onsets, spec.follow.offsets, mode)[:n]
         # Style guidance runs a second lane per row with style "any": the event logits become
         # styled + guidance * (styled - any). The prior goes on the styled lane, scaled so
         # that it adds once to the combination.
         self.guidance = float(lstm.meta.get("style_guidance", 0.0))
+        own = lstm.meta.get("style_guidance_by_style", {})
+        strength = np.array([own.get(s.style, self.guidance) for s in specs], np.float32)
         if self.guidance:
             self.lanes: slice | np.ndarray = np.concatenate([np.arange(batch)] * 2)
             any_style = np.full(batch, len(lstm.styles))
+            # The plain lane plays the extreme knob settings a step nearer the middle
+            # (KNOB_PLAIN_LANE): the guidance that holds a beat to its style holds it to its
+            # busy and loud settings too.
+            plain = np.array(lstm.meta.get("knob_plain_lane", KNOB_PLAIN_LANE))
             self.context = lstm.context(np.concatenate([self.style, any_style]),
-                                        np.concatenate([tempo, tempo]))
+                                        np.concatenate([tempo, tempo]),
+                                        np.concatenate([busy, plain[busy]]),
+                                        np.concatenate([loud, plain[loud]]))
             prior = self.event_bias - lstm.event_b
             self.event_bias = np.concatenate(
-                [lstm.event_b + prior / (1 + self.guidance),
+                [lstm.event_b + prior / (1 + strength[:, None, None]),
                  np.broadcast_to(lstm.event_b, prior.shape)])
         else:
             self.lanes = slice(None)
-            self.context = lstm.context(self.style, tempo)
+            self.context = lstm.context(self.style, tempo, busy, loud)
+        self.strength = strength[:, None]
 
     def run(self) -> list[Pattern]:
         batch = len(self.specs)
@@ -207,8 +267,8 @@ class _Batch:
             if self.guidance:
                 self.hidden[:, t] = state[0][:batch]
                 styled = logits[:batch]
-                styled *= 1 + self.guidance
-                styled -= self.guidance * logits[batch:]
+                styled *= 1 + self.strength
+                styled -= self.strength * logits[batch:]
                 logits = styled
             if any_free[t]:
                 if self.inverse_t is not None:
@@ -227,6 +287,7 @@ class _Batch:
         back = {k: history[:, LOOKBACK + steps - LAG_STEPS[k]] for k in self.lstm.bar_lags}
         rows = np.arange(len(self.context))[:, None]
         ctx = self.context[rows, steps % STEPS_PER_BAR, self.fill[self.lanes][:, steps]]
+        ctx += self.lstm.tables["tap"][self.tap[self.lanes][:, steps]]
         return ctx + self.lstm.lookback(back)
 
     def _choose(self, t: int, logits: np.ndarray) -> None:
@@ -263,20 +324,68 @@ class _Batch:
         draws = self.hit_draws[row, step, :, cls]
         bucket, place = inverse_cdf(self._tempered(velocity[cells, cls], row), draws[:, 0])
         rolls, _ = inverse_cdf(self._tempered(roll[cells, cls], row), draws[:, 1])
-        offset = self.lstm.offset_cells(h, self.history[row, LOOKBACK + step], cls, bucket)
-        offset_bucket, offset_place = inverse_cdf(self._tempered(offset, row), draws[:, 2])
         inside = np.minimum(place * BUCKET_WIDTH, BUCKET_WIDTH - 1).astype(np.int64)
         cell = (self.style[row], self.groups[row], step % STEPS_PER_BAR, cls)
         velocity = VELOCITY_OF[bucket, inside] + self.lstm.velocity_shift[cell]
         self.velocity[row, step, cls] = np.clip(np.rint(velocity), 1, 127)
         self.roll[row, step, cls] = rolls + 1
-        offset = bucket_offset(offset_bucket, offset_place) + self.lstm.offset_shift[cell]
-        self.offset[row, step, cls] = np.clip(offset, -OFFSET_LIMIT, OFFSET_LIMIT)
+        logits = self.lstm.offset_cells(h, self.history[row, LOOKBACK + step], cls, bucket,
+                                        self.tap[row, step])
+        # Every drift the cell may follow: (cells, drift, 16), each drawn with the cell's
+        # own uniform number; _drift then walks the beat and takes the one it follows.
+        # The calibration's sharpness narrows the head's own spread; the drift it follows
+        # stays as learned (sharpened too, a late stretch would run away).
+        logits *= self.lstm.offset_sharpness[self.style[row], self.groups[row]][:, None]
+        logits = logits[:, None] + self.lstm.drift_table[:, cls].swapaxes(0, 1)
+        logits = self._tempered(logits, row)
+        offset_bucket, offset_place = inverse_cdf(logits, draws[:, 2, None])
+        offset = bucket_offset(offset_bucket, offset_place) + self.lstm.offset_shift[cell][:, None]
+        offset = np.clip(offset, -OFFSET_LIMIT, OFFSET_LIMIT)
+        chosen = self._drift(row, step, cls, offset, hits)
+        self.offset[row, step, cls] = offset[np.arange(len(cls)), chosen]
+
+    def _drift(self, row: np.ndarray, step: np.ndarray, cls: np.ndarray, offset: np.ndarray,
+               drawn: np.ndarray) -> np.ndarray:
+        """Walk each beat's hits in time: every drawn hit plays the offset it drew under the
+        drift of the last step with hits (how far from their cells' means those sat), so a
+        late stretch stays late. Hits the sampler did not draw (a primer's, kept drums) set
+        the drift with their own timing.
+
+        Args:
+            row: the row of each drawn cell (cells in row, then step order: np.nonzero's).
+            step: the step of each drawn cell.
+            cls: the drum class of each drawn cell.
+            offset: (cells, drift tokens) the offset each cell drew under each drift.
+            drawn: (batch, steps, 9) which cells were drawn.
+
+        Returns:
+            The drift token each drawn cell followed.
+        """
+        if not self.lstm.listens:
+            return np.zeros(len(cls), np.int64)
+        mean = self.lstm.offset_mean
+        fixed = EVENT_HITS[self.history[:, LOOKBACK:]] & ~drawn
+        f_row, f_step, f_cls = np.nonzero(fixed)
+        f_res = (self.offset[f_row, f_step, f_cls] - mean[f_step % STEPS_PER_BAR, f_cls]).tolist()
+        residual = (offset - mean[step % STEPS_PER_BAR, cls][:, None]).tolist()
+        by_step: dict[tuple[int, int], list] = {}
+        for i, key in enumerate(zip(row.tolist(), step.tolist(), strict=True)):
+            by_step.setdefault(key, [[], []])[0].append(i)
+        for i, key in enumerate(zip(f_row.tolist(), f_step.tolist(), strict=True)):
+            by_step.setdefault(key, [[], []])[1].append(f_res[i])
+        chosen = np.zeros(len(cls), np.int64)
+        drift: dict[int, float] = {}
+        for (r, _), (cells, known) in sorted(by_step.items()):
+            token = int(drift_bucket(drift[r])) if r in drift else DRIFT_NONE
+            values = known + [residual[i][token] for i in cells]
+            chosen[cells] = token
+            drift[r] = next_drift(drift.get(r), sum(values) / len(values))
+        return chosen
 
     def _tempered(self, logits: np.ndarray, row: np.ndarray) -> np.ndarray:
-        """Logits of hit cells (n, K) at the temperature of each cell's row."""
+        """Logits of hit cells (n, ..., K) at the temperature of each cell's row."""
         if self.inverse_t is not None:
-            logits *= self.inverse_t[row]
+            logits *= self.inverse_t[row].reshape(-1, *[1] * (logits.ndim - 1))
         return logits
 
     def _keep_guide(self, row: int, guide: Pattern) -> None:

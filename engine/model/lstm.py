@@ -11,9 +11,15 @@ import numpy as np
 from engine.errors import ModelError
 from engine.model.features import (
     CONTEXT_NAMES,
+    DRIFT_NONE,
+    DRIFT_TOKENS,
+    KNOB_TOKENS,
+    KNOB_UNSET,
     LAG_STEPS,
     N_ROLLS,
     OFFSET_BUCKETS,
+    TAP_NONE,
+    TAP_TOKENS,
     TEMPO_GROUPS,
     VELOCITY_BUCKETS,
 )
@@ -25,10 +31,16 @@ WEIGHT_NAMES = (
     "velocity_dense_b", "roll_dense_w", "roll_dense_b", "offset_dense_w", "offset_dense_b",
     "velocity_table",
 )
-SAMPLER_TABLES = ("style_prior", "velocity_shift", "offset_shift")
+SAMPLER_TABLES = ("style_prior", "velocity_shift", "offset_shift", "offset_sharpness")
 """Optional tables the sampler adds to the heads' draws (engine.training.calibration)."""
+LISTENING = {"busy_embed": KNOB_TOKENS, "loud_embed": KNOB_TOKENS, "tap_embed": TAP_TOKENS,
+             "tap_table": TAP_TOKENS, "drift_table": DRIFT_TOKENS}
+"""The weights of the knob, tap and drift inputs, with their token counts; a model trained
+before them has none (they read as zeros: the inputs then change nothing)."""
+OPTIONAL_WEIGHTS = (*LISTENING, "offset_mean", *SAMPLER_TABLES)
 CONTEXT_EMBEDS = dict(zip(CONTEXT_NAMES, ("pos_embed", "style_embed", "fill_embed",
-                                           "tempo_embed"), strict=True))
+                                           "tempo_embed", "busy_embed", "loud_embed",
+                                           "tap_embed"), strict=True))
 DEFAULT_LAGS = ("prev", "back1", "back2")
 """Event inputs of a model whose config names none."""
 
@@ -71,6 +83,9 @@ class DrumLSTM:
         tables, row = {}, 0
         embeds = {**{k: "event_embed" for k in lags}, **CONTEXT_EMBEDS}
         for name, embed in embeds.items():
+            if embed not in weights:  # a model trained before the knobs and taps
+                tables[name] = np.zeros((LISTENING[embed], 4 * n), np.float32)
+                continue
             width = weights[embed].shape[1]
             tables[name] = weights[embed] @ kernel[row : row + width]
             row += width
@@ -97,6 +112,16 @@ class DrumLSTM:
         self.now_table = weights["now_embed"].reshape(-1, N_CLASSES, OFFSET_BUCKETS)
         self.velocity_table = weights["velocity_table"].reshape(
             N_CLASSES, VELOCITY_BUCKETS, OFFSET_BUCKETS)
+        # The offset head's tables by the tap at t and by the drift: (tokens, 9, 16).
+        self.listens = "tap_embed" in weights
+        """Whether the model was trained with the knob, tap and drift inputs."""
+        self.tap_table, self.drift_table = (
+            weights.get(name, np.zeros((LISTENING[name], N_CLASSES * OFFSET_BUCKETS),
+                                       np.float32)).reshape(-1, N_CLASSES, OFFSET_BUCKETS)
+            for name in ("tap_table", "drift_table"))
+        self.offset_mean = weights.get("offset_mean", np.zeros((STEPS_PER_BAR, N_CLASSES),
+                                                                np.float32))
+        """(16, 9) mean offset per cell: the drift input measures hits against it."""
         self.n_events = weights["event_w"].shape[1]
         # (styles + 1, tempo group, 16, 512): the style prior with the calibration folded in
         # (engine.training.style_prior and engine.training.calibration).
@@ -107,6 +132,9 @@ class DrumLSTM:
         no_shift = np.zeros((*no_prior.shape[:3], N_CLASSES), np.float32)
         self.velocity_shift = weights.get("velocity_shift", no_shift)
         self.offset_shift = weights.get("offset_shift", no_shift)
+        # (styles + 1, tempo group): a factor on the timing head's logits (calibration).
+        self.offset_sharpness = weights.get("offset_sharpness",
+                                            np.ones(no_prior.shape[:2], np.float32))
 
     @classmethod
     def load(cls, path: Path) -> DrumLSTM:
@@ -118,7 +146,7 @@ class DrumLSTM:
         try:
             with np.load(path, allow_pickle=False) as data:
                 weights = {name: data[name].astype(np.float32) for name in WEIGHT_NAMES}
-                for name in SAMPLER_TABLES:
+                for name in OPTIONAL_WEIGHTS:
                     if name in data:
                         weights[name] = data[name].astype(np.float32)
                 meta = json.loads(str(data["meta"]))
@@ -139,11 +167,13 @@ class DrumLSTM:
         zeros = np.zeros((batch, self.hidden), np.float32)
         return zeros, zeros.copy(), np.zeros((batch, 4 * self.hidden), np.float32)
 
-    def context(self, style: np.ndarray, tempo: np.ndarray) -> np.ndarray:
-        """Precompute the style, tempo, position and fill part of the gates:
-        (B, 16, 2, 4*hidden)."""
+    def context(self, style: np.ndarray, tempo: np.ndarray, busy: np.ndarray | int = KNOB_UNSET,
+                loud: np.ndarray | int = KNOB_UNSET) -> np.ndarray:
+        """Precompute the style, tempo, knobs, position and fill part of the gates:
+        (B, 16, 2, 4*hidden). The tap, which changes by step, is added apart (`tables["tap"]`)."""
         t = self.tables
-        return ((t["style"][style] + t["tempo"][tempo])[:, None, None]
+        return ((t["style"][style] + t["tempo"][tempo] + t["busy"][busy]
+                 + t["loud"][loud])[:, None, None]
                 + t["pos"][None, :, None] + t["fill"][None, None, :])
 
     def step(self, inputs: dict[str, np.ndarray], state: tuple[np.ndarray, ...]
@@ -151,20 +181,23 @@ class DrumLSTM:
         """Advance one step.
 
         Args:
-            inputs: int arrays (B,) for prev, back1, back2, pos, style, fill, tempo, and for
-                the offset head now (B,) and now_velocity (B, 9).
+            inputs: int arrays (B,) for the event lags, pos, style, fill, tempo, busy, loud
+                and tap, and for the offset head now (B,), now_velocity (B, 9) and drift (B,).
             state: from `initial_state` or the last step.
 
         Returns:
             The logits of this step and the new state.
         """
         rows = np.arange(len(inputs["style"]))
-        ctx = self.context(inputs["style"], inputs["tempo"])[rows, inputs["pos"], inputs["fill"]]
+        ctx = self.context(inputs["style"], inputs["tempo"], inputs["busy"],
+                           inputs["loud"])[rows, inputs["pos"], inputs["fill"]]
         ctx = ctx + self.lookback({k: inputs[k] for k in self.bar_lags})
+        ctx += self.tables["tap"][inputs["tap"]]
         near = np.stack([inputs[k] for k in self.near_lags], axis=1)
         event, state = self.step_events(near, ctx, state, self.event_b)
         velocity, roll = self.hit_heads(state[0])
         offset = self.offset_head(state[0], inputs["now"], inputs["now_velocity"])
+        offset += self.tap_table[inputs["tap"]] + self.drift_table[inputs["drift"]]
         return Heads(event, velocity, roll, offset), state
 
     def lookback(self, events: dict[str, np.ndarray]) -> np.ndarray:
@@ -226,22 +259,30 @@ class DrumLSTM:
         return out
 
     def offset_cells(self, h: np.ndarray, event: np.ndarray, cls: np.ndarray,
-                     velocity_bucket: np.ndarray) -> np.ndarray:
+                     velocity_bucket: np.ndarray, tap: np.ndarray | int = TAP_NONE
+                     ) -> np.ndarray:
         """Timing-offset logits (n, 16) of n hit cells: hidden state (n, hidden), event (n,),
-        class (n,) and velocity bucket (n,) of each; the same sum as `offset_head`."""
+        class (n,), velocity bucket (n,) and tap (n,) of each; the sum of `offset_head`
+        and the tap table, less the drift table (`drift_table[drift, cls]`), which the
+        sampler adds as it goes."""
         width = OFFSET_BUCKETS
         columns = cls[:, None] * width + np.arange(width)
         dense = np.take_along_axis(h @ self.offset_w, columns, axis=1)
         return (dense + self.offset_b[columns] + self.now_table[event, cls]
-                + self.velocity_table[cls, velocity_bucket])
+                + self.velocity_table[cls, velocity_bucket] + self.tap_table[tap, cls])
 
     def run(self, inputs: dict[str, np.ndarray]) -> Heads:
         """Run whole sequences (teacher forcing): inputs (B, T) -> logits with a T axis.
 
-        `now` and `now_velocity` may be left out (zeros), when only the events matter."""
+        `now` and `now_velocity` may be left out (zeros), when only the events matter, and
+        so may the knobs (unset), the tap (none) and the drift (none)."""
         batch, steps = inputs["prev"].shape
         inputs = {"now": np.zeros((batch, steps), np.int64),
-                  "now_velocity": np.zeros((batch, steps, N_CLASSES), np.int64), **inputs}
+                  "now_velocity": np.zeros((batch, steps, N_CLASSES), np.int64),
+                  "busy": np.full((batch, steps), KNOB_UNSET),
+                  "loud": np.full((batch, steps), KNOB_UNSET),
+                  "tap": np.full((batch, steps), TAP_NONE),
+                  "drift": np.full((batch, steps), DRIFT_NONE), **inputs}
         state = self.initial_state(batch)
         outs = []
         for t in range(steps):

@@ -12,7 +12,7 @@ from pathlib import Path
 import mido
 import numpy as np
 
-from engine.errors import BadPrimer
+from engine.errors import BadMaterial, BadPrimer
 from engine.music.drums import (
     DRUM_CHANNEL,
     N_CLASSES,
@@ -23,7 +23,7 @@ from engine.music.drums import (
     class_of,
 )
 from engine.music.notes import Note
-from engine.music.pattern import Pattern
+from engine.music.pattern import Pattern, Rhythm
 from engine.music.smf import MAX_EVENTS as MAX_EVENTS  # re-exported: the limits read_midi keeps
 from engine.music.smf import MAX_NOTES as MAX_NOTES
 from engine.music.smf import Smf, read_smf, unreadable
@@ -108,6 +108,49 @@ def read_midi(source: bytes | str | Path, max_steps: int | None = MAX_STEPS) -> 
         raise BadPrimer(f"the MIDI file is longer than {max_steps // STEPS_PER_BAR} bars")
     pattern = _quantise(onsets, steps_per_tick, steps)
     return MidiBeat(pattern, bpm, meters, dropped, None if guessed is None else guessed + 1)
+
+
+def read_rhythm(source: bytes | str | Path, max_steps: int | None = MAX_STEPS
+                ) -> tuple[Rhythm, float]:
+    """Read the rhythm of any MIDI file (any instrument, any channel, drums too) onto the
+    16th grid: the steps where notes start, and how far the first note of each step sits
+    from it. A file's length is read as `read_midi` reads a primer's.
+
+    Args:
+        source: file bytes or a path.
+        max_steps: longest file accepted (None for no limit).
+
+    Returns:
+        The rhythm, whole bars long, and the file's first tempo (120 without one).
+
+    Raises:
+        BadMaterial: the data is not usable MIDI, holds no notes, or passes a limit.
+    """
+    try:
+        midi = read_smf(_bytes_of(source))
+        bpm = _bpm(next((t.tempos[0][1] for t in midi.tracks if t.tempos), None))
+    except BadMaterial:
+        raise
+    except BadPrimer as error:
+        raise BadMaterial(str(error)) from None
+    ticks = sorted({tick for track in midi.tracks for tick, *_ in track.notes})
+    if not ticks:
+        raise BadMaterial("the MIDI file has no notes to follow")
+    steps_per_tick = 1.0 / (midi.ticks_per_beat / 4)
+    end_step = max(np.floor(ticks[-1] * steps_per_tick + 0.5) + 1,
+                   _length(midi) * steps_per_tick - TAIL_STEPS)
+    steps = int(np.ceil(end_step / STEPS_PER_BAR - 1e-6)) * STEPS_PER_BAR
+    if max_steps is not None and steps > max_steps:
+        raise BadMaterial(f"the MIDI file is longer than {max_steps // STEPS_PER_BAR} bars")
+    onsets = np.zeros(steps, bool)
+    offsets = np.zeros(steps, np.float32)
+    for tick in ticks:  # in time order: a step keeps its first note's timing
+        pos = tick * steps_per_tick
+        step = min(int(np.floor(pos + 0.5)), steps - 1)
+        if not onsets[step]:
+            onsets[step] = True
+            offsets[step] = min(max(pos - step, -MAX_OFFSET), MAX_OFFSET)
+    return Rhythm(onsets, offsets), bpm
 
 
 def write_midi(notes: list[Note], bpm: float, steps: int) -> bytes:

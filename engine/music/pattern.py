@@ -104,6 +104,31 @@ class Pattern:
     __hash__ = None  # mutable arrays inside
 
 
+@dataclass(frozen=True, eq=False)
+class Rhythm:
+    """Material a beat follows (any instrument's notes on the grid): where its onsets are
+    and their timing.
+
+    Attributes:
+        onsets: (steps,) bool, a step with at least one note starting on it.
+        offsets: (steps,) float32, how far the step's first note sits from the step (about
+            -0.5 early to 0.5 late), 0 where it has none.
+    """
+
+    onsets: np.ndarray
+    offsets: np.ndarray
+
+    @property
+    def steps(self) -> int:
+        """Length in 16th steps."""
+        return len(self.onsets)
+
+    @property
+    def bars(self) -> int:
+        """Whole 4/4 bars covered (a partial last bar counts)."""
+        return -(-self.steps // STEPS_PER_BAR)
+
+
 def whole_bars(steps: np.ndarray) -> np.ndarray:
     """The whole bars of an array over steps (a partial last bar left out), one bar a row:
     (steps, ...) -> (bars, STEPS_PER_BAR, ...)."""

@@ -12,18 +12,25 @@ from engine.model.features import (
     HIT_INPUTS,
     IGNORE,
     INPUT_NAMES,
+    KNOB_QUANTILES,
+    KNOB_UNSET,
+    drift_inputs,
     hit_inputs,
     sequence_inputs,
     sequence_targets,
+    tap_tokens,
     tempo_bucket,
 )
-from engine.music.drums import ANY_STYLE, STEPS_PER_BAR
+from engine.music.drums import ANY_STYLE, KICK, N_CLASSES, SNARE, STEPS_PER_BAR
 from engine.music.pattern import Pattern
 
 MIN_STYLE_FILES = 10
 """A Groove style needs this many training files to be offered; rarer ones train as "any"."""
 FILL_CONTEXT_BARS = 4
 """A fill is trained at the end of this many bars, led in by a beat of its session."""
+CONDITIONED = ("busy_set", "loud_set", "tap_all", "tap_kick_snare")
+"""What windows() adds for the knobs and taps: each window's busy and loud buckets, and its
+tap input as every onset or as the kick and snare alone (fitting.Batches picks per row)."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,7 @@ class Example:
 
 def style_vocabulary(corpus: Corpus, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
     """Return the styles with enough training files, then `extra`; "any" is implied last."""
-    counts = Counter(p.style for p in corpus.split("train"))
+    counts = Counter(p.style for p in corpus.performances if p.split in ("train", "tune"))
     common = sorted(s for s, n in counts.items() if n >= MIN_STYLE_FILES and s != ANY_STYLE)
     return tuple(common) + tuple(s for s in extra if s not in common)
 
@@ -81,8 +88,79 @@ def _lead_in(beats: list[Performance], fill: Performance) -> Pattern:
     return beat.slice(start, beat.steps)
 
 
-def windows(items: list[Example], window: int, stride: int) -> dict[str, np.ndarray]:
+@dataclass(frozen=True)
+class Conditioning:
+    """What the knob and timing inputs are measured against, fitted on the training windows.
+
+    Attributes:
+        busy_edges: (styles + 1, 4) hits per bar at the edges of the busy buckets, per style
+            (the last row, "any", over all windows).
+        loud_edges: (styles + 1, 4) mean velocity at the edges of the loud buckets.
+        offset_mean: (16, 9) mean offset of each (position, class) cell, steps: the drift
+            input measures hits against it.
+    """
+
+    busy_edges: np.ndarray
+    loud_edges: np.ndarray
+    offset_mean: np.ndarray
+
+    def meta(self) -> dict:
+        """The edges as JSON-able lists, for the model file's metadata."""
+        return {"busy_edges": np.round(self.busy_edges, 2).tolist(),
+                "loud_edges": np.round(self.loud_edges, 1).tolist()}
+
+
+def window_levels(pattern: Pattern) -> tuple[float, float]:
+    """Hits per bar and mean velocity of a window (NaN velocity when it has no hit)."""
+    hits = pattern.onsets
+    density = hits.sum() * STEPS_PER_BAR / max(pattern.steps, 1)
+    loudness = float(pattern.velocity[hits].mean()) if hits.any() else float("nan")
+    return float(density), loudness
+
+
+def fit_conditioning(items: list[Example], n_styles: int, window: int, stride: int
+                     ) -> Conditioning:
+    """Fit the knob buckets (KNOB_QUANTILES of each style's windows) and the mean offsets."""
+    levels: list[list[tuple[float, float]]] = [[] for _ in range(n_styles + 1)]
+    for item in items:
+        for start in _starts(item.pattern.steps, window, stride):
+            levels[item.style].append(window_levels(item.pattern.slice(start, start + window)))
+    everything = np.array([lv for row in levels for lv in row])
+    edges = []
+    for row in levels:
+        values = np.array(row) if len(row) >= 20 else everything
+        edges.append([np.nanquantile(values[:, k], KNOB_QUANTILES) for k in (0, 1)])
+    edges = np.array(edges)
+    return Conditioning(edges[:, 0], edges[:, 1], _offset_mean([e.pattern for e in items]))
+
+
+def _offset_mean(patterns: list[Pattern]) -> np.ndarray:
+    """Mean offset of each (position, class) cell over the patterns."""
+    total = np.zeros((STEPS_PER_BAR, N_CLASSES))
+    count = np.zeros((STEPS_PER_BAR, N_CLASSES))
+    for p in patterns:
+        pos = np.arange(p.steps) % STEPS_PER_BAR
+        np.add.at(total, pos, np.where(p.onsets, p.offset, 0))
+        np.add.at(count, pos, p.onsets)
+    return (total / np.maximum(count, 1)).astype(np.float32)
+
+
+def material_taps(pattern: Pattern, classes: tuple[int, ...] | None, mode: str) -> np.ndarray:
+    """The tap input a beat's own onsets make (Tap2Drum): at each step with a hit of
+    `classes` (None: any class), a tap at the hits' mean offset."""
+    hits = pattern.onsets if classes is None else pattern.onsets[:, list(classes)]
+    offsets = pattern.offset if classes is None else pattern.offset[:, list(classes)]
+    count = hits.sum(axis=1)
+    mean = np.where(hits, offsets, 0).sum(axis=1) / np.maximum(count, 1)
+    return tap_tokens(count > 0, mean, mode)
+
+
+def windows(items: list[Example], window: int, stride: int,
+            conditioning: Conditioning | None = None) -> dict[str, np.ndarray]:
     """Cut examples into windows of `window` steps (padded at the end, targets ignored there).
+
+    With `conditioning`, each window also gets its busy and loud buckets, its taps (every
+    onset, and kick and snare alone: CONDITIONED) and the drift input of every step.
 
     Returns:
         Arrays shaped (n, window) for each input, `now` and `event`, (n, window, 9) for
@@ -91,11 +169,31 @@ def windows(items: list[Example], window: int, stride: int) -> dict[str, np.ndar
     parts: dict[str, list[np.ndarray]] = {}
     for item in items:
         targets = sequence_targets(item.pattern)
-        arrays = {**item.inputs(), **hit_inputs(targets), **targets}
+        drift = None if conditioning is None else drift_inputs(item.pattern,
+                                                               conditioning.offset_mean)
+        arrays = {**item.inputs(), **hit_inputs(targets, drift), **targets}
+        if conditioning is not None:
+            arrays["tap_all"] = material_taps(item.pattern, None, "all")
+            arrays["tap_kick_snare"] = material_taps(item.pattern, (KICK, SNARE), "kick_snare")
         for start in _starts(item.pattern.steps, window, stride):
             for key, value in arrays.items():
                 parts.setdefault(key, []).append(_cut(key, value, start, window))
+            if conditioning is not None:
+                busy, loud = _buckets(item, start, window, conditioning)
+                parts.setdefault("busy_set", []).append(np.full(window, busy))
+                parts.setdefault("loud_set", []).append(np.full(window, loud))
     return {key: np.stack(value) for key, value in parts.items()}
+
+
+def _buckets(item: Example, start: int, window: int, conditioning: Conditioning
+             ) -> tuple[int, int]:
+    """The busy and loud buckets of one window against its style's edges."""
+    density, loudness = window_levels(item.pattern.slice(start, start + window))
+    busy = int(np.searchsorted(conditioning.busy_edges[item.style], density, side="right"))
+    if np.isnan(loudness):
+        return busy, KNOB_UNSET
+    return busy, int(np.searchsorted(conditioning.loud_edges[item.style], loudness,
+                                     side="right"))
 
 
 def _starts(steps: int, window: int, stride: int) -> list[int]:
@@ -109,6 +207,6 @@ def _cut(key: str, value: np.ndarray, start: int, window: int) -> np.ndarray:
     piece = value[start : start + window]
     if len(piece) == window:
         return piece
-    fill = 0 if key in (*INPUT_NAMES, *HIT_INPUTS) else IGNORE
+    fill = 0 if key in (*INPUT_NAMES, *HIT_INPUTS, *CONDITIONED) else IGNORE
     pad = np.full((window - len(piece), *piece.shape[1:]), fill, piece.dtype)
     return np.concatenate([piece, pad])

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from engine.model.config import ModelConfig
-from engine.model.features import HEADS, model_inputs
+from engine.model.features import HEADS, KNOB_UNSET, model_inputs
 
 
 class Batches(keras.utils.PyDataset):
@@ -47,8 +47,25 @@ class Batches(keras.utils.PyDataset):
         if self.seed is not None:
             drop = self.rng.random(len(rows)) < self.config.style_dropout
             x["style"][drop] = self.n_styles
+            self._condition(x, rows)
         y = {h: self.arrays[h][rows].astype("int32") for h in HEADS}
         return x, y
+
+    def _condition(self, x: dict, rows: np.ndarray) -> None:
+        """Give each training row its own knobs (or "as the style plays", knob_dropout of
+        the time, each knob apart) and, tap_share of the time, its own onsets to follow."""
+        if "busy_set" not in self.arrays:
+            return
+        n, config = len(rows), self.config
+        for knob in ("busy", "loud"):
+            own = self.rng.random(n) >= config.knob_dropout
+            x[knob] = np.where(own[:, None], self.arrays[f"{knob}_set"][rows],
+                               KNOB_UNSET).astype("int32")
+        draw = self.rng.random(n)
+        every = draw < config.tap_share / 2
+        kick_snare = (draw >= config.tap_share / 2) & (draw < config.tap_share)
+        x["tap"][every] = self.arrays["tap_all"][rows[every]]
+        x["tap"][kick_snare] = self.arrays["tap_kick_snare"][rows[kick_snare]]
 
     def on_epoch_end(self) -> None:
         """Reshuffle (training batches only)."""
@@ -78,8 +95,10 @@ class Checkpoint(keras.callbacks.Callback):
         state = self.state
         state["history"].append({"epoch": epoch + 1, **logs})
         state["epoch"] = epoch + 1
-        if logs["val_loss"] < state["best"]:
-            state.update(best=logs["val_loss"], best_epoch=epoch + 1, wait=0)
+        # A refit keeps its last epoch: its epochs were chosen on the tuning slice before.
+        watched = -epoch if self.config.refit_epochs else logs[self.config.stop_on]
+        if watched < state["best"]:
+            state.update(best=watched, best_epoch=epoch + 1, wait=0)
             self.model.save_weights(self.run_dir / "best.weights.h5")
         else:
             state["wait"] += 1

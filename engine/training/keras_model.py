@@ -14,18 +14,28 @@ import numpy as np  # noqa: E402
 from engine.model.config import ModelConfig  # noqa: E402
 from engine.model.features import (  # noqa: E402
     CONTEXT_NAMES,
+    DRIFT_TOKENS,
     EVENT_HITS,
     HEADS,
     IGNORE,
+    KNOB_TOKENS,
     N_ROLLS,
     N_TEMPOS,
     OFFSET_BUCKETS,
+    TAP_TOKENS,
     VELOCITY_BUCKETS,
 )
 from engine.music.drums import N_CLASSES, N_EVENTS, STEPS_PER_BAR  # noqa: E402
 
 TEMPO_EMBED = 8
 """Width of the tempo-bucket embedding."""
+KNOB_EMBED = 4
+"""Width of the busy and loud knob embeddings."""
+TAP_EMBED = 8
+"""Width of the tap embedding (the material a beat follows)."""
+OFFSET_TABLES = ("now_embed", "tap_table", "drift_table")
+"""The offset head's lookup tables, each (tokens, 9 * 16): by the event at t, by the tap at
+t, and by the drift (the timing just played)."""
 
 
 @keras.saving.register_keras_serializable("beatbot")
@@ -139,6 +149,7 @@ def embedded_inputs(config: ModelConfig, n_styles: int) -> tuple[dict, list]:
               for n in (*config.event_lags, *CONTEXT_NAMES)}
     inputs["now"] = keras.Input((None,), dtype="int32", name="now")
     inputs["now_velocity"] = keras.Input((None, N_CLASSES), dtype="int32", name="now_velocity")
+    inputs["drift"] = keras.Input((None,), dtype="int32", name="drift")
     events = (SharedDrumEmbedding(N_EVENTS + 1, config.event_embed, config.shared_drums,
                                   name="event_embed") if config.shared_drums else
               keras.layers.Embedding(N_EVENTS + 1, config.event_embed, name="event_embed"))
@@ -149,7 +160,18 @@ def embedded_inputs(config: ModelConfig, n_styles: int) -> tuple[dict, list]:
     parts.append(keras.layers.Embedding(2, 4, name="fill_embed")(inputs["fill"]))
     parts.append(keras.layers.Embedding(N_TEMPOS, TEMPO_EMBED,
                                         name="tempo_embed")(inputs["tempo"]))
+    for knob in ("busy", "loud"):
+        parts.append(keras.layers.Embedding(KNOB_TOKENS, KNOB_EMBED,
+                                            name=f"{knob}_embed")(inputs[knob]))
+    parts.append(keras.layers.Embedding(TAP_TOKENS, TAP_EMBED, name="tap_embed")(inputs["tap"]))
     return inputs, parts
+
+
+def offset_table(name: str, tokens: int, index):
+    """Offset logits (..., 9, 16) looked up by one input (zero at the start)."""
+    rows = keras.layers.Embedding(tokens, N_CLASSES * OFFSET_BUCKETS,
+                                  embeddings_initializer="zeros", name=name)(index)
+    return keras.layers.Reshape((-1, N_CLASSES, OFFSET_BUCKETS))(rows)
 
 
 def build_model(config: ModelConfig, n_styles: int) -> keras.Model:
@@ -167,14 +189,15 @@ def build_model(config: ModelConfig, n_styles: int) -> keras.Model:
     x = keras.layers.Dropout(config.dropout)(x)
     x = keras.layers.LSTM(config.hidden, return_sequences=True, name="lstm")(x)
     x = keras.layers.Dropout(config.dropout)(x)
-    now = keras.layers.Embedding(N_EVENTS, N_CLASSES * OFFSET_BUCKETS,
-                                 embeddings_initializer="zeros", name="now_embed")(inputs["now"])
-    now = keras.layers.Reshape((-1, N_CLASSES, OFFSET_BUCKETS))(now)
+    tables = [offset_table(name, tokens, inputs[key]) for name, tokens, key in zip(
+        OFFSET_TABLES, (N_EVENTS, TAP_TOKENS, DRIFT_TOKENS), ("now", "tap", "drift"),
+        strict=True)]
     # The timing head reads the LSTM's state without training it: drummers' offsets are
-    # noisy and personal, and learning them through the LSTM cost the events' bits.
+    # noisy and personal, and learning them through the LSTM cost the events' bits. It
+    # also reads the drift, so a late stretch stays late, and the material's own timing.
     held = keras.layers.Lambda(keras.ops.stop_gradient, name="hold")(x)
     offset = keras.layers.Add(name="offset")(
-        [per_class("offset", OFFSET_BUCKETS, held), now,
+        [per_class("offset", OFFSET_BUCKETS, held), *tables,
          HitTable(name="velocity_table")(inputs["now_velocity"])])
     outputs = {
         "event": (SharedDrumLogits(config.shared_drums, name="event") if config.shared_drums else
@@ -208,12 +231,16 @@ def compile_model(model: keras.Model, config: ModelConfig) -> None:
     )
 
 
+EMBEDDINGS = ("pos_embed", "style_embed", "fill_embed", "tempo_embed", "busy_embed",
+              "loud_embed", "tap_embed", *OFFSET_TABLES)
+"""The plain lookup layers, exported by name."""
+
+
 def export_weights(model: keras.Model) -> dict[str, np.ndarray]:
     """Return every weight the NumPy runtime needs, by name."""
     lstm = model.get_layer("lstm")
     kernel, recurrent, bias = (w.numpy() for w in lstm.weights)
-    out = {name: model.get_layer(name).embeddings.numpy() for name in (
-        "pos_embed", "style_embed", "fill_embed", "tempo_embed", "now_embed")}
+    out = {name: model.get_layer(name).embeddings.numpy() for name in EMBEDDINGS}
     events = model.get_layer("event_embed")
     out["event_embed"] = np.asarray(
         events.table() if isinstance(events, SharedDrumEmbedding) else events.embeddings)
@@ -228,8 +255,7 @@ def export_weights(model: keras.Model) -> dict[str, np.ndarray]:
 
 def assign_weights(model: keras.Model, weights: dict[str, np.ndarray]) -> None:
     """Load exported weights back into a freshly built model (the inverse of export)."""
-    for name in ("event_embed", "pos_embed", "style_embed", "fill_embed", "tempo_embed",
-                 "now_embed"):
+    for name in ("event_embed", *EMBEDDINGS):
         _set_folded(model.get_layer(name), [weights[name]])
     model.get_layer("lstm").set_weights(
         [weights["lstm_kernel"], weights["lstm_recurrent"], weights["lstm_bias"]])

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +16,16 @@ from engine.errors import EngineError
 from engine.model.config import ModelConfig
 from engine.model.lstm import DrumLSTM
 from engine.training.calibration import calibrate
-from engine.training.examples import examples, style_vocabulary, windows
+from engine.training.examples import examples, fit_conditioning, style_vocabulary, windows
 from engine.training.style_prior import style_prior
 
 TRAP_LOOPS = 800
 """Trap loops recombined from our own parts for training (see engine.data.trap)."""
+TUNE_SHARE = 0.08
+"""Share of the training files, in whole sessions, held out as the tuning slice: early
+stopping and every choice made after fitting are judged on it, never on validation."""
+TUNE = "tune"
+"""The split name of the tuning slice."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,8 @@ class TrainPlan:
         trap: add the trap corpus as style "trap".
         seed: seed of the shuffling and initial weights.
         max_epochs: override of config.epochs (None keeps it).
+        tune_share: share of the training files held out by session as the tuning slice
+            (0 for none: early stopping then reads the validation split).
     """
 
     data: tuple[Path, ...]
@@ -43,18 +51,53 @@ class TrainPlan:
     trap: bool = True
     seed: int = 1
     max_epochs: int | None = None
+    tune_share: float = TUNE_SHARE
 
 
 def load_corpus(plan: TrainPlan) -> Corpus:
-    """Load every data folder, plus the trap corpus when asked."""
+    """Load every data folder, plus the trap corpus when asked, with the tuning slice's
+    files in split TUNE."""
     corpus = Corpus()
     for folder in plan.data:
         part = load_folder(folder)
         corpus.performances += part.performances
         corpus.skipped.update(part.skipped)
+    hold_tuning_slice(corpus, plan.tune_share)
     if plan.trap:
         corpus.performances += trap_performances(plan.seed)
     return corpus
+
+
+def tuning_sessions(performances: list[Performance], share: float) -> list[str]:
+    """Whole sessions of the training split, in the order of a hash of their names, until
+    they hold `share` of its files; a session larger than that alone is passed over (Groove's
+    largest sessions are a fifth of the data). None when there are no sessions to hold out."""
+    train = [p for p in performances if p.split == "train" and p.group]
+    sizes: dict[str, int] = {}
+    for p in train:
+        sizes[p.group] = sizes.get(p.group, 0) + 1
+    if share <= 0 or len(sizes) < 2:
+        return []
+    chosen, files = [], 0
+    for session in sorted(sizes, key=lambda s: hashlib.sha1(s.encode()).hexdigest()):
+        if files >= share * len(train):
+            break
+        if sizes[session] <= share * len(train):
+            chosen.append(session)
+            files += sizes[session]
+    return sorted(chosen)
+
+
+def hold_tuning_slice(corpus: Corpus, share: float) -> None:
+    """Move the tuning sessions' training files to split TUNE (in place)."""
+    sessions = set(tuning_sessions(corpus.performances, share))
+    corpus.performances = [replace(p, split=TUNE) if p.split == "train" and p.group in sessions
+                           else p for p in corpus.performances]
+
+
+def stopping_split(corpus: Corpus) -> str:
+    """The split early stopping reads: the tuning slice, or validation without one."""
+    return TUNE if corpus.split(TUNE) else "validation"
 
 
 def trap_performances(seed: int) -> list[Performance]:
@@ -85,11 +128,16 @@ def train(plan: TrainPlan, argv: list[str] | None = None) -> dict:
     from engine.training.keras_model import compile_model, export_weights
 
     keras.utils.set_random_seed(plan.seed)
+    if plan.config.refit_epochs:  # the tuning slice is fitted too; nothing is held out
+        plan = replace(plan, tune_share=0.0, max_epochs=plan.config.refit_epochs)
     corpus = load_corpus(plan)
     styles = style_vocabulary(corpus, ("trap",) if plan.trap else ())
     config = plan.config
-    data = {s: windows(examples(corpus.split(s), styles), config.window, config.stride)
-            for s in ("train", "validation")}
+    fit_items = examples(corpus.split("train"), styles)
+    conditioning = fit_conditioning(fit_items, len(styles), config.window, config.stride)
+    data = {"train": windows(fit_items, config.window, config.stride, conditioning),
+            "validation": windows(examples(corpus.split(stopping_split(corpus)), styles),
+                                  config.window, config.stride, conditioning)}
     _check_data(plan, corpus, data)
     model = _build(config, len(styles))
     compile_model(model, config)
@@ -101,7 +149,8 @@ def train(plan: TrainPlan, argv: list[str] | None = None) -> dict:
         started = time.perf_counter()
         model.fit(
             Batches(data["train"], config, len(styles), plan.seed),
-            validation_data=Batches(data["validation"], config, len(styles), None),
+            validation_data=(None if config.refit_epochs else
+                             Batches(data["validation"], config, len(styles), None)),
             epochs=epochs, initial_epoch=state["epoch"], verbose=1 if sys.stdout.isatty() else 2,
             callbacks=[*_averaging(config), Checkpoint(plan.run_dir, state, config, started),
                        _learning_rate(config)],
@@ -111,6 +160,7 @@ def train(plan: TrainPlan, argv: list[str] | None = None) -> dict:
         (plan.run_dir / "state.json").write_text(json.dumps(state))
     model.load_weights(plan.run_dir / "best.weights.h5")
     meta = _meta(plan, styles, corpus, data, state, argv)
+    meta.update(conditioning.meta())
     prior = style_prior(corpus.split("train"), styles)
     plan.out.parent.mkdir(parents=True, exist_ok=True)
     if config.arch == "wavenet":
@@ -118,12 +168,14 @@ def train(plan: TrainPlan, argv: list[str] | None = None) -> dict:
 
         save_wavenet(plan.out, model, prior, meta)
     else:
-        weights = {**export_weights(model), "style_prior": prior}
+        weights = {**export_weights(model), "style_prior": prior,
+                   "offset_mean": conditioning.offset_mean}
         if config.calibration_rounds:
             found = calibrate(DrumLSTM(weights, meta), corpus.split("train"), prior,
                               plan.seed, config.calibration_rounds)
             weights.update(style_prior=found.event_bias, velocity_shift=found.velocity_shift,
-                           offset_shift=found.offset_shift)
+                           offset_shift=found.offset_shift,
+                           offset_sharpness=found.offset_sharpness)
             meta["calibration"] = found.report
         DrumLSTM.save(plan.out, weights, meta)
     plot_losses(state["history"], plan.run_dir / "loss.png")
@@ -168,11 +220,15 @@ def _meta(plan: TrainPlan, styles, corpus: Corpus, data, state: dict, argv) -> d
         "skipped": dict(corpus.skipped),
         "epochs": state["epoch"],
         "best_epoch": state["best_epoch"],
-        "best_val_loss": state["best"],
+        "best_val_loss": None if plan.config.refit_epochs else state["best"],
         "train_seconds": round(state.get("seconds", 0.0), 1),
         "seed": plan.seed,
         "style_prior_weight": plan.config.style_prior_weight,
         "style_guidance": plan.config.style_guidance,
+        "style_guidance_by_style": dict(plan.config.style_guidance_by_style),
+        "stopping_split": "none: refit" if plan.config.refit_epochs else stopping_split(corpus),
+        "tune_sessions": sorted({p.group for p in corpus.split(TUNE)}),
+        "tune_files": len(corpus.split(TUNE)),
     }
 
 

@@ -15,11 +15,15 @@ import numpy as np
 from engine.model.config import ModelConfig
 from engine.model.features import (
     BUCKET_WIDTH,
+    DRIFT_NONE,
+    DRIFT_TOKENS,
     EVENT_HITS,
+    KNOB_UNSET,
     LAG_STEPS,
     N_ROLLS,
     NO_EVENT,
     OFFSET_BUCKETS,
+    TAP_NONE,
     VELOCITY_BUCKETS,
     bucket_offset,
     bucket_velocity,
@@ -47,7 +51,7 @@ def build_wavenet(config: ModelConfig, n_styles: int):
     """
     import keras
 
-    from engine.training.keras_model import HitTable, embedded_inputs, per_class
+    from engine.training.keras_model import HitTable, embedded_inputs, offset_table, per_class
 
     inputs, parts = embedded_inputs(config, n_styles)
     x = keras.layers.Conv1D(config.hidden, 1)(keras.layers.Concatenate()(parts))
@@ -73,6 +77,7 @@ def build_wavenet(config: ModelConfig, n_styles: int):
         "roll": keras.layers.Identity(name="roll")(per_class("roll", N_ROLLS, out)),
         "offset": keras.layers.Add(name="offset")(
             [per_class("offset", OFFSET_BUCKETS, out), now,
+             offset_table("drift_table", DRIFT_TOKENS, inputs["drift"]),
              HitTable(name="velocity_table")(inputs["now_velocity"])]),
     }
     return keras.Model(inputs, outputs, name="drum_wavenet")
@@ -114,7 +119,11 @@ class ScoredWaveNet:
     def _run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         batch, steps = inputs["prev"].shape
         full = {"now": np.zeros((batch, steps), np.int32),
-                "now_velocity": np.zeros((batch, steps, N_CLASSES), np.int32), **inputs}
+                "now_velocity": np.zeros((batch, steps, N_CLASSES), np.int32),
+                "drift": np.full((batch, steps), DRIFT_NONE, np.int32),
+                "busy": np.full((batch, steps), KNOB_UNSET, np.int32),
+                "loud": np.full((batch, steps), KNOB_UNSET, np.int32),
+                "tap": np.full((batch, steps), TAP_NONE, np.int32), **inputs}
         names = model_inputs(tuple(self.config.event_lags))
         out = self.model({k: full[k].astype("int32") for k in names}, training=False)
         return {k: np.asarray(v) for k, v in out.items()}

@@ -156,3 +156,25 @@ def test_stems_write_a_zip_beside_the_other_files(tmp_path, capsys):
     names = zipfile.ZipFile(tmp_path / "beat_stems.zip").namelist()
     assert "stems.mid" in names and "kick.mp3" in names
     assert "beat_stems.zip" in capsys.readouterr().out
+
+
+def test_follow_makes_drums_for_a_bass_line_for_its_length(tmp_path, capsys):
+    bass = tmp_path / "bass.mid"
+    bass.write_bytes(drum_file([(b, 40, 90) for b in (0, 1.5, 2, 3, 4, 5.5, 6, 7)], channel=0,
+                               track_name="Bass", length_beats=8))
+
+    assert main(["beat", "--follow", str(bass), "--out", str(tmp_path), "seed=2",
+                 "busy=0.5", "loud=0.8"]) == 0
+
+    assert read_midi(tmp_path / "beat.mid").pattern.bars == 2
+    assert "follow your file's rhythm for its 2 bars" in capsys.readouterr().out
+
+
+def test_follow_refuses_a_file_without_notes_in_one_line(tmp_path, capsys):
+    empty = tmp_path / "empty.mid"
+    empty.write_bytes(drum_file([], channel=0, length_beats=4))
+
+    assert main(["beat", "--follow", str(empty), "--out", str(tmp_path)]) == 2
+
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "no notes to follow" in lines[0]

@@ -11,7 +11,14 @@ pytest.importorskip("tensorflow", reason="training needs the [train] extra")
 
 from engine.data.dataset import bar_has_hits, split_of  # noqa: E402
 from engine.model.config import CONFIGS  # noqa: E402
-from engine.model.features import HEADS, N_TEMPOS, VELOCITY_BUCKETS  # noqa: E402
+from engine.model.features import (  # noqa: E402
+    DRIFT_TOKENS,
+    HEADS,
+    KNOB_TOKENS,
+    N_TEMPOS,
+    TAP_TOKENS,
+    VELOCITY_BUCKETS,
+)
 from engine.model.generator import GenerationSpec  # noqa: E402
 from engine.model.lstm import DrumLSTM  # noqa: E402
 from engine.music.drums import N_CLASSES, STEPS_PER_BAR  # noqa: E402
@@ -69,7 +76,8 @@ def test_numpy_runtime_matches_keras(tiny_run):
     rng = np.random.default_rng(0)
     inputs = {name: rng.integers(0, 513, (3, 40)) for name in lstm.meta["config"]["event_lags"]}
     inputs.update({name: rng.integers(0, high, (3, 40)) for name, high in (
-        ("pos", 16), ("fill", 2), ("tempo", N_TEMPOS), ("now", 512))})
+        ("pos", 16), ("fill", 2), ("tempo", N_TEMPOS), ("now", 512), ("busy", KNOB_TOKENS),
+        ("loud", KNOB_TOKENS), ("tap", TAP_TOKENS), ("drift", DRIFT_TOKENS))})
     inputs["style"] = np.full((3, 40), len(lstm.styles))
     inputs["now_velocity"] = rng.integers(0, VELOCITY_BUCKETS, (3, 40, N_CLASSES))
     keras_out = reference.sequence.predict({k: v.astype("int32") for k, v in inputs.items()},
