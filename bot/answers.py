@@ -25,6 +25,7 @@ from bot.requestlog import LogUnavailable, Outcome
 from bot.text import code, one_line
 from engine.errors import (
     BadInput,
+    BadMaterial,
     BadPrimer,
     BadValue,
     EngineError,
@@ -72,6 +73,7 @@ ANSWERS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], Answ
     (LogUnavailable, Answer(Outcome.FAILED, True, _said())),
     (BotUserError, Answer(Outcome.USER_ERROR, True, _said())),
     ((BadValue, BadInput), Answer(Outcome.USER_ERROR, True, _quoted)),
+    (BadMaterial, Answer(Outcome.USER_ERROR, True, _said("That MIDI file can't be followed: "))),
     (BadPrimer, Answer(Outcome.USER_ERROR, True, _said("That MIDI file can't be continued: "))),
     (TooLong, Answer(Outcome.USER_ERROR, True, lambda error: (
         f"That beat is {error.bars} bars; extending it adds {error.adding}, and {error.limit} "

@@ -36,23 +36,25 @@ class BeatHelp(commands.MinimalHelpCommand):
             await destination.send(page, allowed_mentions=NO_PINGS)
 
     def beat_help(self) -> str:
-        """The `help beat` text: usage, then one row per key with range, default and example."""
+        """The `help beat` text: usage, then one row per key with range, default and example,
+        then the aliases and the controls under a beat."""
         prefix = getattr(self.context.bot, "settings", None)
         prefix = prefix.prefix if prefix else self.context.clean_prefix  # as typed, even in /help
-        rows = [("key", "aliases", "allowed", "default", "example")]
+        rows = [("key", "allowed", "default", "example")]
         listed = {"style": f"see {prefix}styles, or any", "kit": f"see {prefix}kits, or auto"}
-        rows += [(f.key, ", ".join(f.aliases), listed.get(f.key, f.allowed),
-                  self._default(f), f.example) for f in FIELDS]
-        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        rows += [(f.key, listed.get(f.key, f.allowed), self._default(f), f.example)
+                 for f in FIELDS]
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
         lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
-                 + "  " + row[4] for row in rows]
+                 + "  " + row[3] for row in rows]
         table = "\n".join(line.rstrip() for line in lines)
+        aliases = ", ".join(f"{alias}={f.key}" for f in FIELDS for alias in f.aliases)
         return (f"**{prefix}beat** key=value … (or **/beat**): make a drum beat. Every key is "
-                "optional; attach a drum .mid to continue it.\n"
+                "optional; attach a .mid to continue it (or to follow it: `follow=yes`).\n"
                 f"```\n{table}\n```\n"
-                f"Write `{FIELDS[0].example} {FIELDS[3].example}`: one `=`, no spaces. `groove` "
-                "plays the drummer's learned timing (0: on the grid); `swing` adds on top; "
-                "`humanize` loosens it. Same settings and seed, same beat. "
+                f"Write `{FIELDS[0].example} {FIELDS[3].example}`: one `=`, no spaces. Also: "
+                f"{aliases}. `groove` plays the drummer's learned timing (0: on the grid); "
+                "`swing` adds on top; `humanize` loosens it. "
                 f"See `{prefix}styles` and `{prefix}kits`.\n"
                 "Under each beat: Regenerate, Variation, Extend; **Stems** (a zip, one file "
                 "per drum: `stems=yes`); **New …** writes one part new around the rest "
@@ -62,7 +64,7 @@ class BeatHelp(commands.MinimalHelpCommand):
         settings = getattr(self.context.bot, "settings", None)
         value = getattr(settings, SETTING_DEFAULTS.get(field.key, ""), field.default)
         if value is None:
-            return "random"
+            return field.unset or "none"
         if value in ("", ()):
             return "none"
         if isinstance(value, bool):

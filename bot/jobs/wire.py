@@ -25,6 +25,7 @@ from arq.worker import JobExecutionFailed
 from bot.jobs.base import Card, Ran, WorkerDied
 from engine.beat.maker import Beat
 from engine.beat.request import BeatRequest, Edit
+from engine.beat.stems import Stems
 from engine.errors import EngineError
 from engine.music.notes import Note
 from engine.music.pattern import Pattern
@@ -37,7 +38,7 @@ MAGIC = b"beatbot-msgpack-1:"
 """How every payload starts; a pickle starts with 0x80, and is refused unread."""
 TAG = "__t"
 DATA_CLASSES: dict[str, type] = {cls.__name__: cls for cls in (
-    BeatRequest, Edit, Ran, Beat, Kit, Pattern, Note, EncodedAudio, Card)}
+    BeatRequest, Edit, Ran, Beat, Kit, Pattern, Note, EncodedAudio, Stems, Card)}
 """The only objects a payload may hold, by name."""
 DTYPES = frozenset({"|u1", "|i1", "<u2", "<i2", "<i4", "<i8", "<f4", "<f8", "|b1"})
 """NumPy dtypes an array may have (plain numbers: never objects)."""

@@ -228,6 +228,7 @@ class Field:
         help: what it does, in a few words.
         example: a `key=value` to copy.
         aliases: other names users may type.
+        unset: what an unset key means, in a word or two, when its default is None.
     """
 
     key: str
@@ -237,6 +238,7 @@ class Field:
     help: str
     example: str
     aliases: tuple[str, ...] = ()
+    unset: str = ""
 
     @property
     def allowed(self) -> str:

@@ -17,7 +17,7 @@ async def test_help_beat_lists_every_key_with_range_default_and_example(simcord_
     for field in FIELDS:
         allowed = listed.get(field.key, field.allowed)
         assert field.key in text and field.example in text and allowed in text
-    assert "temperature, t" in text  # aliases
+    assert "temperature=temp, t=temp" in text  # aliases
     assert "random" in text  # seed's default
     lines = {line.split()[0]: line for line in text.splitlines() if line.split()}
     assert " 120 " in lines["bpm"]  # the bot's default (settings), not the engine's
@@ -62,3 +62,12 @@ async def test_help_beat_names_the_controls_with_an_example_each_and_fits_one_me
     for words in ("Stems", "stems=yes", "New …", "then=new:hats:5", "Mute …",
                   "mute=toms,cymbals", "keep=kick,snare"):
         assert words in text
+
+
+@pytest.mark.bot_settings(prefix="beat!")
+async def test_help_beat_fits_one_message_with_the_longest_prefix(simcord_env, channel, alice):
+    await alice.send(channel, "beat!help beat")
+
+    text = channel.last_message.content
+    assert text.startswith("**beat!beat**") and len(text) <= 2000
+    assert "complexity=busy" in text and "follow=yes" in text

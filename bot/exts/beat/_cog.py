@@ -46,17 +46,23 @@ class BeatCog(commands.Cog, name="Beats"):
         self.bot.beats = None
 
     @commands.hybrid_command(name="beat")
-    @app_commands.describe(primer="a drum .mid file to continue (256 KB at most)")
-    async def beat(self, ctx: commands.Context, primer: discord.Attachment | None = None, *,
-                   flags: BeatFlags) -> None:
-        """Make a drum beat, e.g. `!beat bpm=85 bars=8 style=trap`. Attach a .mid to continue it."""
+    @app_commands.describe(primer="a drum .mid file to continue (256 KB at most)",
+                           follow="a .mid of any instrument (a bass line, a riff): drums that "
+                                  "follow its rhythm")
+    async def beat(self, ctx: commands.Context, primer: discord.Attachment | None = None,
+                   follow: discord.Attachment | None = None, *, flags: BeatFlags) -> None:
+        """Make a drum beat, e.g. `!beat bpm=85 bars=8 style=trap`. Attach a .mid to continue
+        it, or to follow it with `follow=yes`."""
         if flags.wants_help:
             await ctx.send_help(ctx.command)
             return
         request = flags.to_request(self.bot.settings)
-        primer = primer if ctx.interaction else midi_attachment(ctx.message.attachments)
+        if not ctx.interaction:  # `!beat`: the message's .mid, a primer or (follow=yes) not
+            primer, follow = midi_attachment(ctx.message.attachments), None
         if primer is not None:
             request = replace(request, primer=await read_primer(primer))
+        if follow is not None:
+            request = replace(request, follow=await read_primer(follow))
         await self.service.serve(ContextOrigin(ctx), request)
 
     @beat.autocomplete("style")
@@ -103,7 +109,7 @@ async def read_primer(attachment: discord.Attachment) -> bytes:
         BadValue: larger than PRIMER_MAX_BYTES (checked before downloading, and after).
     """
     if not attachment.filename.lower().endswith(MIDI_SUFFIXES):
-        raise BadPrimer("attach a drum .mid file to continue it")
+        raise BadPrimer("attach a .mid file")
     check_primer_size(attachment.size)
     if attachment.size == 0:
         raise BadPrimer("the file is empty")

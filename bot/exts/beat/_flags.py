@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Literal
 
 from discord.ext import commands
@@ -21,6 +22,10 @@ from engine.beat.fields import Number, OneOf
 from engine.beat.request import FIELDS, BeatRequest, Field, field_for
 from engine.errors import BadInput, BadValue
 
+FILE_KEYS = ("follow",)
+"""Keys that are a file in /beat (`follow:<file>`, a parameter of the command), so they are no
+flags; typed in `!beat` (`follow=yes`, for the attached file) they are read here."""
+FLAG_FIELDS = tuple(field for field in FIELDS if field.key not in FILE_KEYS)
 HELP_WORDS = ("help", "?", "-h", "--help")
 """`!beat help` (and the like) shows the help instead of making a beat."""
 
@@ -58,6 +63,8 @@ class _BeatFlags(commands.FlagConverter, delimiter="=", prefix="", case_insensit
 
     wants_help = False
     """True for `!beat help`: show the key table instead of making a beat."""
+    typed_files = MappingProxyType({})  # no annotation: discord.py reads annotations as flags
+    """FILE_KEYS typed in `!beat`, by key (`{"follow": True}`)."""
 
     @classmethod
     async def convert(cls, ctx: commands.Context, argument: str) -> _BeatFlags:
@@ -78,10 +85,16 @@ class _BeatFlags(commands.FlagConverter, delimiter="=", prefix="", case_insensit
         except BadValue as error:
             raise BadFlags(error.line(code)) from None
         try:
-            return await super().convert(ctx, " ".join(f"{k}={v}" for k, v in pairs))
+            files = {key: syntax.convert(key, value) for key, value in pairs if key in FILE_KEYS}
+            flags = await super().convert(ctx, " ".join(
+                f"{k}={v}" for k, v in pairs if k not in FILE_KEYS))
+        except BadValue as error:
+            raise BadFlags(error.line(code)) from None
         except commands.BadFlagArgument as error:
             line = syntax.bad_value(error.flag.name, error.argument).line(code)
             raise BadFlags(line) from error
+        flags.typed_files = files
+        return flags
 
     def to_request(self, settings: Settings) -> BeatRequest:
         """Build the engine request, taking unset keys from the settings' defaults.
@@ -99,7 +112,8 @@ class _BeatFlags(commands.FlagConverter, delimiter="=", prefix="", case_insensit
 
     def given(self) -> dict[str, object]:
         """The keys the user set, by their main name."""
-        return {name: value for name, value in self if value is not None}
+        return {**{name: value for name, value in self if value is not None},
+                **self.typed_files}
 
 
 BeatFlags = type(_BeatFlags)(
@@ -107,8 +121,8 @@ BeatFlags = type(_BeatFlags)(
     {"__module__": __name__, "__qualname__": "BeatFlags",
      "__doc__": "The settings of one beat: a flag per request key, every one optional (None "
                 "means \"use the default\").",
-     "__annotations__": {field.key: _annotation(field) for field in FIELDS},
-     **{field.key: _flag(field) for field in FIELDS}},
+     "__annotations__": {field.key: _annotation(field) for field in FLAG_FIELDS},
+     **{field.key: _flag(field) for field in FLAG_FIELDS}},
     delimiter="=", prefix="", case_insensitive=True)
 """The flags of `!beat` and `/beat`, made from FIELDS (the one declaration of each key)."""
 

@@ -21,6 +21,8 @@ from engine.errors import BadPrimer, EngineError
 
 PRIMER_NAME = "primer.mid"
 """The file a beat that continued a user's MIDI carries it back as."""
+FOLLOW_NAME = "follow.mid"
+"""The file a beat that followed a user's material carries it back as."""
 DIGEST_MARK = "#"
 """Starts the recipe part of a custom_id that holds a digest, not the recipe."""
 DIGEST_CHARS = 20
@@ -54,8 +56,9 @@ async def pressed_request(message: discord.Message | None, action: str, recipe: 
         request = parse_request(recipe)
     except EngineError:
         raise OldButton(replay and f"{prefix}beat {replay}") from None
-    return next_request(replace(request, primer=await primer_of(message)), action,
-                        values=values)
+    files = {"primer": await attached(message, PRIMER_NAME),
+             "follow": await attached(message, FOLLOW_NAME)}
+    return next_request(replace(request, **files), action, values=values)
 
 
 def next_request(request: BeatRequest, action: str, seed: int | None = None,
@@ -97,17 +100,18 @@ def replay_of(message: discord.Message | None) -> str | None:
     return found.group(1) if found else None
 
 
-async def primer_of(message: discord.Message | None) -> bytes | None:
-    """The MIDI file a beat continued, which its message carries as PRIMER_NAME.
+async def attached(message: discord.Message | None, name: str) -> bytes | None:
+    """A user's MIDI file that is part of a beat's recipe, which its message carries back as
+    `name` (PRIMER_NAME: the beat continued it; FOLLOW_NAME: it followed it), or None.
 
     Raises:
         BadPrimer: it could not be downloaded.
     """
-    found = [a for a in (message.attachments if message else []) if a.filename == PRIMER_NAME]
+    found = [a for a in (message.attachments if message else []) if a.filename == name]
     if not found:
         return None
     try:
         return await found[0].read()
     except discord.HTTPException as error:
-        raise BadPrimer(f"the file this beat continued could not be downloaded (HTTP "
+        raise BadPrimer(f"the file this beat was made from could not be downloaded (HTTP "
                         f"{error.status}); attach it again with a new request") from error

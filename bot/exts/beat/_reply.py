@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.exts.beat._press import PRIMER_NAME
+from bot.exts.beat._press import FOLLOW_NAME, PRIMER_NAME
 from bot.text import one_line, plain
 from engine.beat.maker import Beat
 from engine.beat.request import BeatRequest
@@ -55,6 +55,8 @@ def build_reply(beat: Beat, user: discord.abc.User, seconds: float, size_limit: 
     blobs = [(beat.midi, MIDI_NAME), (beat.image, GRID_NAME)]
     if beat.request.primer is not None:
         blobs.append((beat.request.primer, PRIMER_NAME))
+    if beat.request.follow is not None:
+        blobs.append((beat.request.follow, FOLLOW_NAME))
     lines = [note] if note else []
     if audio:
         line, sound = _audio(beat, size_limit - sum(len(data) for data, _ in blobs))
@@ -140,6 +142,8 @@ def _description(beat: Beat, prefix: str) -> str:
     label = "Replay"
     if beat.request.primer is not None:
         label = f"Continued from your MIDI file ({PRIMER_NAME}); replay with it attached"
+    if beat.request.follow is not None:
+        label = f"Following your MIDI file ({FOLLOW_NAME}); replay with it attached"
     return f"{label}: `{prefix}beat {replay_line(beat.request)}`"
 
 

@@ -43,6 +43,19 @@ def test_a_real_beat_comes_back_whole(maker):
     assert got.pattern.offset.dtype == np.float32 and got.pattern.bars == beat.pattern.bars
 
 
+def test_a_directed_beat_with_its_stems_and_follow_material_comes_back_whole(maker):
+    plain = maker.make(BeatRequest(bars=1, seed=3))
+    request = BeatRequest(bars=1, seed=3, stems=True, mute=("toms",), busy=0.8, loud=0.3,
+                          then=(Edit("new", 5, "hats"),))
+    beat = maker.make(request)
+    follow = maker.validate(BeatRequest(bars=1, seed=3, follow=plain.midi))
+
+    back = loads(dumps({"r": Ran(beat, 1.0), "a": (follow,)}))
+
+    assert back["r"].result.stems == beat.stems and back["r"].result.request == beat.request
+    assert back["a"] == [follow] and back["a"][0].follow == plain.midi
+
+
 def test_a_request_with_a_primer_and_a_card_come_back_whole():
     request = BeatRequest(bpm=90.5, primer=b"MThd\x00\xff", style="trap")
     card = Card(1, 2, None, 3, "prefix", "k" * 32, "2026-12-05T00:00:00+00:00", {"bpm": 90.5})

@@ -9,7 +9,7 @@ import pytest
 from discord import AppCommandOptionType
 
 from bot.exts.beat._cog import BeatCog
-from bot.exts.beat._flags import BeatFlags
+from bot.exts.beat._flags import FILE_KEYS, BeatFlags
 from engine.beat.fields import Number, OneOf
 from engine.beat.request import FIELDS, BeatRequest
 from engine.beat.syntax import bad_value, parse_request
@@ -17,15 +17,19 @@ from engine.beat.syntax import bad_value, parse_request
 OPTIONS = {option.name: option for option in BeatCog.beat.app_command.parameters}
 
 
-def test_every_key_is_a_flag_and_nothing_else_is():
+def test_every_key_is_a_flag_or_a_file_option_and_nothing_else_is():
     flags = BeatFlags.get_flags()
-    assert set(flags) == {field.key for field in FIELDS}
-    for field in FIELDS:
+    assert set(flags) | set(FILE_KEYS) == {field.key for field in FIELDS}
+    assert not set(flags) & set(FILE_KEYS)
+    for key in FILE_KEYS:
+        assert OPTIONS[key].type is AppCommandOptionType.attachment
+    for field in (f for f in FIELDS if f.key not in FILE_KEYS):
         assert flags[field.key].aliases == list(field.aliases)
         assert flags[field.key].description.startswith(field.help[:60])
 
 
-@pytest.mark.parametrize("field", FIELDS, ids=lambda field: field.key)
+@pytest.mark.parametrize("field", [f for f in FIELDS if f.key not in FILE_KEYS],
+                         ids=lambda field: field.key)
 def test_the_slash_option_takes_the_declared_range(field):
     option = OPTIONS[field.key]
     assert field.allowed in option.description or len(option.description) == 100
