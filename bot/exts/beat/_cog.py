@@ -109,7 +109,8 @@ async def read_primer(attachment: discord.Attachment) -> bytes:
         BadValue: larger than PRIMER_MAX_BYTES (checked before downloading, and after).
     """
     if not attachment.filename.lower().endswith(MIDI_SUFFIXES):
-        raise BadPrimer("attach a .mid file")
+        raise BadPrimer("attach a drum .mid file to continue it (or any instrument's .mid "
+                        "with follow=yes)")
     check_primer_size(attachment.size)
     if attachment.size == 0:
         raise BadPrimer("the file is empty")

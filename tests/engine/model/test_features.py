@@ -110,7 +110,8 @@ def test_each_input_looks_back_its_lag_with_no_event_before_the_start():
 
 def test_a_model_takes_its_lags_the_context_and_the_offset_heads_inputs():
     assert model_inputs(("prev", "back1")) == (
-        "prev", "back1", "pos", "style", "fill", "tempo", "now", "now_velocity")
+        "prev", "back1", "pos", "style", "fill", "tempo", "busy", "loud", "tap", "now",
+        "now_velocity", "drift")
 
 
 def test_targets_are_set_only_where_a_class_hits():
