@@ -87,7 +87,8 @@ class Pattern:
 
     def without(self, classes: tuple[int, ...] | list[int]) -> Pattern:
         """Return a copy with these drum classes silent (muted)."""
-        return self.only([c for c in range(N_CLASSES) if c not in set(classes)])
+        muted = set(classes)
+        return self.only([c for c in range(N_CLASSES) if c not in muted])
 
     def playing(self) -> tuple[int, ...]:
         """The drum classes that hit at least once, in class order."""
