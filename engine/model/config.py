@@ -52,6 +52,9 @@ class ModelConfig:
             event logits move this far past the style's own, away from style "any"'s.
         style_guidance_by_style: (style, strength) pairs for styles guided more (or less)
             than style_guidance.
+        drift_gain: factor on the drift table at sampling (engine.model.generator): the
+            calibration sharpens the timing head's own logits, and this keeps the timing
+            just played as persistent as in the training drumming.
         calibration_rounds: rounds of calibrating the sampler after training
             (engine.training.calibration); 0 for none.
     """
@@ -85,6 +88,7 @@ class ModelConfig:
     style_prior_weight: float = 1.0
     style_guidance: float = 0.0
     style_guidance_by_style: tuple[tuple[str, float], ...] = ()
+    drift_gain: float = 1.0
     calibration_rounds: int = 0
 
     def as_dict(self) -> dict:
@@ -110,7 +114,7 @@ CONFIGS: dict[str, ModelConfig] = {
                            batch=32, dropout=0.35, epochs=40, lr_decay=0.95,
                            weight_average=0.995, time_budget_s=34 * 60, style_guidance=2.0,
                            calibration_rounds=12, stop_on="val_event_loss", tap_share=0.2,
-                           refit_epochs=13,
+                           refit_epochs=13, drift_gain=1.5,
                            style_guidance_by_style=(("country", 4.0), ("soul", 4.0))),
     "small": ModelConfig("small", event_embed=32, hidden=128, epochs=20),
     "wavenet": ModelConfig("wavenet", arch="wavenet", hidden=96, window=128, stride=64,

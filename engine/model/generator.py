@@ -216,6 +216,7 @@ class _Batch:
         tempo = np.array([tempo_bucket(s.bpm) for s in specs])
         busy = np.array([knob_bucket(s.busy) for s in specs])
         loud = np.array([knob_bucket(s.loud) for s in specs])
+        self.loud = loud
         self.tap = np.full((batch, steps), TAP_NONE, np.int64)
         for row, spec in enumerate(specs):
             if spec.follow is not None:
@@ -226,6 +227,7 @@ class _Batch:
         # styled + guidance * (styled - any). The prior goes on the styled lane, scaled so
         # that it adds once to the combination.
         self.guidance = float(lstm.meta.get("style_guidance", 0.0))
+        self.drift_gain = float(lstm.meta.get("drift_gain", 1.0))
         own = lstm.meta.get("style_guidance_by_style", {})
         strength = np.array([own.get(s.style, self.guidance) for s in specs], np.float32)
         if self.guidance:
@@ -320,7 +322,7 @@ class _Batch:
         row, step, cls = np.nonzero(hits)
         h = self.hidden[row, step]
         cells = np.arange(len(cls))
-        velocity, roll = self.lstm.hit_heads(h)
+        velocity, roll = self.lstm.hit_heads(h, self.loud[row])
         draws = self.hit_draws[row, step, :, cls]
         bucket, place = inverse_cdf(self._tempered(velocity[cells, cls], row), draws[:, 0])
         rolls, _ = inverse_cdf(self._tempered(roll[cells, cls], row), draws[:, 1])
@@ -334,9 +336,10 @@ class _Batch:
         # Every drift the cell may follow: (cells, drift, 16), each drawn with the cell's
         # own uniform number; _drift then walks the beat and takes the one it follows.
         # The calibration's sharpness narrows the head's own spread; the drift it follows
-        # stays as learned (sharpened too, a late stretch would run away).
+        # is scaled by the model's drift gain (sharpened in full, a late stretch runs away).
         logits *= self.lstm.offset_sharpness[self.style[row], self.groups[row]][:, None]
-        logits = logits[:, None] + self.lstm.drift_table[:, cls].swapaxes(0, 1)
+        drift = self.lstm.drift_table[:, cls].swapaxes(0, 1) * self.drift_gain
+        logits = logits[:, None] + drift
         logits = self._tempered(logits, row)
         offset_bucket, offset_place = inverse_cdf(logits, draws[:, 2, None])
         offset = bucket_offset(offset_bucket, offset_place) + self.lstm.offset_shift[cell][:, None]

@@ -34,7 +34,7 @@ WEIGHT_NAMES = (
 SAMPLER_TABLES = ("style_prior", "velocity_shift", "offset_shift", "offset_sharpness")
 """Optional tables the sampler adds to the heads' draws (engine.training.calibration)."""
 LISTENING = {"busy_embed": KNOB_TOKENS, "loud_embed": KNOB_TOKENS, "tap_embed": TAP_TOKENS,
-             "tap_table": TAP_TOKENS, "drift_table": DRIFT_TOKENS}
+             "tap_table": TAP_TOKENS, "drift_table": DRIFT_TOKENS, "loud_table": KNOB_TOKENS}
 """The weights of the knob, tap and drift inputs, with their token counts; a model trained
 before them has none (they read as zeros: the inputs then change nothing)."""
 OPTIONAL_WEIGHTS = (*LISTENING, "offset_mean", *SAMPLER_TABLES)
@@ -119,6 +119,10 @@ class DrumLSTM:
             weights.get(name, np.zeros((LISTENING[name], N_CLASSES * OFFSET_BUCKETS),
                                        np.float32)).reshape(-1, N_CLASSES, OFFSET_BUCKETS)
             for name in ("tap_table", "drift_table"))
+        # The velocity head's table by the loud knob: (tokens, 9, 8).
+        self.loud_table = weights.get("loud_table", np.zeros(
+            (KNOB_TOKENS, N_CLASSES * VELOCITY_BUCKETS), np.float32)).reshape(
+            -1, N_CLASSES, VELOCITY_BUCKETS)
         self.offset_mean = weights.get("offset_mean", np.zeros((STEPS_PER_BAR, N_CLASSES),
                                                                 np.float32))
         """(16, 9) mean offset per cell: the drift input measures hits against it."""
@@ -195,7 +199,7 @@ class DrumLSTM:
         ctx += self.tables["tap"][inputs["tap"]]
         near = np.stack([inputs[k] for k in self.near_lags], axis=1)
         event, state = self.step_events(near, ctx, state, self.event_b)
-        velocity, roll = self.hit_heads(state[0])
+        velocity, roll = self.hit_heads(state[0], inputs["loud"])
         offset = self.offset_head(state[0], inputs["now"], inputs["now_velocity"])
         offset += self.tap_table[inputs["tap"]] + self.drift_table[inputs["drift"]]
         return Heads(event, velocity, roll, offset), state
@@ -240,12 +244,15 @@ class DrumLSTM:
         event += event_bias
         return event, (h, c, both[:, self.n_events :])
 
-    def hit_heads(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Velocity (..., 9, 8) and roll (..., 9, 4) logits from hidden states (..., hidden)."""
+    def hit_heads(self, h: np.ndarray, loud: np.ndarray | int = KNOB_UNSET
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """Velocity (..., 9, 8) and roll (..., 9, 4) logits from hidden states (..., hidden)
+        and the loud knob's input (...)."""
         out = h @ self.hit_w + self.hit_b
         split = N_CLASSES * VELOCITY_BUCKETS
         lead = out.shape[:-1]
-        return (out[..., :split].reshape(*lead, N_CLASSES, VELOCITY_BUCKETS),
+        velocity = out[..., :split].reshape(*lead, N_CLASSES, VELOCITY_BUCKETS)
+        return (velocity + self.loud_table[loud],
                 out[..., split:].reshape(*lead, N_CLASSES, N_ROLLS))
 
     def offset_head(self, h: np.ndarray, event: np.ndarray, velocity_bucket: np.ndarray

@@ -36,6 +36,9 @@ TAP_EMBED = 8
 OFFSET_TABLES = ("now_embed", "tap_table", "drift_table")
 """The offset head's lookup tables, each (tokens, 9 * 16): by the event at t, by the tap at
 t, and by the drift (the timing just played)."""
+VELOCITY_TABLES = ("loud_table",)
+"""The velocity head's lookup table, (tokens, 9 * 8): by the loud knob, a path from the
+knob to each drum's velocity that does not go through the LSTM."""
 
 
 @keras.saving.register_keras_serializable("beatbot")
@@ -167,11 +170,11 @@ def embedded_inputs(config: ModelConfig, n_styles: int) -> tuple[dict, list]:
     return inputs, parts
 
 
-def offset_table(name: str, tokens: int, index):
-    """Offset logits (..., 9, 16) looked up by one input (zero at the start)."""
-    rows = keras.layers.Embedding(tokens, N_CLASSES * OFFSET_BUCKETS,
+def class_table(name: str, tokens: int, index, width: int = OFFSET_BUCKETS):
+    """Per-class logits (..., 9, width) looked up by one input (zero at the start)."""
+    rows = keras.layers.Embedding(tokens, N_CLASSES * width,
                                   embeddings_initializer="zeros", name=name)(index)
-    return keras.layers.Reshape((-1, N_CLASSES, OFFSET_BUCKETS))(rows)
+    return keras.layers.Reshape((-1, N_CLASSES, width))(rows)
 
 
 def build_model(config: ModelConfig, n_styles: int) -> keras.Model:
@@ -189,7 +192,7 @@ def build_model(config: ModelConfig, n_styles: int) -> keras.Model:
     x = keras.layers.Dropout(config.dropout)(x)
     x = keras.layers.LSTM(config.hidden, return_sequences=True, name="lstm")(x)
     x = keras.layers.Dropout(config.dropout)(x)
-    tables = [offset_table(name, tokens, inputs[key]) for name, tokens, key in zip(
+    tables = [class_table(name, tokens, inputs[key]) for name, tokens, key in zip(
         OFFSET_TABLES, (N_EVENTS, TAP_TOKENS, DRIFT_TOKENS), ("now", "tap", "drift"),
         strict=True)]
     # The timing head reads the LSTM's state without training it: drummers' offsets are
@@ -202,8 +205,9 @@ def build_model(config: ModelConfig, n_styles: int) -> keras.Model:
     outputs = {
         "event": (SharedDrumLogits(config.shared_drums, name="event") if config.shared_drums else
                   keras.layers.Dense(N_EVENTS, name="event"))(x),
-        "velocity": keras.layers.Identity(name="velocity")(
-            per_class("velocity", VELOCITY_BUCKETS, x)),
+        "velocity": keras.layers.Add(name="velocity")(
+            [per_class("velocity", VELOCITY_BUCKETS, x),
+             class_table("loud_table", KNOB_TOKENS, inputs["loud"], VELOCITY_BUCKETS)]),
         "roll": keras.layers.Identity(name="roll")(per_class("roll", N_ROLLS, x)),
         "offset": offset,
     }
@@ -232,7 +236,7 @@ def compile_model(model: keras.Model, config: ModelConfig) -> None:
 
 
 EMBEDDINGS = ("pos_embed", "style_embed", "fill_embed", "tempo_embed", "busy_embed",
-              "loud_embed", "tap_embed", *OFFSET_TABLES)
+              "loud_embed", "tap_embed", *OFFSET_TABLES, *VELOCITY_TABLES)
 """The plain lookup layers, exported by name."""
 
 

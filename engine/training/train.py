@@ -226,6 +226,7 @@ def _meta(plan: TrainPlan, styles, corpus: Corpus, data, state: dict, argv) -> d
         "style_prior_weight": plan.config.style_prior_weight,
         "style_guidance": plan.config.style_guidance,
         "style_guidance_by_style": dict(plan.config.style_guidance_by_style),
+        "drift_gain": plan.config.drift_gain,
         "stopping_split": "none: refit" if plan.config.refit_epochs else stopping_split(corpus),
         "tune_sessions": sorted({p.group for p in corpus.split(TUNE)}),
         "tune_files": len(corpus.split(TUNE)),

@@ -51,7 +51,7 @@ def build_wavenet(config: ModelConfig, n_styles: int):
     """
     import keras
 
-    from engine.training.keras_model import HitTable, embedded_inputs, offset_table, per_class
+    from engine.training.keras_model import HitTable, embedded_inputs, class_table, per_class
 
     inputs, parts = embedded_inputs(config, n_styles)
     x = keras.layers.Conv1D(config.hidden, 1)(keras.layers.Concatenate()(parts))
@@ -77,7 +77,7 @@ def build_wavenet(config: ModelConfig, n_styles: int):
         "roll": keras.layers.Identity(name="roll")(per_class("roll", N_ROLLS, out)),
         "offset": keras.layers.Add(name="offset")(
             [per_class("offset", OFFSET_BUCKETS, out), now,
-             offset_table("drift_table", DRIFT_TOKENS, inputs["drift"]),
+             class_table("drift_table", DRIFT_TOKENS, inputs["drift"]),
              HitTable(name="velocity_table")(inputs["now_velocity"])]),
     }
     return keras.Model(inputs, outputs, name="drum_wavenet")

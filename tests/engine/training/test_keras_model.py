@@ -36,3 +36,30 @@ def test_the_exported_event_tables_give_what_the_shared_drum_layers_give(order):
     state = rng.normal(size=(4, config.hidden)).astype("float32")
     expected = state @ weights["event_w"] + weights["event_b"]
     assert np.allclose(np.asarray(logits(state)), expected, atol=1e-4)
+
+
+def test_the_runtime_adds_the_loud_table_as_keras_does():
+    from engine.model.features import KNOB_TOKENS, model_inputs
+    from engine.model.lstm import DrumLSTM
+    from engine.training.keras_model import build_model, export_weights
+    config = CONFIGS["tiny"]
+    model = build_model(config, n_styles=2)
+    rng = np.random.default_rng(1)
+    for layer in model.layers:  # every weight non-zero, the loud table's too
+        layer.set_weights([rng.normal(0, 0.5, w.shape).astype("float32")
+                           for w in layer.weights])
+    lstm = DrumLSTM(export_weights(model), {"styles": ["rock", "trap"],
+                                            "config": config.as_dict()})
+    steps = 20
+    inputs = {name: np.zeros((KNOB_TOKENS, steps), "int32")
+              for name in model_inputs(config.event_lags)}
+    inputs["now_velocity"] = np.zeros((KNOB_TOKENS, steps, 9), "int32")
+    inputs["pos"] = np.tile(np.arange(steps) % 16, (KNOB_TOKENS, 1)).astype("int32")
+    inputs["busy"] = np.full((KNOB_TOKENS, steps), KNOB_TOKENS - 1, "int32")
+    inputs["loud"] = np.repeat(np.arange(KNOB_TOKENS), steps).reshape(KNOB_TOKENS, steps)
+
+    expected = np.asarray(model(inputs, training=False)["velocity"])
+
+    velocity = lstm.run({k: v.astype(np.int64) for k, v in inputs.items()}).velocity
+    assert np.allclose(velocity, expected, atol=1e-4)
+    assert not np.allclose(velocity[0], velocity[-1], atol=1e-2)  # the loud knob tells
