@@ -7,6 +7,16 @@ single-part MIDI loops, 2 bars each, named per part (`kick_01.mid`, `clap_02.mid
 same path as any sample-pack loop (engine.data.standardise, then engine.music.midi_io.read_midi)
 and mixes them with engine.data.augment.recombine into full loops for training under style "trap".
 
+Besides the typical parts, a few set the ends of trap's density, for the busy knob: sparse
+ones as in intros and breakdowns (hats on quarter or half notes, or 8ths with gaps and no
+rolls; a kick on one and the and of three) and busy ones (a snare full of ghosts, stacked
+clap pickups, a rolling 808). New parts go at the end of their list, so the committed files'
+numbers stay.
+
+Programmed parts play fixed velocities, so loudness is set per loop instead: training plays
+each loop at a level (`trap_level`, a gain drawn from TRAP_LEVELS), as a producer sets a
+loop's gain, so the loud knob has soft and loud trap to learn from.
+
 Rolls on the 16th grid: a step holds a hit count as well as a velocity (Pattern.roll): 1 is a
 plain 16th, 2 two 32nds, 3 a 32nd-note triplet, 4 four 64ths, all inside that step.
 engine.music.notes.perform spreads them evenly over the step (later hits softer), and
@@ -23,6 +33,8 @@ Grid notation (one character per 16th step, a space between bars):
 from __future__ import annotations
 
 from pathlib import Path
+
+import numpy as np
 
 from engine.data.augment import recombine
 from engine.data.standardise import part_of, standardise_file
@@ -52,6 +64,10 @@ HALF_TIME_BPM = (120, 170)
 """Tempo range (bpm, inclusive) of trap written half-time, snare on beat 3."""
 BACKBEAT_BPM = (60, 100)
 """Tempo range (bpm, inclusive) of trap written with the snare on beats 2 and 4."""
+TRAP_LEVELS = (0.8, 1.2)
+"""Range of the gain a training loop is played at (drawn uniformly; 1 plays it as written):
+the parts' velocities are fixed, so the level is what spreads trap's loudness. Centred on 1,
+so a typical loop keeps its level; accents clip at 127."""
 CLAP_PITCH = 39
 """GM hand clap; clap parts are written on it, and standardise files them under snare."""
 CLAP_PITCHES = (*OUTPUT_PITCHES[:SNARE], CLAP_PITCH, *OUTPUT_PITCHES[SNARE + 1 :])
@@ -95,8 +111,11 @@ KICKS = (
     "X.........x.x.x. X......x...x....",
     "X..x.x....x..... X..x.x....x..xx.",
     "X.....xx..x..... X.....x...x...x-",
+    "X.........x..... X...............",
+    "X..x..x...x..x.. X..x..x..x.x.xx.",
 )
-"""808 kicks: the downbeat, then sparse syncopation around the half-time snare."""
+"""808 kicks: the downbeat, then sparse syncopation around the half-time snare; last a
+breakdown kick (three hits) and a rolling one."""
 SNARES = (
     "........X....... ........X.......",
     "........X....... ........X.....-x",
@@ -105,15 +124,18 @@ SNARES = (
     "........X....... ........X...2.3.",
     "....-...X....... .......-X......x",
     "........X....... ........X.x.x.xx",
+    "..-...-.X..-..-. ..-...-.X.-..-.x",
 )
-"""Snares on the half-time backbeat, with ghosts, a flam, pickups and end-of-loop rolls."""
+"""Snares on the half-time backbeat, with ghosts, a flam, pickups and end-of-loop rolls; the
+last is busy with ghosts."""
 CLAPS = (
     "........X......x ........X.......",
     "........X....... ........f.....x.",
     "........X.....-. ........X....-.x",
     "........X....... ......x.X.......",
+    "......x.X.....xx ......x.X...x.xx",
 )
-"""Claps on the same backbeat: pickups, a flam and ghosts."""
+"""Claps on the same backbeat: pickups, a flam and ghosts; the last stacks pickups."""
 HATS = (
     "x.x.x.x.x.x.x.x. x.x.x.x.x.x.222x",
     "xxxxxxxxxxxxxxxx xxxxxxxxxxxx333x",
@@ -134,8 +156,13 @@ HATS = (
     "X-x-X-x-X-x-X-x- X-x-X-x-2.2.333x",
     "x.x.x.x.3.x.x.x. x.x.x.x.3.x.o.x.",
     "xx.xxx.xxx.xxx.x o.xxx.xxx.x4444x",
+    "X...x...X...x... X...x...X...x...",
+    "X.......x....... X.......x.......",
+    "x.x.x...x.x.x... x.x.x...x.x.x.o.",
 )
-"""Hats: 8th and 16th bases with 32nd, triplet and 64th rolls, accents and open hats."""
+"""Hats: 8th and 16th bases with 32nd, triplet and 64th rolls, accents and open hats; the
+last three are sparse, for intros and breakdowns: quarter notes, half notes, and 8ths with
+gaps and no rolls."""
 
 PART_SETS: tuple[tuple[str, tuple[str, ...], dict[str, Hit], tuple[int, ...]], ...] = (
     ("kick", KICKS, KICK_SYMBOLS, OUTPUT_PITCHES),
@@ -227,6 +254,15 @@ def trap_tempo(loop: Pattern, rng) -> float:
     slow = grid[:, list(BACKBEAT_STEPS)].all(axis=1).mean() > 0.5
     low, high = BACKBEAT_BPM if slow else HALF_TIME_BPM
     return float(rng.integers(low, high + 1))
+
+
+def trap_level(loop: Pattern, rng) -> Pattern:
+    """Play a loop at a gain drawn from TRAP_LEVELS: every hit scaled, kept within 1-127."""
+    gain = rng.uniform(*TRAP_LEVELS)
+    hits = loop.velocity > 0
+    scaled = np.clip(np.rint(loop.velocity * gain), 1, 127)
+    velocity = np.where(hits, scaled, 0).astype(np.uint8)
+    return Pattern(velocity, loop.roll.copy(), loop.offset.copy())
 
 
 def parse_grid(grid: str, symbols: dict[str, Hit]) -> Pattern:

@@ -103,16 +103,18 @@ def stopping_split(corpus: Corpus) -> str:
 def trap_performances(seed: int) -> list[Performance]:
     """Recombine our trap parts into 4-bar training loops (train split only): every other
     loop is rewritten for slow tempos (engine.data.trap.backbeat), and each gets a tempo of
-    its convention, so the tempo input learns where trap puts the snare."""
-    from engine.data.trap import backbeat, trap_loops, trap_tempo
+    its convention, so the tempo input learns where trap puts the snare, and a level
+    (engine.data.trap.trap_level), so the loud knob has soft and loud trap to learn from."""
+    from engine.data.trap import backbeat, trap_level, trap_loops, trap_tempo
 
     rng = np.random.default_rng(seed)
     out = []
     for i, loop in enumerate(trap_loops(TRAP_LOOPS, seed)):
         loop = backbeat(loop) if i % 2 else loop
         loop = loop.concat(loop) if loop.bars < 4 else loop
-        out.append(Performance(f"trap/{i:03d}", loop, "trap", "train", False,
-                               trap_tempo(loop, rng), "trap"))
+        bpm = trap_tempo(loop, rng)
+        out.append(Performance(f"trap/{i:03d}", trap_level(loop, rng), "trap", "train", False,
+                               bpm, "trap"))
     return out
 
 

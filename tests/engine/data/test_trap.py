@@ -1,4 +1,5 @@
-"""The committed trap parts read back as trap: rolled hats, half-time snares, 808 kicks."""
+"""The committed trap parts read back as trap: rolled hats, half-time snares, 808 kicks; and
+the training loops made of them span trap's density and loudness."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from engine.data.trap import (
     HALF_TIME_BACKBEAT,
     HAT_SYMBOLS,
     TRAP_DIR,
+    TRAP_LEVELS,
     build_trap_corpus,
     parse_grid,
     read_parts,
+    trap_level,
     trap_loops,
 )
 from engine.music.drums import (
@@ -28,6 +31,8 @@ from engine.music.drums import (
     STEPS_PER_BEAT,
 )
 from engine.music.pattern import Pattern
+from engine.training.examples import examples, fit_conditioning, window_levels
+from engine.training.train import trap_performances
 
 TWO_BARS = 2 * STEPS_PER_BAR
 
@@ -75,7 +80,9 @@ def test_parts_of_a_kind_all_differ(parts: dict[str, Pattern]) -> None:
 def test_hats_read_back_with_32nd_triplet_and_64th_rolls(parts: dict[str, Pattern]) -> None:
     hats = of_kind(parts, "hats")
     assert roll_codes(hats, (CLOSED_HAT,)) == {1, 2, 3, 4}
-    assert sum(roll_codes([h], (CLOSED_HAT,)) != {1} for h in hats) >= len(hats) - 2
+    plain = [h for h in hats if roll_codes([h], (CLOSED_HAT,)) == {1}]
+    assert len(plain) <= 4
+    assert all(h.onsets[:, CLOSED_HAT].sum() <= 2 * 8 for h in plain)  # 8ths at most
     assert any(h.onsets[:, OPEN_HAT].any() for h in hats)
 
 
@@ -96,9 +103,44 @@ def test_snares_and_claps_sit_on_the_half_time_backbeat(parts: dict[str, Pattern
 def test_kicks_start_on_one_and_syncopate(parts: dict[str, Pattern]) -> None:
     for kick in of_kind(parts, "kick"):
         hits = np.nonzero(kick.onsets[:, KICK])[0]
-        assert hits[0] == 0 and 4 <= hits.size <= 12
+        assert hits[0] == 0 and 3 <= hits.size <= 12
         assert any(step % STEPS_PER_BEAT for step in hits)
         assert len(set(kick.velocity[hits, KICK].tolist())) >= 2
+
+
+def test_corpus_has_sparse_and_busy_parts(parts: dict[str, Pattern]) -> None:
+    def per_bar(patterns: list[Pattern], cls: int) -> list[float]:
+        return [p.onsets[:, cls].sum() / 2 for p in patterns]
+
+    on_beats = [h for h in of_kind(parts, "hats")
+                if not h.onsets[np.arange(TWO_BARS) % STEPS_PER_BEAT > 0].any()]
+    assert len(on_beats) >= 2 and sorted(per_bar(on_beats, CLOSED_HAT))[:2] == [2, 4]
+    assert min(per_bar(of_kind(parts, "kick"), KICK)) <= 1.5
+    assert max(per_bar(of_kind(parts, "snare", "clap"), SNARE)) >= 5
+
+
+def test_trap_level_scales_hits_and_keeps_rests() -> None:
+    loop = trap_loops(1, seed=5)[0]
+    hits = loop.onsets
+    for seed in range(20):
+        played = trap_level(loop, np.random.default_rng(seed))
+        assert (played.onsets == hits).all() and (played.roll == loop.roll).all()
+        gain = np.random.default_rng(seed).uniform(*TRAP_LEVELS)
+        expected = np.clip(np.rint(loop.velocity[hits] * gain), 1, 127)
+        assert (played.velocity[hits] == expected).all()
+
+
+def test_trap_training_windows_span_the_busy_and_loud_knobs() -> None:
+    """The knob edges (5% and 95% of trap's windows) lie far apart: busy 1 at least 2.2 times
+    the hits per bar of busy 0, loud 1 at least 30 above loud 0; the typical loop stays."""
+    performances = trap_performances(1)
+    assert max(p.pattern.steps for p in performances) <= 128  # one window each
+    fit = fit_conditioning(examples(performances, ("trap",)), 1, window=128, stride=64)
+    busy, loud = fit.busy_edges[0], fit.loud_edges[0]
+    assert busy[-1] / busy[0] >= 2.2
+    assert loud[-1] - loud[0] >= 30
+    hits, velocity = np.median([window_levels(p.pattern) for p in performances], axis=0)
+    assert 15.5 <= hits <= 17.5 and 90 <= velocity <= 97
 
 
 def test_trap_loops_are_distinct_full_loops(parts: dict[str, Pattern]) -> None:
