@@ -322,7 +322,7 @@ class _Batch:
         row, step, cls = np.nonzero(hits)
         h = self.hidden[row, step]
         cells = np.arange(len(cls))
-        velocity, roll = self.lstm.hit_heads(h, self.loud[row])
+        velocity, roll = self.lstm.hit_heads(h, self.style[row], self.loud[row])
         draws = self.hit_draws[row, step, :, cls]
         bucket, place = inverse_cdf(self._tempered(velocity[cells, cls], row), draws[:, 0])
         rolls, _ = inverse_cdf(self._tempered(roll[cells, cls], row), draws[:, 1])
@@ -369,8 +369,9 @@ class _Batch:
         mean = self.lstm.offset_mean
         fixed = EVENT_HITS[self.history[:, LOOKBACK:]] & ~drawn
         f_row, f_step, f_cls = np.nonzero(fixed)
-        f_res = (self.offset[f_row, f_step, f_cls] - mean[f_step % STEPS_PER_BAR, f_cls]).tolist()
-        residual = (offset - mean[step % STEPS_PER_BAR, cls][:, None]).tolist()
+        f_res = (self.offset[f_row, f_step, f_cls]
+                 - mean[self.style[f_row], f_step % STEPS_PER_BAR, f_cls]).tolist()
+        residual = (offset - mean[self.style[row], step % STEPS_PER_BAR, cls][:, None]).tolist()
         by_step: dict[tuple[int, int], list] = {}
         for i, key in enumerate(zip(row.tolist(), step.tolist(), strict=True)):
             by_step.setdefault(key, [[], []])[0].append(i)

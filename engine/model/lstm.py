@@ -119,13 +119,17 @@ class DrumLSTM:
             weights.get(name, np.zeros((LISTENING[name], N_CLASSES * OFFSET_BUCKETS),
                                        np.float32)).reshape(-1, N_CLASSES, OFFSET_BUCKETS)
             for name in ("tap_table", "drift_table"))
-        # The velocity head's table by the loud knob: (tokens, 9, 8).
+        # The velocity head's table by style and loud knob: (styles + 1, tokens, 9, 8).
         self.loud_table = weights.get("loud_table", np.zeros(
-            (KNOB_TOKENS, N_CLASSES * VELOCITY_BUCKETS), np.float32)).reshape(
-            -1, N_CLASSES, VELOCITY_BUCKETS)
-        self.offset_mean = weights.get("offset_mean", np.zeros((STEPS_PER_BAR, N_CLASSES),
-                                                                np.float32))
-        """(16, 9) mean offset per cell: the drift input measures hits against it."""
+            ((len(self.styles) + 1) * KNOB_TOKENS, N_CLASSES * VELOCITY_BUCKETS),
+            np.float32)).reshape(-1, KNOB_TOKENS, N_CLASSES, VELOCITY_BUCKETS)
+        offset_mean = weights.get("offset_mean", np.zeros((STEPS_PER_BAR, N_CLASSES),
+                                                           np.float32))
+        self.offset_mean = np.broadcast_to(
+            offset_mean, (len(self.styles) + 1, STEPS_PER_BAR, N_CLASSES))
+        """(styles + 1, 16, 9) mean offset per cell of each style: the drift input measures
+        hits against their style's (a model with one table for all styles has it on every
+        row)."""
         self.n_events = weights["event_w"].shape[1]
         # (styles + 1, tempo group, 16, 512): the style prior with the calibration folded in
         # (engine.training.style_prior and engine.training.calibration).
@@ -199,7 +203,7 @@ class DrumLSTM:
         ctx += self.tables["tap"][inputs["tap"]]
         near = np.stack([inputs[k] for k in self.near_lags], axis=1)
         event, state = self.step_events(near, ctx, state, self.event_b)
-        velocity, roll = self.hit_heads(state[0], inputs["loud"])
+        velocity, roll = self.hit_heads(state[0], inputs["style"], inputs["loud"])
         offset = self.offset_head(state[0], inputs["now"], inputs["now_velocity"])
         offset += self.tap_table[inputs["tap"]] + self.drift_table[inputs["drift"]]
         return Heads(event, velocity, roll, offset), state
@@ -244,15 +248,15 @@ class DrumLSTM:
         event += event_bias
         return event, (h, c, both[:, self.n_events :])
 
-    def hit_heads(self, h: np.ndarray, loud: np.ndarray | int = KNOB_UNSET
+    def hit_heads(self, h: np.ndarray, style: np.ndarray, loud: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray]:
-        """Velocity (..., 9, 8) and roll (..., 9, 4) logits from hidden states (..., hidden)
-        and the loud knob's input (...)."""
+        """Velocity (..., 9, 8) and roll (..., 9, 4) logits from hidden states (..., hidden),
+        the style (...) and the loud knob's input (...)."""
         out = h @ self.hit_w + self.hit_b
         split = N_CLASSES * VELOCITY_BUCKETS
         lead = out.shape[:-1]
         velocity = out[..., :split].reshape(*lead, N_CLASSES, VELOCITY_BUCKETS)
-        return (velocity + self.loud_table[loud],
+        return (velocity + self.loud_table[style, loud],
                 out[..., split:].reshape(*lead, N_CLASSES, N_ROLLS))
 
     def offset_head(self, h: np.ndarray, event: np.ndarray, velocity_bucket: np.ndarray

@@ -28,6 +28,8 @@ MIN_STYLE_FILES = 10
 """A Groove style needs this many training files to be offered; rarer ones train as "any"."""
 FILL_CONTEXT_BARS = 4
 """A fill is trained at the end of this many bars, led in by a beat of its session."""
+OFFSET_PSEUDO_HITS = 16.0
+"""A style's mean offset of a cell leans on all beats' as if with this many hits."""
 CONDITIONED = ("busy_set", "loud_set", "tap_all", "tap_kick_snare")
 """What windows() adds for the knobs and taps: each window's busy and loud buckets, and its
 tap input as every onset or as the kick and snare alone (fitting.Batches picks per row)."""
@@ -96,8 +98,10 @@ class Conditioning:
         busy_edges: (styles + 1, 4) hits per bar at the edges of the busy buckets, per style
             (the last row, "any", over all windows).
         loud_edges: (styles + 1, 4) mean velocity at the edges of the loud buckets.
-        offset_mean: (16, 9) mean offset of each (position, class) cell, steps: the drift
-            input measures hits against it.
+        offset_mean: (styles + 1, 16, 9) mean offset of each (position, class) cell of
+            each style, steps (the last row all beats'): the drift input measures hits
+            against their style's, so a style's own feel (a swing, a laid-back snare) is
+            not taken for a drift.
     """
 
     busy_edges: np.ndarray
@@ -131,18 +135,24 @@ def fit_conditioning(items: list[Example], n_styles: int, window: int, stride: i
         values = np.array(row) if len(row) >= 20 else everything
         edges.append([np.nanquantile(values[:, k], KNOB_QUANTILES) for k in (0, 1)])
     edges = np.array(edges)
-    return Conditioning(edges[:, 0], edges[:, 1], _offset_mean([e.pattern for e in items]))
+    return Conditioning(edges[:, 0], edges[:, 1], _offset_means(items, n_styles))
 
 
-def _offset_mean(patterns: list[Pattern]) -> np.ndarray:
-    """Mean offset of each (position, class) cell over the patterns."""
-    total = np.zeros((STEPS_PER_BAR, N_CLASSES))
-    count = np.zeros((STEPS_PER_BAR, N_CLASSES))
-    for p in patterns:
+def _offset_means(items: list[Example], n_styles: int) -> np.ndarray:
+    """Mean offset of each (position, class) cell per style, (styles + 1, 16, 9); a style's
+    cells lean on all beats' as if with OFFSET_PSEUDO_HITS hits, and the last row is all
+    beats'."""
+    total = np.zeros((n_styles + 1, STEPS_PER_BAR, N_CLASSES))
+    count = np.zeros((n_styles + 1, STEPS_PER_BAR, N_CLASSES))
+    for item in items:
+        p = item.pattern
         pos = np.arange(p.steps) % STEPS_PER_BAR
-        np.add.at(total, pos, np.where(p.onsets, p.offset, 0))
-        np.add.at(count, pos, p.onsets)
-    return (total / np.maximum(count, 1)).astype(np.float32)
+        np.add.at(total[item.style], pos, np.where(p.onsets, p.offset, 0))
+        np.add.at(count[item.style], pos, p.onsets)
+    overall = total.sum(axis=0) / np.maximum(count.sum(axis=0), 1)
+    means = (total + OFFSET_PSEUDO_HITS * overall) / (count + OFFSET_PSEUDO_HITS)
+    means[-1] = overall
+    return means.astype(np.float32)
 
 
 def material_taps(pattern: Pattern, classes: tuple[int, ...] | None, mode: str) -> np.ndarray:
@@ -169,8 +179,8 @@ def windows(items: list[Example], window: int, stride: int,
     parts: dict[str, list[np.ndarray]] = {}
     for item in items:
         targets = sequence_targets(item.pattern)
-        drift = None if conditioning is None else drift_inputs(item.pattern,
-                                                               conditioning.offset_mean)
+        drift = None if conditioning is None else drift_inputs(
+            item.pattern, conditioning.offset_mean[item.style])
         arrays = {**item.inputs(), **hit_inputs(targets, drift), **targets}
         if conditioning is not None:
             arrays["tap_all"] = material_taps(item.pattern, None, "all")

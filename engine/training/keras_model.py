@@ -37,8 +37,9 @@ OFFSET_TABLES = ("now_embed", "tap_table", "drift_table")
 """The offset head's lookup tables, each (tokens, 9 * 16): by the event at t, by the tap at
 t, and by the drift (the timing just played)."""
 VELOCITY_TABLES = ("loud_table",)
-"""The velocity head's lookup table, (tokens, 9 * 8): by the loud knob, a path from the
-knob to each drum's velocity that does not go through the LSTM."""
+"""The velocity head's lookup table, ((styles + 1) * knob tokens, 9 * 8): by the style and
+the loud knob, a path from the knob to each drum's velocity that does not go through the
+LSTM, so each style's loud settings reach as far as its own drumming does."""
 
 
 @keras.saving.register_keras_serializable("beatbot")
@@ -207,7 +208,8 @@ def build_model(config: ModelConfig, n_styles: int) -> keras.Model:
                   keras.layers.Dense(N_EVENTS, name="event"))(x),
         "velocity": keras.layers.Add(name="velocity")(
             [per_class("velocity", VELOCITY_BUCKETS, x),
-             class_table("loud_table", KNOB_TOKENS, inputs["loud"], VELOCITY_BUCKETS)]),
+             class_table("loud_table", (n_styles + 1) * KNOB_TOKENS,
+                         inputs["style"] * KNOB_TOKENS + inputs["loud"], VELOCITY_BUCKETS)]),
         "roll": keras.layers.Identity(name="roll")(per_class("roll", N_ROLLS, x)),
         "offset": offset,
     }

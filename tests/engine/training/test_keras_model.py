@@ -38,7 +38,7 @@ def test_the_exported_event_tables_give_what_the_shared_drum_layers_give(order):
     assert np.allclose(np.asarray(logits(state)), expected, atol=1e-4)
 
 
-def test_the_runtime_adds_the_loud_table_as_keras_does():
+def test_the_runtime_adds_the_loud_table_by_style_as_keras_does():
     from engine.model.features import KNOB_TOKENS, model_inputs
     from engine.model.lstm import DrumLSTM
     from engine.training.keras_model import build_model, export_weights
@@ -50,16 +50,19 @@ def test_the_runtime_adds_the_loud_table_as_keras_does():
                            for w in layer.weights])
     lstm = DrumLSTM(export_weights(model), {"styles": ["rock", "trap"],
                                             "config": config.as_dict()})
-    steps = 20
-    inputs = {name: np.zeros((KNOB_TOKENS, steps), "int32")
+    rows, steps = 3 * KNOB_TOKENS, 20  # every loud setting of rock, trap and "any"
+    inputs = {name: np.zeros((rows, steps), "int32")
               for name in model_inputs(config.event_lags)}
-    inputs["now_velocity"] = np.zeros((KNOB_TOKENS, steps, 9), "int32")
-    inputs["pos"] = np.tile(np.arange(steps) % 16, (KNOB_TOKENS, 1)).astype("int32")
-    inputs["busy"] = np.full((KNOB_TOKENS, steps), KNOB_TOKENS - 1, "int32")
-    inputs["loud"] = np.repeat(np.arange(KNOB_TOKENS), steps).reshape(KNOB_TOKENS, steps)
+    inputs["now_velocity"] = np.zeros((rows, steps, 9), "int32")
+    inputs["pos"] = np.tile(np.arange(steps) % 16, (rows, 1)).astype("int32")
+    inputs["busy"] = np.full((rows, steps), KNOB_TOKENS - 1, "int32")
+    inputs["loud"] = np.repeat(np.arange(rows) % KNOB_TOKENS, steps).reshape(rows, steps)
+    inputs["style"] = np.repeat(np.arange(rows) // KNOB_TOKENS, steps).reshape(rows, steps)
 
     expected = np.asarray(model(inputs, training=False)["velocity"])
 
     velocity = lstm.run({k: v.astype(np.int64) for k, v in inputs.items()}).velocity
     assert np.allclose(velocity, expected, atol=1e-4)
-    assert not np.allclose(velocity[0], velocity[-1], atol=1e-2)  # the loud knob tells
+    # the loud setting tells, and so does the style
+    assert not np.allclose(velocity[0], velocity[KNOB_TOKENS - 1], atol=1e-2)
+    assert not np.allclose(velocity[0], velocity[KNOB_TOKENS], atol=1e-2)

@@ -82,6 +82,20 @@ def test_windows_get_their_busy_and_loud_buckets_against_their_style():
     assert (data["busy"] == KNOB_UNSET).all()  # the sequence inputs stay unset
 
 
+def test_drift_is_measured_against_the_style_s_own_feel():
+    # style 0 plays its hats laid back, every hit alike; style 1 on the grid
+    items = [_example(_beat(8, 90, late=0.15), 0), _example(_beat(8, 90), 1)] * 20
+    conditioning = fit_conditioning(items, 2, 64, 32)
+    data = windows(items, 64, 32, conditioning)
+
+    means = conditioning.offset_mean[:, 0, CLOSED_HAT]
+    # each style leans on all beats' 0.075 as if with 16 hits, against its own 80
+    assert np.allclose(means, [0.1375, 0.0125, 0.075], atol=1e-4)
+    on_feel = drift_bucket(np.array([0.0]))[0]
+    laid_back = data["drift"][::2, 16:]  # style 0's windows, once it has played
+    assert (laid_back == on_feel).all()
+
+
 def test_the_tuning_slice_is_whole_sessions_and_about_its_share():
     performances = [Performance(f"{s}/{i}.mid", Pattern.empty(16), "rock", "train", False,
                                 100.0, f"drummer{s}/session1")
