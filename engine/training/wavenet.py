@@ -51,7 +51,7 @@ def build_wavenet(config: ModelConfig, n_styles: int):
     """
     import keras
 
-    from engine.training.keras_model import HitTable, embedded_inputs, class_table, per_class
+    from engine.training.keras_model import HitTable, class_table, embedded_inputs, per_class
 
     inputs, parts = embedded_inputs(config, n_styles)
     x = keras.layers.Conv1D(config.hidden, 1)(keras.layers.Concatenate()(parts))
