@@ -35,8 +35,9 @@ BEATS = 96
 BARS = 8
 """Bars per calibration beat (the bot's default length)."""
 DAMPING = 0.3
-"""Share of the onset log-odds error corrected each round: a denser bar makes the next
-denser (the model looks bars back), so full steps overshoot."""
+"""Share of the onset log-odds error and of the timing error corrected each round: both feed
+back, so full steps overshoot. A denser bar makes the next denser (the model looks bars
+back), and a hit moved late moves the drift, which moves the next hits late too."""
 PSEUDO_BARS = 8.0
 """A cell's written onset rate leans on its target as if with this many bars."""
 PSEUDO_HITS = 16.0
@@ -151,7 +152,8 @@ def calibrate(lstm: DrumLSTM, performances: list[Performance], prior: np.ndarray
                             -LIMIT, LIMIT)
             trust = written.hits / (written.hits + PSEUDO_HITS)
             velocity = velocity + (trust * (target.velocity - written.velocity)).astype(np.float32)
-            offset = offset + (trust * (target.offset - written.offset)).astype(np.float32)
+            offset = offset + (DAMPING * trust * (target.offset - written.offset)).astype(
+                np.float32)
             ratio = written.spread() / np.maximum(target.spread_target(), 1e-3)
             sharpness = np.clip(sharpness * ratio**SPREAD_STEP, *SHARPNESS_RANGE).astype(
                 np.float32)

@@ -36,10 +36,11 @@ TAP_EMBED = 8
 OFFSET_TABLES = ("now_embed", "tap_table", "drift_table")
 """The offset head's lookup tables, each (tokens, 9 * 16): by the event at t, by the tap at
 t, and by the drift (the timing just played)."""
-VELOCITY_TABLES = ("loud_table",)
-"""The velocity head's lookup table, ((styles + 1) * knob tokens, 9 * 8): by the style and
-the loud knob, a path from the knob to each drum's velocity that does not go through the
-LSTM, so each style's loud settings reach as far as its own drumming does."""
+LOUD_TABLES = ("loud_table", "style_loud_table")
+"""The velocity head's tables by the loud knob, (tokens, 9 * 8): one for every style, and
+one by style and knob that adds each style's own reach. They are a path from the knob to
+each drum's velocity that does not go through the LSTM; the export folds them into one
+table by style and knob, `loud_table`."""
 
 
 @keras.saving.register_keras_serializable("beatbot")
@@ -208,7 +209,8 @@ def build_model(config: ModelConfig, n_styles: int) -> keras.Model:
                   keras.layers.Dense(N_EVENTS, name="event"))(x),
         "velocity": keras.layers.Add(name="velocity")(
             [per_class("velocity", VELOCITY_BUCKETS, x),
-             class_table("loud_table", (n_styles + 1) * KNOB_TOKENS,
+             class_table("loud_table", KNOB_TOKENS, inputs["loud"], VELOCITY_BUCKETS),
+             class_table("style_loud_table", (n_styles + 1) * KNOB_TOKENS,
                          inputs["style"] * KNOB_TOKENS + inputs["loud"], VELOCITY_BUCKETS)]),
         "roll": keras.layers.Identity(name="roll")(per_class("roll", N_ROLLS, x)),
         "offset": offset,
@@ -238,7 +240,7 @@ def compile_model(model: keras.Model, config: ModelConfig) -> None:
 
 
 EMBEDDINGS = ("pos_embed", "style_embed", "fill_embed", "tempo_embed", "busy_embed",
-              "loud_embed", "tap_embed", *OFFSET_TABLES, *VELOCITY_TABLES)
+              "loud_embed", "tap_embed", *OFFSET_TABLES)
 """The plain lookup layers, exported by name."""
 
 
@@ -252,6 +254,8 @@ def export_weights(model: keras.Model) -> dict[str, np.ndarray]:
         events.table() if isinstance(events, SharedDrumEmbedding) else events.embeddings)
     out.update(lstm_kernel=kernel, lstm_recurrent=recurrent, lstm_bias=bias)
     out["velocity_table"] = model.get_layer("velocity_table").table.numpy()
+    every, own = (model.get_layer(name).embeddings.numpy() for name in LOUD_TABLES)
+    out["loud_table"] = (own.reshape(-1, *every.shape) + every).reshape(own.shape)
     for head in ("event", "velocity_dense", "roll_dense", "offset_dense"):
         layer = model.get_layer(head)
         w, b = layer.folded() if isinstance(layer, SharedDrumLogits) else layer.weights
@@ -266,6 +270,8 @@ def assign_weights(model: keras.Model, weights: dict[str, np.ndarray]) -> None:
     model.get_layer("lstm").set_weights(
         [weights["lstm_kernel"], weights["lstm_recurrent"], weights["lstm_bias"]])
     model.get_layer("velocity_table").set_weights([weights["velocity_table"]])
+    _set_folded(model.get_layer("style_loud_table"), [weights["loud_table"]])
+    _set_folded(model.get_layer("loud_table"), [])
     for head in ("event", "velocity_dense", "roll_dense", "offset_dense"):
         _set_folded(model.get_layer(head), [weights[f"{head}_w"], weights[f"{head}_b"]])
 
