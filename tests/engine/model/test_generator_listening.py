@@ -12,10 +12,10 @@ from engine.training.listening import KNOB_SETTINGS, lag1_autocorrelation
 SEEDS = range(40)
 STEPS = 64
 STYLES = ("rock", "funk", "hiphop", "trap")
-LOUD_RISE = {"rock": 25, "funk": 25, "hiphop": 20, "trap": 10}
-"""Least rise in mean velocity from loud=0 to loud=1 (40 beats of 4 bars; the card's 50 of 8
-bars rise 39, 36, 29 and 15): our trap loops span only 17 from their softest twentieth to
-their hardest."""
+LOUD_RISE = 30
+"""Least rise in mean velocity from loud=0 to loud=1 (40 beats of 4 bars at 95 bpm: 38-51)."""
+BUSY_RATIO = 2.0
+"""Least ratio of hits per bar from busy=0 to busy=1 (the same beats: 2.5-3.1)."""
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def test_busy_raises_hits_per_bar_at_every_step(generator, style):
     hits = [np.mean([b.onsets.sum() / b.bars for b in _at(generator, style, busy=v)])
             for v in KNOB_SETTINGS]
     assert np.all(np.diff(hits) > 0), hits
-    assert hits[-1] >= 1.6 * hits[0], hits
+    assert hits[-1] >= BUSY_RATIO * hits[0], hits
 
 
 @pytest.mark.parametrize("style", STYLES)
@@ -41,7 +41,7 @@ def test_loud_raises_mean_velocity_at_every_step(generator, style):
     velocity = [np.concatenate([b.velocity[b.onsets] for b in _at(generator, style, loud=v)])
                 .mean() for v in KNOB_SETTINGS]
     assert np.all(np.diff(velocity) > 0), velocity
-    assert velocity[-1] - velocity[0] >= LOUD_RISE[style], velocity
+    assert velocity[-1] - velocity[0] >= LOUD_RISE, velocity
 
 
 def test_the_knobs_are_deterministic_per_seed(generator):
@@ -94,4 +94,23 @@ def test_the_follow_mode_is_chosen_by_density(per_bar, mode):
 def test_timing_drifts_as_a_whole(generator):
     beats = generator.generate([GenerationSpec(128, "rock", 1.0, s, bpm=100.0)
                                 for s in range(60)])
-    assert lag1_autocorrelation(beats, (CLOSED_HAT,)) > 0.15
+    assert lag1_autocorrelation(beats, (CLOSED_HAT,)) > 0.2
+    assert lag1_autocorrelation(beats, (SNARE,)) > 0.25
+
+
+@pytest.mark.parametrize(("style", "bpm"), [("rock", 105.0), ("jazz", 124.0),
+                                            ("neworleans", 93.0), ("funk", 100.0),
+                                            ("latin", 108.0)])
+def test_timing_keeps_each_style_s_own_feel(generator, style, bpm):
+    # the drift wanders around the style's own cell means (kept in the model from its
+    # training beats); it must not run away from them. Real training beats of these styles
+    # at these tempo groups sit 0.015-0.037 from them.
+    beats = generator.generate([GenerationSpec(128, style, 1.0, s, bpm=bpm) for s in range(40)])
+    onsets = np.concatenate([b.onsets for b in beats])
+    offsets = np.concatenate([b.offset for b in beats])
+    own = generator.lstm.offset_mean[generator.lstm.styles.index(style)]
+    position = np.arange(len(onsets)) % 16
+    errors = [abs(offsets[onsets[:, c] & (position == p), c].mean() - own[p, c])
+              for c in (KICK, SNARE, CLOSED_HAT) for p in range(16)
+              if (onsets[:, c] & (position == p)).sum() >= 20]
+    assert np.mean(errors) < 0.07, np.round(errors, 2)  # a run-away model: 0.08-0.22
