@@ -2,7 +2,8 @@
 class and style recognition on a second classifier family.
 
     PYTHONPATH=. .venv/bin/python scripts/listening_figures.py --data ../shared/data/groove \
-        [--model FILE] [--split validation|tune] [--json out.json] [--plots folder]
+        [--model FILE] [--split validation|tune] [--json out.json] [--plots folder] \
+        [--only knobs,follow,timing,realism,styles] [--drift-gain G]
 
 `--split tune` scores against the tuning slice (whole training sessions held out of
 fitting, engine.training.train.TUNE_SHARE; real "train" beats are then the rest): choices
@@ -32,8 +33,8 @@ MIN_STYLE_WINDOWS = 40
 """Styles with this many 2-bar windows of training beats are scored for recognition."""
 
 
-def main() -> None:
-    """Print and write every figure."""
+def arguments() -> argparse.Namespace:
+    """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data/groove"))
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
@@ -42,12 +43,28 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--plots", type=Path, default=None)
     parser.add_argument("--only", default="knobs,follow,timing,realism,styles")
-    args = parser.parse_args()
+    parser.add_argument("--drift-gain", type=float, default=None,
+                        help="sample with this drift gain instead of the model's own")
+    return parser.parse_args()
+
+
+def load(args: argparse.Namespace) -> DrumGenerator:
+    """The model to score, at the drift gain asked for (how the gain was picked:
+    --split tune --only timing --drift-gain G)."""
+    lstm = DrumLSTM.load(args.model)
+    if args.drift_gain is not None:
+        lstm.meta["drift_gain"] = args.drift_gain
+    return DrumGenerator(lstm)
+
+
+def main() -> None:
+    """Print and write every figure."""
+    args = arguments()
     started = time.perf_counter()
     corpus = load_folder(args.data)
     if args.split == "tune":  # the slice's sessions leave the real training beats
         hold_tuning_slice(corpus, TUNE_SHARE)
-    generator = DrumGenerator(DrumLSTM.load(args.model))
+    generator = load(args)
     parts = set(args.only.split(","))
     out: dict = {"model": str(args.model), "split": args.split, "seed": args.seed}
     train = [p.pattern for p in listening.beats_of(corpus, "train")]
