@@ -34,10 +34,11 @@ WEIGHT_NAMES = (
 SAMPLER_TABLES = ("style_prior", "velocity_shift", "offset_shift", "offset_sharpness")
 """Optional tables the sampler adds to the heads' draws (engine.training.calibration)."""
 LISTENING = {"busy_embed": KNOB_TOKENS, "loud_embed": KNOB_TOKENS, "tap_embed": TAP_TOKENS,
-             "tap_table": TAP_TOKENS, "drift_table": DRIFT_TOKENS, "loud_table": KNOB_TOKENS}
+             "tap_table": TAP_TOKENS, "drift_table": DRIFT_TOKENS}
 """The weights of the knob, tap and drift inputs, with their token counts; a model trained
-before them has none (they read as zeros: the inputs then change nothing)."""
-OPTIONAL_WEIGHTS = (*LISTENING, "offset_mean", *SAMPLER_TABLES)
+before them has none (they read as zeros: the inputs then change nothing). So may a model
+lack the loud table, which has a row per style and knob setting."""
+OPTIONAL_WEIGHTS = (*LISTENING, "loud_table", "offset_mean", *SAMPLER_TABLES)
 CONTEXT_EMBEDS = dict(zip(CONTEXT_NAMES, ("pos_embed", "style_embed", "fill_embed",
                                            "tempo_embed", "busy_embed", "loud_embed",
                                            "tap_embed"), strict=True))
