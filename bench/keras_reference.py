@@ -35,7 +35,7 @@ class KerasReference:
         self.styles = lstm.styles
         self.sequence = build_model(config, len(lstm.styles))
         with np.load(model_path) as data:
-            weights = {name: data[name] for name in (*WEIGHT_NAMES, *LISTENING)}
+            weights = {name: data[name] for name in (*WEIGHT_NAMES, *LISTENING, "loud_table")}
         assign_weights(self.sequence, weights)
         self.hidden = config.hidden
         self.lags = tuple(config.event_lags)
