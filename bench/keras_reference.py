@@ -17,7 +17,7 @@ from engine.model.features import (
     sequence_inputs,
     tempo_bucket,
 )
-from engine.model.lstm import LISTENING, WEIGHT_NAMES, DrumLSTM
+from engine.model.lstm import DrumLSTM
 from engine.music.drums import DEFAULT_BPM, N_CLASSES
 
 
@@ -35,7 +35,7 @@ class KerasReference:
         self.styles = lstm.styles
         self.sequence = build_model(config, len(lstm.styles))
         with np.load(model_path) as data:
-            weights = {name: data[name] for name in (*WEIGHT_NAMES, *LISTENING, "loud_table")}
+            weights = {name: data[name] for name in data.files if name != "meta"}
         assign_weights(self.sequence, weights)
         self.hidden = config.hidden
         self.lags = tuple(config.event_lags)
